@@ -1,0 +1,42 @@
+"""Run every benchmark, print the figures and write them to docs/benchmarks.md."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bench import cold_start, ingest_throughput
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
+
+
+def main() -> int:
+    sections = []
+    print("ingest throughput ...", flush=True)
+    sections.append(("Ingest throughput (`bench/ingest_throughput.py`)", ingest_throughput.report(ingest_throughput.run())))
+    print("cold-start imports ...", flush=True)
+    sections.append(("Cold-start import time (`bench/cold_start.py`)", cold_start.report(cold_start.run())))
+    header = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench`; re-run it to refresh. Machines here are shared and noisy: compare figures from one run.",
+        "",
+        f"- run: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}",
+        f"- machine: {platform.machine()}, {os.cpu_count()} CPUs, Python {platform.python_version()} ({sys.platform})",
+        "",
+    ]
+    body = []
+    for title, text in sections:
+        body += [f"## {title}", "", text, ""]
+    document = "\n".join(header + body)
+    DOC.parent.mkdir(exist_ok=True)
+    DOC.write_text(document)
+    print(document)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

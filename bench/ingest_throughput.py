@@ -1,0 +1,101 @@
+"""Emails per second through the ingest handler, in-process on moto.
+
+The mix is what a support mailbox sees: mostly new tickets, replies that thread by In-Reply-To, some
+auto-replies, and a few exact redeliveries that must be dropped as duplicates.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import time
+from typing import Any
+
+os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
+os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
+os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
+os.environ.setdefault("SIGNING_SECRET", "bench-signing-secret")
+os.environ.setdefault("ROUTE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route")
+os.environ.setdefault("SENDER_MAILS_PER_HOUR", "100000")
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+MAILS = int(os.environ.get("BENCH_MAILS", "300"))
+
+
+def _mails(n: int) -> list[tuple[str, bytes]]:
+    from tests.support import compose
+
+    out = []
+    for i in range(n):
+        kind = i % 10
+        if kind < 6 or i < 10:
+            raw = compose(sender=f"Customer {i} <c{i}@pelanggan.co.id>", subject=f"Tidak bisa login #{i}", message_id=f"<m{i}@bench>", body="Halo,\n" + "detail " * 80)
+        elif kind < 8:
+            raw = compose(sender=f"Customer {i - 7} <c{i - 7}@pelanggan.co.id>", subject="Re: login", message_id=f"<m{i}@bench>", in_reply_to=f"<m{i - 7}@bench>", body="Masih error.\n\nOn Mon, Jane wrote:\n> old")
+        elif kind < 9:
+            raw = compose(sender=f"c{i - 8}@pelanggan.co.id", subject="Automatic reply", message_id=f"<m{i}@bench>", in_reply_to=f"<m{i - 8}@bench>", headers={"Auto-Submitted": "auto-replied"})
+        else:
+            raw = compose(sender=f"Customer {i - 9} <c{i - 9}@pelanggan.co.id>", subject=f"Tidak bisa login #{i - 9}", message_id=f"<m{i - 9}@bench>")
+        out.append((f"bench{i:06d}", raw))
+    return out
+
+
+def run() -> dict[str, Any]:
+    from moto import mock_aws
+
+    with mock_aws():
+        import boto3
+
+        from functions.ingest.handler import lambda_handler
+        from shared.settings import get_settings
+        from shared.storage.models import ALL_MODELS
+        from tests.support import FakeContext, ses_record
+
+        settings = get_settings()
+        for model in ALL_MODELS:
+            model.create_table(billing_mode="PAY_PER_REQUEST", wait=True)
+        s3 = boto3.client("s3", region_name=settings.region)
+        s3.create_bucket(Bucket=settings.mail_bucket)
+        boto3.client("sqs", region_name=settings.region).create_queue(QueueName="ticketing-route")
+        mails = _mails(MAILS)
+        for delivery_id, raw in mails:
+            s3.put_object(Bucket=settings.mail_bucket, Key=f"inbound/{delivery_id}", Body=raw)
+        outcomes: dict[str, int] = {}
+        latencies = []
+        started = time.perf_counter()
+        for n, (delivery_id, _) in enumerate(mails):
+            ts = f"2026-11-02T{3 + n // 3600:02d}:{(n // 60) % 60:02d}:{n % 60:02d}.000Z"
+            t0 = time.perf_counter()
+            result = lambda_handler({"Records": [ses_record(delivery_id, timestamp=ts)]}, FakeContext())
+            latencies.append(time.perf_counter() - t0)
+            outcome = result["results"][0]["outcome"]
+            outcomes[outcome] = outcomes.get(outcome, 0) + 1
+        elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "mails": len(mails),
+        "seconds": elapsed,
+        "per_second": len(mails) / elapsed,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p95_ms": latencies[int(len(latencies) * 0.95) - 1] * 1000,
+        "outcomes": outcomes,
+    }
+
+
+def report(figures: dict[str, Any]) -> str:
+    mix = ", ".join(f"{k} {v}" for k, v in sorted(figures["outcomes"].items()))
+    return "\n".join(
+        [
+            f"{figures['mails']} mails (SES event -> S3 read -> parse -> DynamoDB transaction -> SQS), one per invocation, "
+            "moto in-process (every AWS call is a local function call, so this measures our code plus botocore/moto overhead, "
+            "not AWS latency).",
+            "",
+            "| emails/s | p50 ms/mail | p95 ms/mail | outcomes |",
+            "| ---: | ---: | ---: | --- |",
+            f"| {figures['per_second']:.1f} | {figures['p50_ms']:.1f} | {figures['p95_ms']:.1f} | {mix} |",
+        ]
+    )
+
+
+if __name__ == "__main__":
+    print(report(run()))

@@ -1,0 +1,1 @@
+"""Escalate stage (issue 4): SLA clocks on SQS delay messages and the scheduled safety-net sweep."""

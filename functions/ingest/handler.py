@@ -1,0 +1,82 @@
+"""Ingest Lambda: SES receipt-rule events (Lambda action after the S3 action) or S3 ObjectCreated events.
+
+Thin on purpose: pick the records apart, hand each to the email intake, shape the reply. Each record stands
+alone — a mail that trips a bug is quarantined, an infrastructure error is retried after the rest went through.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from pynamodb.exceptions import PynamoDBException
+
+from shared.adapters.blobs import BlobStore
+from shared.adapters.route_queue import RouteAnnouncer
+from shared.adapters.secrets import purpose_key, signing_key
+from shared.domain.errors import Conflict, InFlight
+from shared.email_intake import EmailIntake, MailReceipt, receipt_from_s3_record, receipt_from_ses_record
+from shared.intake import IntakeService
+from shared.observability import logger, metrics
+from shared.settings import get_settings
+from shared.storage.customers import CustomerRepository
+from shared.storage.markers import MarkerRepository
+from shared.storage.tickets import TicketRepository
+
+RETRYABLE = (BotoCoreError, ClientError, PynamoDBException, InFlight, Conflict)
+
+_intake: EmailIntake | None = None
+
+
+class IngestRetry(Exception):
+    """Raised after the whole batch ran, so Lambda's async retry (then the DLQ) covers only what failed."""
+
+
+def build_intake() -> EmailIntake:
+    settings = get_settings()
+    blobs = BlobStore(settings)
+    customers = CustomerRepository()
+    service = IntakeService(
+        settings=settings,
+        tickets=TicketRepository(),
+        customers=customers,
+        markers=MarkerRepository(),
+        announcer=RouteAnnouncer(settings),
+        bodies=blobs,
+    )
+    return EmailIntake(settings, service, blobs, customers, purpose_key(signing_key(settings), "reply-to"))
+
+
+def _receipt(record: dict[str, Any]) -> MailReceipt:
+    settings = get_settings()
+    if "ses" in record:
+        return receipt_from_ses_record(record, settings)
+    if "s3" in record:
+        return receipt_from_s3_record(record)
+    raise ValueError(f"unsupported record source {record.get('eventSource')!r}")
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    global _intake
+    if _intake is None:
+        _intake = build_intake()
+    results: list[dict[str, Any]] = []
+    retry: list[str] = []
+    for record in event.get("Records", []):
+        receipt = _receipt(record)
+        logger.set_correlation_id(receipt.delivery_id)
+        try:
+            result = _intake.process(receipt)
+        except RETRYABLE as error:
+            logger.exception("inbound mail will be retried", extra={"raw_key": receipt.key})
+            retry.append(f"{receipt.delivery_id}: {type(error).__name__}: {error}")
+            continue
+        except Exception as error:  # noqa: BLE001 - one odd mail must never block the mailbox
+            logger.exception("unexpected error; quarantining the mail", extra={"raw_key": receipt.key})
+            result = _intake.quarantine_unexpected(receipt, error)
+        results.append({"delivery_id": receipt.delivery_id, **result.as_dict()})
+    if retry:
+        raise IngestRetry("; ".join(retry))
+    return {"results": results}

@@ -1,0 +1,75 @@
+"""Bearer tokens for the agent API: HS256 JWTs signed with a key derived from the signing secret."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from shared.adapters.secrets import purpose_key
+from shared.domain.errors import DomainError
+from shared.domain.model import Role
+
+ISSUER = "ticketing"
+AUDIENCE = "ticketing-api"
+
+
+class Unauthorized(DomainError):
+    code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    code = "forbidden"
+
+
+@dataclass(frozen=True)
+class Principal:
+    subject: str
+    role: Role
+    agent_id: str | None
+
+
+def issue_token(key: bytes, role: str, agent_id: str | None = None, ttl_seconds: int = 12 * 3600) -> str:
+    try:
+        parsed_role = Role(role)
+    except ValueError as exc:
+        raise DomainError(f"unknown role {role!r}; use agent, supervisor or admin") from exc
+    now = int(time.time())
+    claims = {
+        "iss": ISSUER,
+        "aud": AUDIENCE,
+        "sub": agent_id or f"{parsed_role.value}-cli",
+        "role": parsed_role.value,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if agent_id:
+        claims["agent_id"] = agent_id
+    return jwt.encode(claims, purpose_key(key, "api-token"), algorithm="HS256")
+
+
+def authenticate(key: bytes, authorization: str | None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (see `ticketing token`)")
+    token = authorization.split(None, 1)[1].strip()
+    try:
+        claims = jwt.decode(
+            token,
+            purpose_key(key, "api-token"),
+            algorithms=["HS256"],
+            audience=AUDIENCE,
+            issuer=ISSUER,
+            options={"require": ["exp", "iat", "sub"]},
+        )
+        role = Role(claims.get("role"))
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token expired") from exc
+    except (jwt.InvalidTokenError, ValueError) as exc:
+        raise Unauthorized(f"invalid token: {exc}") from exc
+    return Principal(subject=str(claims["sub"]), role=role, agent_id=claims.get("agent_id"))
+
+
+def require_role(principal: Principal, needed: Role) -> None:
+    if not principal.role.at_least(needed):
+        raise Forbidden(f"this action needs the {needed.value} role; your token has {principal.role.value}")

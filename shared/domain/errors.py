@@ -1,0 +1,35 @@
+"""Domain exceptions: raised in the core, mapped once at the edge (HTTP status, DLQ, quarantine)."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    """Base of every error the rules raise on purpose. `code` is stable and machine-readable."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class InvalidTransition(DomainError):
+    code = "invalid_transition"
+
+
+class ValidationFailed(DomainError):
+    code = "validation_failed"
+
+
+class NotFound(DomainError):
+    code = "not_found"
+
+
+class Conflict(DomainError):
+    code = "conflict"
+
+
+class InFlight(DomainError):
+    """Another invocation holds the processing lease for the same inbound item; retry later."""
+
+    code = "in_flight"

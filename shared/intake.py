@@ -1,0 +1,394 @@
+"""Intake: one normalised inbound message in, a new ticket or a message on an existing ticket out.
+
+Channel-agnostic on purpose: email is one adapter (shared/email_intake.py); chat, web forms and social webhooks
+will be others. The order of work is what makes it safe to retry at any point:
+claim the idempotency key -> find the thread -> write ticket/message in one transaction -> announce -> complete.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from shared.domain.errors import Conflict, InFlight
+from shared.domain.ids import derived_ulid, ref_candidates
+from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Direction, MessageKind, Status
+from shared.domain.status import on_customer_reply
+from shared.mail.threading import ThreadHints
+from shared.observability import Metric, bind_ticket, count, logger
+from shared.settings import Settings
+from shared.storage.customers import CustomerRepository
+from shared.storage.markers import MarkerRepository
+from shared.storage.quarantine import QuarantineEntry, quarantine
+from shared.storage.models import CustomerModel, CustomerSnapshot, ThreadItemModel, TicketModel
+from shared.storage.tickets import TicketRepository, event_item, index_keys
+from shared.timefmt import iso
+
+DISPLAY_BODY_CHARS = 20_000
+HOUR = 3600
+
+
+@dataclass(frozen=True)
+class InboundAttachment:
+    """An attachment as it arrived; the service stores it (after the idempotency claim) and lists it."""
+
+    name: str
+    content_type: str
+    content: bytes
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class InboundMessage:
+    channel: Channel
+    key: str  # idempotency key; ids of everything this message creates derive from it
+    received_at: datetime
+    contact: Contact
+    subject: str
+    body: str  # for display: quoted history and signature trimmed
+    body_full: str  # the full original text
+    mailbox: str | None = None
+    attachments: tuple[InboundAttachment, ...] = ()
+    email_message_id: str | None = None
+    recipients: tuple[str, ...] = ()
+    in_reply_to: tuple[str, ...] = ()
+    hints: ThreadHints | None = None
+    raw_bucket: str | None = None
+    raw_key: str | None = None
+    automated: bool = False
+    automation_reasons: tuple[str, ...] = ()
+    is_bounce: bool = False
+    importance: str | None = None
+    defects: tuple[str, ...] = ()
+
+    @property
+    def message_id(self) -> str:
+        return derived_ulid(self.received_at, self.key + "#message")
+
+
+@dataclass(frozen=True)
+class IntakeResult:
+    outcome: str  # created | threaded | follow_up | duplicate | quarantined
+    ticket_id: str | None = None
+    message_id: str | None = None
+    ref: str | None = None
+    suppressed: bool = False
+    reason: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if v is not None}
+
+
+class Announcer(Protocol):
+    def announce(self, event: dict[str, Any]) -> None: ...
+
+
+class BodyStore(Protocol):
+    def put(self, key: str, data: bytes, content_type: str = ...) -> str: ...
+
+
+class Quarantiner(Protocol):
+    def __call__(self, message: InboundMessage, reason: str, detail: str) -> None: ...
+
+
+def quarantine_inbound(message: InboundMessage, reason: str, detail: str) -> None:
+    """Keep an inbound message that intake decided not to turn into a ticket, with its raw copy's key."""
+    quarantine(
+        QuarantineEntry(
+            id=derived_ulid(message.received_at, f"quarantine#{message.key}"),
+            reason=reason,
+            detail=detail,
+            raw_bucket=message.raw_bucket,
+            raw_key=message.raw_key,
+            sender=message.contact.address,
+            subject=message.subject,
+            source=message.channel.value,
+        ),
+        message.received_at,
+    )
+
+
+@dataclass
+class IntakeService:
+    settings: Settings
+    tickets: TicketRepository
+    customers: CustomerRepository
+    markers: MarkerRepository
+    announcer: Announcer
+    bodies: BodyStore
+    quarantine: Quarantiner = quarantine_inbound
+    max_conflict_retries: int = 3
+
+    def accept(self, message: InboundMessage) -> IntakeResult:
+        claim = self.markers.claim(f"inbound#{message.key}", message.received_at, self.settings.processing_lease_seconds)
+        if claim.state == "done":
+            count(Metric.DUPLICATES_DROPPED, channel=message.channel.value)
+            logger.info("duplicate inbound dropped", extra={"key": message.key})
+            previous = claim.result or {}
+            return IntakeResult(outcome="duplicate", ticket_id=previous.get("ticket_id"), message_id=previous.get("message_id"))
+        if claim.state == "in_flight":
+            raise InFlight(f"inbound {message.key} is being processed by another invocation")
+        try:
+            result = self._accept_claimed(message)
+        except Exception:
+            self.markers.release(f"inbound#{message.key}")
+            raise
+        self.markers.complete(f"inbound#{message.key}", result.as_dict())
+        return result
+
+    def _accept_claimed(self, message: InboundMessage) -> IntakeResult:
+        for _ in range(self.max_conflict_retries):
+            try:
+                return self._route_to_thread(message)
+            except Conflict:
+                logger.info("ticket changed underneath; deciding again", extra={"key": message.key})
+        raise Conflict(f"ticket kept changing while adding inbound {message.key}")
+
+    def _route_to_thread(self, message: InboundMessage) -> IntakeResult:
+        customer = self.customers.get_or_create(message.contact, message.received_at)
+        ticket = self._find_ticket(message, customer)
+        sender_count = self.markers.hit(f"rate#sender#{message.contact.key}", message.received_at, HOUR)
+        over_sender_limit = sender_count > self.settings.sender_mails_per_hour
+        if ticket is None:
+            if message.is_bounce:
+                count(Metric.MAILS_QUARANTINED, reason="bounce_unmatched")
+                self.quarantine(message, "bounce_unmatched", "a delivery failure report that matches no ticket")
+                return IntakeResult(outcome="quarantined", reason="bounce_unmatched")
+            if over_sender_limit:
+                count(Metric.MAILS_QUARANTINED, reason="rate_limited")
+                self.quarantine(
+                    message,
+                    "rate_limited",
+                    f"{message.contact.address} sent {sender_count} messages this hour "
+                    f"(limit {self.settings.sender_mails_per_hour}); held to stop a loop or storm",
+                )
+                return IntakeResult(outcome="quarantined", reason="rate_limited")
+            return self._create_ticket(message, customer, follow_up_of=None)
+        if ticket.status == Status.CLOSED.value and not message.automated:
+            return self._create_ticket(message, customer, follow_up_of=ticket)
+        ticket_count = self.markers.hit(f"rate#ticket#{ticket.id}", message.received_at, HOUR)
+        rate_limited = over_sender_limit or ticket_count > self.settings.ticket_mails_per_hour
+        return self._add_to_ticket(message, ticket, rate_limited)
+
+    def _find_ticket(self, message: InboundMessage, customer: CustomerModel) -> TicketModel | None:
+        hints = message.hints
+        if hints is None or hints.empty:
+            return None
+        if hints.token_ref:
+            ticket = self.tickets.by_ref(hints.token_ref)
+            if ticket is not None:
+                return ticket
+        if hints.subject_ref:
+            ticket = self.tickets.by_ref(hints.subject_ref)
+            # a ref in a subject is guessable: trust it only from the ticket's own customer
+            if ticket is not None and ticket.customer_id == customer.id:
+                return ticket
+        for mid in hints.message_ids:
+            ticket_id = self.tickets.ticket_id_for_email_message_id(mid)
+            if ticket_id:
+                ticket = self.tickets.get(ticket_id)
+                if ticket is not None:
+                    return ticket
+        return None
+
+    def _message_item(self, message: InboundMessage, ticket_id: str, suppressed: bool) -> ThreadItemModel:
+        at = iso(message.received_at)
+        body_full = message.body_full
+        body_key = None
+        truncated = False
+        if len(body_full) > self.settings.max_stored_body_chars:
+            body_key = f"bodies/{ticket_id}/{message.message_id}.txt"
+            self.bodies.put(body_key, body_full.encode("utf-8"), "text/plain; charset=utf-8")
+            body_full = body_full[: self.settings.max_stored_body_chars]
+            truncated = True
+        body = message.body[:DISPLAY_BODY_CHARS]
+        attachments = [
+            {k: v for k, v in ref.__dict__.items() if v is not None} for ref in self._store_attachments(message)
+        ]
+        return ThreadItemModel(
+            ticket_id=ticket_id,
+            sk=f"MSG#{at}#{message.message_id}",
+            item_type="message",
+            at=at,
+            message_id=message.message_id,
+            direction=Direction.INBOUND.value,
+            kind=(MessageKind.AUTOMATIC if message.automated else MessageKind.CUSTOMER).value,
+            channel=message.channel.value,
+            author={"contact": message.contact.address, "name": message.contact.name},
+            subject=message.subject,
+            body=body,
+            body_full=body_full if body_full != body else None,
+            body_truncated=truncated or len(message.body) > DISPLAY_BODY_CHARS,
+            body_key=body_key,
+            raw_key=message.raw_key,
+            attachments=attachments,
+            email_message_id=message.email_message_id,
+            in_reply_to=list(message.in_reply_to),
+            recipients=list(message.recipients),
+            automated=message.automated,
+            automation_reasons=list(message.automation_reasons),
+            suppressed=suppressed or message.automated,
+            defects=list(message.defects)[:20],
+        )
+
+    def _store_attachments(self, message: InboundMessage) -> list[AttachmentRef]:
+        """Store each attachment under the message id (a retry overwrites the same objects); oversize ones are
+        listed with a note instead — the raw original still holds them."""
+        refs = []
+        limit = self.settings.max_attachment_bytes
+        for n, attachment in enumerate(message.attachments, start=1):
+            size = len(attachment.content)
+            if size > limit:
+                refs.append(
+                    AttachmentRef(
+                        name=attachment.name,
+                        content_type=attachment.content_type,
+                        size=size,
+                        key=None,
+                        inline=attachment.inline,
+                        note=f"not stored: {size} bytes exceeds the {limit} byte limit; it is kept in the raw original",
+                    )
+                )
+                continue
+            key = f"{self.settings.attachments_prefix}{message.message_id}/{n}-{attachment.name}"
+            self.bodies.put(key, attachment.content, attachment.content_type)
+            refs.append(
+                AttachmentRef(
+                    name=attachment.name,
+                    content_type=attachment.content_type,
+                    size=size,
+                    key=key,
+                    inline=attachment.inline,
+                )
+            )
+        return refs
+
+    def _events(self, ticket_id: str, message: InboundMessage, *events: tuple[str, dict[str, Any]]) -> list[ThreadItemModel]:
+        """Audit events caused by this inbound message, in order, with ids derived from its key."""
+        actor = f"customer:{message.contact.address}"
+        return [
+            event_item(
+                ticket_id,
+                AuditEvent(type=type_, at=message.received_at, actor=actor, data=data),
+                derived_ulid(message.received_at, f"{message.key}#{type_}#{ticket_id}"),
+                seq,
+            )
+            for seq, (type_, data) in enumerate(events)
+        ]
+
+    def _create_ticket(
+        self, message: InboundMessage, customer: CustomerModel, follow_up_of: TicketModel | None
+    ) -> IntakeResult:
+        ticket_id = derived_ulid(message.received_at, message.key + "#ticket")
+        bind_ticket(ticket_id)
+        at = iso(message.received_at)
+        tags = set()
+        if message.automated:
+            tags.add("automated")
+        if message.is_bounce:
+            tags.add("bounce")
+        ticket = TicketModel(
+            id=ticket_id,
+            ref="",
+            subject=message.subject[:500] or "(no subject)",
+            channel=message.channel.value,
+            status=Status.OPEN.value,
+            priority="medium",
+            team=self.settings.default_team,
+            customer_id=customer.id,
+            customer=CustomerSnapshot(
+                id=customer.id, email=customer.email, handle=customer.handle, name=customer.name, tier=customer.tier
+            ),
+            mailbox=message.mailbox,
+            automated=message.automated,
+            automation_reasons=list(message.automation_reasons),
+            follow_up_of=follow_up_of.id if follow_up_of else None,
+            message_count=1,
+            created_at=at,
+            updated_at=at,
+            last_customer_message_at=None if message.automated else at,
+        )
+        if tags:
+            ticket.tags = tags
+        index_keys(ticket)
+        msg_item = self._message_item(message, ticket_id, suppressed=False)
+        events = self._events(
+            ticket_id,
+            message,
+            ("ticket.created", {"channel": message.channel.value, "follow_up_of": follow_up_of.id if follow_up_of else None}),
+            ("message.added", {"message_id": message.message_id, "automated": message.automated}),
+        )
+        created = self.tickets.create(ticket, msg_item, events, ref_candidates(message.key))
+        if not created:
+            existing = self.tickets.get(ticket_id)
+            ticket = existing if existing is not None else ticket
+        else:
+            count(Metric.TICKETS_CREATED, channel=message.channel.value)
+            if message.automated:
+                count(Metric.AUTOMATED_SUPPRESSED, channel=message.channel.value)
+        if follow_up_of is not None and created:
+            self.tickets.record_events(
+                self._events(follow_up_of.id, message, ("ticket.follow_up_opened", {"follow_up": ticket_id, "ref": ticket.ref}))
+            )
+        self.announcer.announce(
+            {
+                "event": "ticket.created",
+                "ticket_id": ticket_id,
+                "message_id": message.message_id,
+                "channel": message.channel.value,
+                "automated": message.automated,
+                "suppress_auto_response": message.automated,
+                "at": at,
+            }
+        )
+        logger.info("ticket created", extra={"ticket_id": ticket_id, "ref": ticket.ref, "automated": message.automated})
+        return IntakeResult(
+            outcome="follow_up" if follow_up_of else "created",
+            ticket_id=ticket_id,
+            message_id=message.message_id,
+            ref=ticket.ref,
+            suppressed=message.automated,
+        )
+
+    def _add_to_ticket(self, message: InboundMessage, ticket: TicketModel, rate_limited: bool) -> IntakeResult:
+        bind_ticket(ticket.id)
+        expected_status = ticket.status
+        at = iso(message.received_at)
+        changes: list[tuple[str, dict[str, Any]]] = [
+            ("message.added", {"message_id": message.message_id, "automated": message.automated, "rate_limited": rate_limited})
+        ]
+        if not message.automated:
+            # automated mail (out-of-office, bounces) never reopens or resumes a ticket
+            outcome = on_customer_reply(Status(ticket.status), has_assignee=bool(ticket.assignee))
+            if outcome.status.value != ticket.status:
+                changes.append(("ticket.status_changed", {"from": ticket.status, "to": outcome.status.value, "reason": "customer_reply"}))
+                ticket.status = outcome.status.value
+            if outcome.reopened:
+                ticket.reopen_count = (ticket.reopen_count or 0) + 1
+                ticket.resolved_at = None
+                changes.append(("ticket.reopened", {"reopen_count": ticket.reopen_count}))
+            ticket.last_customer_message_at = at
+        ticket.message_count = (ticket.message_count or 0) + 1
+        ticket.updated_at = max(ticket.updated_at, at)
+        msg_item = self._message_item(message, ticket.id, suppressed=rate_limited)
+        events = self._events(ticket.id, message, *changes)
+        added = self.tickets.add_message(ticket, msg_item, events, expected_status=expected_status)
+        if added:
+            count(Metric.MESSAGES_THREADED, channel=message.channel.value)
+            if message.automated or rate_limited:
+                count(Metric.AUTOMATED_SUPPRESSED, channel=message.channel.value)
+        suppressed = message.automated or rate_limited
+        self.announcer.announce(
+            {
+                "event": "message.added",
+                "ticket_id": ticket.id,
+                "message_id": message.message_id,
+                "channel": message.channel.value,
+                "automated": message.automated,
+                "suppress_auto_response": suppressed,
+                "at": at,
+            }
+        )
+        logger.info("message threaded", extra={"ticket_id": ticket.id, "ref": ticket.ref, "suppressed": suppressed})
+        return IntakeResult(outcome="threaded", ticket_id=ticket.id, message_id=message.message_id, ref=ticket.ref, suppressed=suppressed)

@@ -1,0 +1,45 @@
+"""Logger and Metrics, created once for every function.
+
+JSON logs carry the Lambda request id (correlation id) and, once known, the ticket id; metrics go out as
+CloudWatch Embedded Metric Format on stdout, so no PutMetricData call sits on the hot path.
+Tracer is deliberately not created here: it costs ~0.6 s of cold-start import (ARCHITECTURE.md).
+"""
+
+from __future__ import annotations
+
+import os
+
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit, single_metric
+
+SERVICE = os.environ.get("POWERTOOLS_SERVICE_NAME", "ticketing")
+NAMESPACE = os.environ.get("POWERTOOLS_METRICS_NAMESPACE", "Ticketing")
+
+logger = Logger(service=SERVICE)
+metrics = Metrics(namespace=NAMESPACE, service=SERVICE)
+
+
+class Metric:
+    """Metric names (nouns, counted)."""
+
+    TICKETS_CREATED = "TicketsCreated"
+    MESSAGES_THREADED = "MessagesThreaded"
+    AUTOMATED_SUPPRESSED = "AutomatedMailsSuppressed"
+    MAILS_QUARANTINED = "MailsQuarantined"
+    DUPLICATES_DROPPED = "DuplicatesDropped"
+    BOUNCES_RECORDED = "BouncesRecorded"
+
+
+def count(name: str, value: int = 1, **dimensions: str) -> None:
+    """Add a count; dimensions (e.g. channel) go into their own EMF blob so they do not leak into others."""
+    if dimensions:
+        with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
+            metric.add_dimension(name="service", value=SERVICE)
+            for key, dim in dimensions.items():
+                metric.add_dimension(name=key, value=dim)
+        return
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
+
+
+def bind_ticket(ticket_id: str) -> None:
+    logger.append_keys(ticket_id=ticket_id)

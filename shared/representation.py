@@ -1,0 +1,78 @@
+"""The ticket resource as API.md defines it: the fields every client may rely on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from shared.storage.models import ThreadItemModel, TicketModel
+
+
+def _plain(value: Any) -> Any:
+    """pynamodb maps and sets as JSON-ready values."""
+    if hasattr(value, "as_dict"):
+        return value.as_dict()
+    if isinstance(value, (set, frozenset)):
+        return sorted(value)
+    return value
+
+
+def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
+    customer = ticket.customer
+    return {
+        "id": ticket.id,
+        "ref": ticket.ref,
+        "subject": ticket.subject,
+        "channel": ticket.channel,
+        "status": ticket.status,
+        "priority": ticket.priority,
+        "priority_reasons": list(ticket.priority_reasons or []),
+        "category": ticket.category,
+        "team": ticket.team,
+        "customer": {
+            "id": customer.id,
+            "email": customer.email,
+            "handle": customer.handle,
+            "name": customer.name,
+            "tier": customer.tier,
+        },
+        "assignee": ticket.assignee,
+        "escalation_level": int(ticket.escalation_level or 0),
+        "tags": sorted(ticket.tags or []),
+        "automated": bool(ticket.automated),
+        "automation_reasons": list(ticket.automation_reasons or []),
+        "follow_up_of": ticket.follow_up_of,
+        "reopen_count": int(ticket.reopen_count or 0),
+        "message_count": int(ticket.message_count or 0),
+        "created_at": ticket.created_at,
+        "updated_at": ticket.updated_at,
+        "first_responded_at": ticket.first_responded_at,
+        "resolved_at": ticket.resolved_at,
+        "sla": _plain(ticket.sla),
+    }
+
+
+def message_resource(item: ThreadItemModel) -> dict[str, Any]:
+    return {
+        "id": item.message_id,
+        "at": item.at,
+        "direction": item.direction,
+        "kind": item.kind,
+        "channel": item.channel,
+        "author": _plain(item.author),
+        "subject": item.subject,
+        "body": item.body,
+        "body_full": item.body_full if item.body_full is not None else item.body,
+        "body_truncated": bool(item.body_truncated),
+        "body_key": item.body_key,
+        "raw_key": item.raw_key,
+        "attachments": [_plain(a) for a in item.attachments or []],
+        "email_message_id": item.email_message_id,
+        "automated": bool(item.automated),
+        "automation_reasons": list(item.automation_reasons or []),
+        "suppressed": bool(item.suppressed),
+        "defects": list(item.defects or []),
+    }
+
+
+def event_resource(item: ThreadItemModel) -> dict[str, Any]:
+    return {"type": item.type, "at": item.at, "actor": item.actor, "data": _plain(item.data) or {}}

@@ -1,0 +1,95 @@
+"""The one place that reads the environment.
+
+On AWS the SAM template sets these variables on every function; the local stack sets them from the same
+template after provisioning it into the emulator. Endpoints are never configured here: boto3 honours the
+standard ``AWS_ENDPOINT_URL`` / ``AWS_ENDPOINT_URL_<SERVICE>`` variables, so moto, LocalStack or a real
+account all work unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ValueError(f"setting {name} must be an integer, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str = "us-east-1"
+    stage: str = "local"
+    # DynamoDB tables
+    tickets_table: str = "ticketing-tickets"
+    thread_table: str = "ticketing-thread"
+    customers_table: str = "ticketing-customers"
+    agents_table: str = "ticketing-agents"
+    agent_load_table: str = "ticketing-agent-load"
+    markers_table: str = "ticketing-markers"
+    quarantine_table: str = "ticketing-quarantine"
+    # S3 and queues
+    mail_bucket: str = "ticketing-mail"
+    raw_mail_prefix: str = "inbound/"
+    attachments_prefix: str = "attachments/"
+    route_queue_url: str = ""
+    # Mail identity
+    support_domain: str = "example.com"
+    support_address: str = "support@example.com"
+    # Signing key for reply-to tokens and API tokens: a literal (tests, local) or a Secrets Manager name.
+    signing_secret: str = ""
+    signing_secret_name: str = "ticketing/signing-key"
+    # Limits
+    max_attachment_bytes: int = 10 * 1024 * 1024
+    max_stored_body_chars: int = 100_000
+    sender_mails_per_hour: int = 30
+    ticket_mails_per_hour: int = 60
+    processing_lease_seconds: int = 300
+    default_team: str = "support"
+
+    @property
+    def loop_marker(self) -> str:
+        """Value of the X-Loop header on every mail we send; seeing it inbound means a loop."""
+        return f"ticketing@{self.support_domain}"
+
+    @classmethod
+    def from_env(cls) -> "Settings":
+        env = os.environ
+        domain = env.get("SUPPORT_DOMAIN", cls.support_domain)
+        return cls(
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or cls.region,
+            stage=env.get("STAGE", cls.stage),
+            tickets_table=env.get("TICKETS_TABLE", cls.tickets_table),
+            thread_table=env.get("THREAD_TABLE", cls.thread_table),
+            customers_table=env.get("CUSTOMERS_TABLE", cls.customers_table),
+            agents_table=env.get("AGENTS_TABLE", cls.agents_table),
+            agent_load_table=env.get("AGENT_LOAD_TABLE", cls.agent_load_table),
+            markers_table=env.get("MARKERS_TABLE", cls.markers_table),
+            quarantine_table=env.get("QUARANTINE_TABLE", cls.quarantine_table),
+            mail_bucket=env.get("MAIL_BUCKET", cls.mail_bucket),
+            raw_mail_prefix=env.get("RAW_MAIL_PREFIX", cls.raw_mail_prefix),
+            attachments_prefix=env.get("ATTACHMENTS_PREFIX", cls.attachments_prefix),
+            route_queue_url=env.get("ROUTE_QUEUE_URL", cls.route_queue_url),
+            support_domain=domain,
+            support_address=env.get("SUPPORT_ADDRESS", f"support@{domain}"),
+            signing_secret=env.get("SIGNING_SECRET", ""),
+            signing_secret_name=env.get("SIGNING_SECRET_NAME", cls.signing_secret_name),
+            max_attachment_bytes=_int("MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes),
+            max_stored_body_chars=_int("MAX_STORED_BODY_CHARS", cls.max_stored_body_chars),
+            sender_mails_per_hour=_int("SENDER_MAILS_PER_HOUR", cls.sender_mails_per_hour),
+            ticket_mails_per_hour=_int("TICKET_MAILS_PER_HOUR", cls.ticket_mails_per_hour),
+            processing_lease_seconds=_int("PROCESSING_LEASE_SECONDS", cls.processing_lease_seconds),
+            default_team=env.get("DEFAULT_TEAM", cls.default_team),
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

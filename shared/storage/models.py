@@ -1,0 +1,296 @@
+"""DynamoDB tables as pynamodb models.
+
+The key schemas and indexes here must match `infra/template.yaml` (a test compares them). Table names come from
+settings, which the template passes to every function.
+
+Tables
+- tickets: one item per ticket, with GSIs for the work queue (team+status by priority, and by age), assignee,
+  customer, channel, ref, and an all-tickets listing by creation time.
+- thread: a ticket's messages (`MSG#...`) and audit events (`EVT#...`) under the ticket id, oldest first; a GSI
+  maps email Message-IDs (inbound and the ones we send) back to their ticket.
+- customers, agents, agent_load: people; agent_load holds the counters assignment updates conditionally.
+- markers: idempotency markers, rate-limit windows and ref reservations (TTL on `expires_at`).
+- quarantine: inbound items that did not become tickets, with reason and raw object key.
+"""
+
+from __future__ import annotations
+
+from pynamodb.attributes import (
+    BooleanAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+    UnicodeSetAttribute,
+)
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from shared.settings import get_settings
+
+_settings = get_settings()
+
+LISTING = "all"  # constant partition of the listing indexes; ticket creation rates stay far below one partition's limit
+
+
+class _Meta:
+    region = _settings.region
+
+
+def _gsi(index: str) -> type:
+    """A GSI Meta class; the attributes themselves are declared on the index below."""
+
+    class Meta:
+        index_name = index
+        projection = AllProjection()
+
+    return Meta
+
+
+class QueueByPriorityIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("queue-by-priority")
+    queue_key = UnicodeAttribute(hash_key=True)
+    queue_priority_sort = UnicodeAttribute(range_key=True)
+
+
+class QueueByAgeIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("queue-by-age")
+    queue_key = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class ByAssigneeIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("by-assignee")
+    assignee = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class ByCustomerIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("by-customer")
+    customer_id = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class ByChannelIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("by-channel")
+    channel = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class ByStatusIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("by-status")
+    status = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class ByRefIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("by-ref")
+    ref = UnicodeAttribute(hash_key=True)
+
+
+class AllTicketsIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("all-by-created")
+    listing = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
+class CustomerSnapshot(MapAttribute):  # type: ignore[type-arg]
+    id = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    handle = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(default="standard")
+
+
+class TicketModel(Model):
+    class Meta(_Meta):
+        table_name = _settings.tickets_table
+
+    id = UnicodeAttribute(hash_key=True)
+    ref = UnicodeAttribute()
+    subject = UnicodeAttribute(default="")
+    channel = UnicodeAttribute()
+    status = UnicodeAttribute(default="open")
+    priority = UnicodeAttribute(default="medium")
+    priority_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    category = UnicodeAttribute(null=True)
+    team = UnicodeAttribute(default="support")
+    customer_id = UnicodeAttribute()
+    customer = CustomerSnapshot()
+    assignee = UnicodeAttribute(null=True)
+    escalation_level = NumberAttribute(default=0)
+    tags = UnicodeSetAttribute(default=set)
+    mailbox = UnicodeAttribute(null=True)
+    automated = BooleanAttribute(default=False)
+    automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    follow_up_of = UnicodeAttribute(null=True)
+    reopen_count = NumberAttribute(default=0)
+    message_count = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    first_responded_at = UnicodeAttribute(null=True)
+    resolved_at = UnicodeAttribute(null=True)
+    closed_at = UnicodeAttribute(null=True)
+    last_customer_message_at = UnicodeAttribute(null=True)
+    sla = MapAttribute(null=True)  # type: ignore[var-annotated]
+    search_text = UnicodeAttribute(default="")
+    # index attributes
+    listing = UnicodeAttribute(default=LISTING)
+    created_sort = UnicodeAttribute()
+    queue_key = UnicodeAttribute()
+    queue_priority_sort = UnicodeAttribute()
+
+    queue_by_priority = QueueByPriorityIndex()
+    queue_by_age = QueueByAgeIndex()
+    by_assignee = ByAssigneeIndex()
+    by_customer = ByCustomerIndex()
+    by_channel = ByChannelIndex()
+    by_status = ByStatusIndex()
+    by_ref = ByRefIndex()
+    all_by_created = AllTicketsIndex()
+
+
+class ByEmailMessageIdIndex(GlobalSecondaryIndex["ThreadItemModel"]):
+    class Meta:
+        index_name = "by-email-message-id"
+        projection = AllProjection()
+
+    email_message_id = UnicodeAttribute(hash_key=True)
+
+
+class ThreadItemModel(Model):
+    """Messages (`MSG#<at>#<id>`) and audit events (`EVT#<at>#<id>`) of one ticket."""
+
+    class Meta(_Meta):
+        table_name = _settings.thread_table
+
+    ticket_id = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+    item_type = UnicodeAttribute()  # message | event
+    at = UnicodeAttribute()
+    # message
+    message_id = UnicodeAttribute(null=True)
+    direction = UnicodeAttribute(null=True)
+    kind = UnicodeAttribute(null=True)
+    channel = UnicodeAttribute(null=True)
+    author = MapAttribute(null=True)  # type: ignore[var-annotated]
+    subject = UnicodeAttribute(null=True)
+    body = UnicodeAttribute(null=True)
+    body_full = UnicodeAttribute(null=True)
+    body_truncated = BooleanAttribute(default=False)
+    body_key = UnicodeAttribute(null=True)
+    raw_key = UnicodeAttribute(null=True)
+    attachments = ListAttribute(of=MapAttribute, default=list)  # type: ignore[arg-type]
+    email_message_id = UnicodeAttribute(null=True)
+    in_reply_to = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    recipients = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    automated = BooleanAttribute(default=False)
+    automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    suppressed = BooleanAttribute(default=False)
+    defects = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    # event
+    type = UnicodeAttribute(null=True)
+    actor = UnicodeAttribute(null=True)
+    data = MapAttribute(null=True)  # type: ignore[var-annotated]
+
+    by_email_message_id = ByEmailMessageIdIndex()
+
+
+class CustomerModel(Model):
+    class Meta(_Meta):
+        table_name = _settings.customers_table
+
+    id = UnicodeAttribute(hash_key=True)
+    contact_key = UnicodeAttribute()
+    channel = UnicodeAttribute()
+    email = UnicodeAttribute(null=True)
+    handle = UnicodeAttribute(null=True)
+    name = UnicodeAttribute(null=True)
+    tier = UnicodeAttribute(default="standard")
+    bouncing = BooleanAttribute(default=False)
+    bounced_at = UnicodeAttribute(null=True)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class AgentModel(Model):
+    class Meta(_Meta):
+        table_name = _settings.agents_table
+
+    id = UnicodeAttribute(hash_key=True)
+    name = UnicodeAttribute(null=True)
+    email = UnicodeAttribute(null=True)
+    team = UnicodeAttribute(default="support")
+    presence = UnicodeAttribute(default="offline")
+    capacity = NumberAttribute(default=5)
+    skills = UnicodeSetAttribute(default=set)
+    channels = UnicodeSetAttribute(default=set)
+    tier = NumberAttribute(default=1)
+    timezone = UnicodeAttribute(default="UTC")
+    working_hours = MapAttribute(null=True)  # type: ignore[var-annotated]
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+
+
+class AgentLoadModel(Model):
+    """The counter assignment increments under `load < capacity`, so nobody is ever overfilled."""
+
+    class Meta(_Meta):
+        table_name = _settings.agent_load_table
+
+    agent_id = UnicodeAttribute(hash_key=True)
+    team = UnicodeAttribute(default="support")
+    load = NumberAttribute(default=0)
+    capacity = NumberAttribute(default=0)
+    last_assigned_at = UnicodeAttribute(null=True)
+
+
+class MarkerModel(Model):
+    """Idempotency markers (`inbound#...`), rate windows (`rate#...`) and ref reservations (`ref#...`)."""
+
+    class Meta(_Meta):
+        table_name = _settings.markers_table
+
+    key = UnicodeAttribute(hash_key=True)
+    state = UnicodeAttribute(null=True)
+    lease_until = NumberAttribute(null=True)
+    count = NumberAttribute(null=True)
+    ticket_id = UnicodeAttribute(null=True)
+    result = MapAttribute(null=True)  # type: ignore[var-annotated]
+    expires_at = NumberAttribute(null=True)
+
+
+class QuarantineByReceivedIndex(GlobalSecondaryIndex["QuarantineModel"]):
+    Meta = _gsi("by-received")
+    listing = UnicodeAttribute(hash_key=True)
+    received_sort = UnicodeAttribute(range_key=True)
+
+
+class QuarantineModel(Model):
+    class Meta(_Meta):
+        table_name = _settings.quarantine_table
+
+    id = UnicodeAttribute(hash_key=True)
+    reason = UnicodeAttribute()
+    detail = UnicodeAttribute(null=True)
+    source = UnicodeAttribute(default="email")
+    raw_bucket = UnicodeAttribute(null=True)
+    raw_key = UnicodeAttribute(null=True)
+    sender = UnicodeAttribute(null=True)
+    subject = UnicodeAttribute(null=True)
+    received_at = UnicodeAttribute()
+    listing = UnicodeAttribute(default=LISTING)
+    received_sort = UnicodeAttribute()
+
+    by_received = QuarantineByReceivedIndex()
+
+
+ALL_MODELS: tuple[type[Model], ...] = (
+    TicketModel,
+    ThreadItemModel,
+    CustomerModel,
+    AgentModel,
+    AgentLoadModel,
+    MarkerModel,
+    QuarantineModel,
+)

@@ -1,0 +1,27 @@
+"""Test-wide settings: fake AWS credentials and fixed resource names, set before any project module is imported
+(pynamodb models read their table names at import time)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+for name, value in {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SECURITY_TOKEN": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "SIGNING_SECRET": "test-signing-secret",
+    "ROUTE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route",
+    "POWERTOOLS_METRICS_NAMESPACE": "TicketingTest",
+    "POWERTOOLS_DEV": "false",
+}.items():
+    os.environ[name] = value
+os.environ.pop("AWS_ENDPOINT_URL", None)
+os.environ.pop("AWS_PROFILE", None)
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+MAILS = Path(__file__).resolve().parent / "mails"

@@ -31,14 +31,14 @@ class Metric:
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:
-    """Add a count; dimensions (e.g. channel) go into their own EMF blob so they do not leak into others."""
+    """Add to the invocation's total and, with dimensions (e.g. channel), to a per-dimension series in its own EMF
+    blob, so dimensions never leak onto other metrics and the total needs no metric math."""
+    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
     if dimensions:
         with single_metric(name=name, unit=MetricUnit.Count, value=value, namespace=NAMESPACE) as metric:
             metric.add_dimension(name="service", value=SERVICE)
             for key, dim in dimensions.items():
                 metric.add_dimension(name=key, value=dim)
-        return
-    metrics.add_metric(name=name, unit=MetricUnit.Count, value=value)
 
 
 def bind_ticket(ticket_id: str) -> None:

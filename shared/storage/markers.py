@@ -60,6 +60,6 @@ class MarkerRepository:
         window = ts - ts % window_seconds
         marker = MarkerModel(key=f"{key}#{window}")
         marker.update(
-            actions=[MarkerModel.count.add(1), MarkerModel.expires_at.set(window + window_seconds + DAY)]
+            actions=[MarkerModel.hits.add(1), MarkerModel.expires_at.set(window + window_seconds + DAY)]
         )
-        return int(marker.count or 0)
+        return int(marker.hits or 0)

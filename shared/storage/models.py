@@ -254,7 +254,7 @@ class MarkerModel(Model):
     key = UnicodeAttribute(hash_key=True)
     state = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
-    count = NumberAttribute(null=True)
+    hits = NumberAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     result = MapAttribute(null=True)  # type: ignore[var-annotated]
     expires_at = NumberAttribute(null=True)

@@ -7,10 +7,11 @@ change already there or none of it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Iterable, cast
 
 from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import Conflict, ValidationFailed
@@ -203,7 +204,7 @@ class TicketRepository:
 
     @staticmethod
     def _filter_condition(filters: TicketFilters, indexed: Any) -> Any:
-        conditions = []
+        conditions: list[Condition] = []
         if filters.status and indexed is not TicketModel.by_status:
             conditions.append(TicketModel.status == filters.status)
         if filters.channel and indexed is not TicketModel.by_channel:
@@ -217,7 +218,7 @@ class TicketRepository:
         if filters.tag:
             conditions.append(TicketModel.tags.contains(filters.tag))
         if filters.tier:
-            conditions.append(TicketModel.customer.tier == filters.tier)
+            conditions.append(cast(Condition, TicketModel.customer.tier == filters.tier))
         if filters.escalation_level is not None:
             conditions.append(TicketModel.escalation_level == filters.escalation_level)
         if filters.q:

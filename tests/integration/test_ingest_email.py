@@ -313,3 +313,28 @@ def test_s3_notification_variant_reads_ses_verdict_headers(aws):
     result = lambda_handler(event, FakeContext())["results"][0]
 
     assert result["outcome"] == "quarantined" and result["reason"] == "spam_verdict"
+
+
+def test_reply_to_a_mail_the_product_sent_threads_by_its_stored_message_id(aws):
+    """SES replaces our Message-ID; the one it returns is stored on the outbound message and must thread."""
+    from shared.storage.models import ThreadItemModel
+
+    first = deliver(aws.s3, compose())
+    ThreadItemModel(
+        ticket_id=first["ticket_id"],
+        sk="MSG#2026-11-02T03:16:00.000Z#01OUTBOUND",
+        item_type="message",
+        at="2026-11-02T03:16:00.000Z",
+        message_id="01OUTBOUND",
+        direction="outbound",
+        kind="automatic",
+        email_message_id="<0100018f-ses-generated@email.amazonses.com>",
+    ).save()
+
+    reply = deliver(
+        aws.s3,
+        compose(subject="Re: your request", body="Thanks", in_reply_to="<0100018f-ses-generated@email.amazonses.com>"),
+        timestamp="2026-11-02T05:00:00.000Z",
+    )
+
+    assert reply["outcome"] == "threaded" and reply["ticket_id"] == first["ticket_id"]

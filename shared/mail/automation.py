@@ -195,8 +195,8 @@ def _report_parts(msg: Message) -> list[Message]:
     stack: list[Message] = [msg]
     while stack:
         part = stack.pop()
-        payload = part.get_payload()
-        if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+        payload = part.get_payload() if part.get_content_maintype() == "multipart" else None
+        if isinstance(payload, list):
             stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
         else:
             parts.append(part)

@@ -68,15 +68,15 @@ _HEADER_TO = re.compile(r"^\*?(?:to|kepada|cc)\s*:", re.IGNORECASE)
 _HEADER_SUBJECT = re.compile(r"^\*?(?:subject|subjek|perihal)\s*:", re.IGNORECASE)
 _HEADER_BLOCK_WINDOW = 6
 
+# Whole-line mobile signatures, a handful of words at most, set off by a blank line.
 _MOBILE_SIGNATURE = re.compile(
-    r"^(?:sent from my \w+"
-    r"|sent from (?:outlook|mail|yahoo mail)\b"
+    r"^(?:sent from my (?:[\w'-]+ ?){1,4}"
+    r"|sent from (?:outlook|mail|yahoo mail)(?: for (?:ios|android|windows))?"
     r"|get outlook for (?:ios|android)"
-    r"|dikirim dari \w+(?: \w+)? saya"
-    r"|dikirim dari (?:outlook|yahoo mail)\b)",
+    r"|dikirim dari (?:[\w'-]+ ?){1,3}saya"
+    r"|dikirim dari (?:outlook|yahoo mail)(?: untuk (?:ios|android))?)[.!]?$",
     re.IGNORECASE,
 )
-_MOBILE_SIGNATURE_MAX_LEN = 80
 
 
 def trim_reply(text: str) -> str:
@@ -96,7 +96,7 @@ def _first_cut(lines: list[str]) -> int | None:
     for index, line in enumerate(stripped):
         if not line:
             continue
-        if line == "--" or _is_mobile_signature(line):
+        if line == "--" or _is_mobile_signature(stripped, index):
             return index
         if _ORIGINAL_MESSAGE.match(line):
             return index
@@ -110,8 +110,9 @@ def _first_cut(lines: list[str]) -> int | None:
     return _trailing_quote_start(stripped)
 
 
-def _is_mobile_signature(line: str) -> bool:
-    return len(line) <= _MOBILE_SIGNATURE_MAX_LEN and bool(_MOBILE_SIGNATURE.match(line))
+def _is_mobile_signature(lines: list[str], index: int) -> bool:
+    set_off = index == 0 or not lines[index - 1]
+    return set_off and bool(_MOBILE_SIGNATURE.match(lines[index]))
 
 
 def _starts_attribution(lines: list[str], index: int) -> bool:

@@ -142,10 +142,10 @@ def _parse(raw: bytes, loop_marker: str | None) -> ParsedEmail:
     defects = _Defects()
     msg = _read_message(data, defects)
 
-    fallback_charset = _header_charset_hint(msg)
-    headers = _decoded_headers(msg, defects, fallback_charset)
-    addresses = _AddressReader(msg, defects, fallback_charset)
-    body = _extract_body(msg, defects, fallback_charset)
+    charset_hint = _header_charset_hint(msg)
+    headers = _decoded_headers(msg, defects, charset_hint)
+    addresses = _AddressReader(msg, defects, charset_hint)
+    body = _extract_body(msg, defects, charset_hint)
     text = body.text
     try:
         automation = detect_automation(msg, loop_marker=loop_marker)
@@ -254,8 +254,12 @@ def _repair_header_block(data: bytes) -> bytes | None:
 # --- headers ----------------------------------------------------------------------------------
 
 _LINE_BREAK = re.compile(r"\r?\n")
+# stdlib's structured address parser is super-linear; a 20,000-recipient To: took seconds.
+_STRUCTURED_HEADER_LIMIT = 16_384
+
 _CONTROL_CHARS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 _SURROGATES = re.compile(r"[\ud800-\udfff]")
+_FOREIGN_SURROGATES = re.compile(r"[\ud800-\udc7f\udd00-\udfff]")
 
 
 def _decoded_headers(msg: Message, defects: _Defects, charset: str | None) -> dict[str, list[str]]:
@@ -263,14 +267,21 @@ def _decoded_headers(msg: Message, defects: _Defects, charset: str | None) -> di
     headers: dict[str, list[str]] = {}
     for name, raw_value in msg.raw_items():
         key = name.strip().lower()
-        try:
-            value = str(msg.policy.header_fetch_parse(name, raw_value))
-        except Exception:  # noqa: BLE001 - policy.default header classes raise on some garbage
-            defects.add(f"header {key}: could not be parsed, kept as written")
-            value = _decode_encoded_words(_unfold(str(raw_value)))
+        value = _header_text(msg, name, str(raw_value), defects)
         value = _CONTROL_CHARS.sub(" ", _repair_undecodable(value, charset, defects, f"header {key}"))
         headers.setdefault(key, []).append(value.strip())
     return headers
+
+
+def _header_text(msg: Message, name: str, raw_value: str, defects: _Defects) -> str:
+    """policy.default's decoded value, or the lenient RFC 2047 reading when it cannot be used."""
+    if len(raw_value) > _STRUCTURED_HEADER_LIMIT:
+        return _decode_encoded_words(_unfold(raw_value))
+    try:
+        return str(msg.policy.header_fetch_parse(name, raw_value))
+    except Exception:  # noqa: BLE001 - policy.default header classes raise on some garbage
+        defects.add(f"header {name.strip().lower()}: could not be parsed, kept as written")
+        return _decode_encoded_words(_unfold(raw_value))
 
 
 def _unfold(value: str) -> str:
@@ -288,14 +299,19 @@ def _decode_encoded_words(value: str) -> str:
 
 
 def _repair_undecodable(value: str, charset: str | None, defects: _Defects, where: str) -> str:
-    """Turn raw 8-bit header bytes (kept as surrogates by the parser) into real characters."""
+    """Turn raw 8-bit header bytes (kept as surrogates by the parser) into real characters.
+
+    UTF-8 first (RFC 6532), then the charset the body declares; without a usable one, Windows-1252,
+    which is what unlabelled 8-bit headers from western mailers almost always are.
+    """
     if not _SURROGATES.search(value):
         return value
-    data = value.encode("utf-8", "surrogateescape") if _is_escape_only(value) else None
-    if data is None:
+    if not _is_escape_only(value):
         defects.add(f"{where}: undecodable characters replaced")
         return _SURROGATES.sub("\ufffd", value)
-    for codec in _unique(["utf-8", _codec_for(charset)]):
+    data = value.encode("utf-8", "surrogateescape")
+    hint = _codec_for(charset)
+    for codec in _unique(["utf-8", hint if hint not in (None, "ascii") else "cp1252"]):
         try:
             return data.decode(codec)
         except (UnicodeDecodeError, LookupError):
@@ -306,7 +322,7 @@ def _repair_undecodable(value: str, charset: str | None, defects: _Defects, wher
 
 def _is_escape_only(value: str) -> bool:
     """Only \\udc80-\\udcff come from surrogateescape; anything else cannot be turned back into bytes."""
-    return all("\udc80" <= ch <= "\udcff" for ch in _SURROGATES.findall(value))
+    return _FOREIGN_SURROGATES.search(value) is None
 
 
 def _first(headers: dict[str, list[str]], name: str) -> str:
@@ -396,7 +412,7 @@ class _AddressReader:
         found: list[Address] = []
         for raw_value in _raw_values(self._msg, name):
             for display, spec in self._mailboxes(name, raw_value):
-                address = self._address(display, spec)
+                address = self._address(display, spec, name)
                 if address is not None:
                     found.append(address)
                 elif spec.strip():
@@ -404,6 +420,9 @@ class _AddressReader:
         return found
 
     def _mailboxes(self, name: str, raw_value: str) -> list[tuple[str, str]]:
+        if len(raw_value) > _STRUCTURED_HEADER_LIMIT:
+            self._defects.add(f"header {name}: very long, addresses read leniently")
+            return [("", spec) for spec in _BARE_ADDRESS.findall(_unfold(raw_value))]
         try:
             header = self._msg.policy.header_fetch_parse(name, raw_value)
             mailboxes = []
@@ -424,15 +443,15 @@ class _AddressReader:
             return [("", spec) for spec in lenient]
         return mailboxes
 
-    def _address(self, display: str, spec: str) -> Address | None:
-        where = "address"
+    def _address(self, display: str, spec: str, name: str) -> Address | None:
+        where = f"header {name}"
         email = _repair_undecodable(spec, self._charset, self._defects, where).strip().strip("<>")
         if not _ADDR_SPEC.match(email):
             return None
-        name = _collapse_whitespace(
+        display_name = _collapse_whitespace(
             _repair_undecodable(display or "", self._charset, self._defects, where)
         ).strip("\"' ")
-        return Address(email=email.lower(), name=name or None)
+        return Address(email=email.lower(), name=display_name or None)
 
 
 # --- body and attachments ---------------------------------------------------------------------
@@ -457,7 +476,7 @@ class _PendingAttachment:
 _CID_REFERENCE = re.compile(r"cid:([^\"'\s>)]+)", re.IGNORECASE)
 
 
-def _extract_body(msg: Message, defects: _Defects, fallback_charset: str | None) -> _Body:
+def _extract_body(msg: Message, defects: _Defects, charset_hint: str | None) -> _Body:
     """Walk the MIME tree once: readable text parts become the body, everything else an attachment.
 
     Iterative, so a maliciously deep tree cannot exhaust the stack; forwarded messages are not
@@ -472,19 +491,23 @@ def _extract_body(msg: Message, defects: _Defects, fallback_charset: str | None)
         content_type = _content_type(part)
         for defect in part.defects:
             defects.add(f"{content_type}: {_defect_text(defect)}")
-        payload = part.get_payload()
         maintype = content_type.split("/", 1)[0]
         if maintype == "multipart":
-            if isinstance(payload, list):
-                stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
-            else:
-                defects.add(f"{content_type} without usable boundary; kept as plain text")
-                plain.append(_part_text(part, defects))
+            payload = part.get_payload()
+            if not isinstance(payload, list):
+                recovered = _reparse_with_raw_boundary(part)
+                if recovered is None:
+                    defects.add(f"{content_type} without usable boundary; kept as plain text")
+                    plain.append(_part_text(part, defects))
+                    continue
+                defects.add(f"{content_type}: unquoted boundary with special characters recovered")
+                payload = recovered
+            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
             continue
         if maintype == "message":
-            pending.append(_message_attachment(part, content_type, defects, fallback_charset))
+            pending.append(_message_attachment(part, content_type, defects, charset_hint))
             continue
-        filename = _filename(part, defects, fallback_charset)
+        filename = _filename(part, defects, charset_hint)
         disposition = _disposition(part)
         if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
             (plain if content_type == "text/plain" else html).append(
@@ -511,6 +534,33 @@ def _extract_body(msg: Message, defects: _Defects, fallback_charset: str | None)
         html=html_source,
         attachments=_name_attachments(pending, referenced),
     )
+
+
+_RAW_BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^;\s"]+))', re.IGNORECASE)
+
+
+def _reparse_with_raw_boundary(part: Message) -> list[Message] | None:
+    """Children of a multipart whose boundary was written unquoted with "=" in it.
+
+    Outlook and Java mailers write ``boundary=----=_NextPart_000...``; the strict parameter parser
+    stops at the first "=" and finds no parts, so the raw header is read again here.
+    """
+    values = _raw_values(part, "content-type")
+    match = _RAW_BOUNDARY.search(_unfold(values[0])) if values else None
+    if match is None:
+        return None
+    boundary = match.group(1) or match.group(2)
+    try:
+        if boundary == part.get_boundary():
+            return None
+        head = f'Content-Type: {_content_type(part)}; boundary="{boundary}"\n\n'.encode("ascii")
+        candidate = BytesParser(policy=policy.default).parsebytes(head + _raw_payload(part))
+    except Exception:  # noqa: BLE001 - an unusable boundary stays unusable
+        return None
+    children = candidate.get_payload()
+    if not isinstance(children, list) or not children:
+        return None
+    return [child for child in children if isinstance(child, Message)]
 
 
 def _content_type(part: Message) -> str:
@@ -562,8 +612,8 @@ def _header_charset_hint(msg: Message) -> str | None:
         charset = _part_charset(part)
         if charset:
             return charset
-        payload = part.get_payload()
-        if part.get_content_maintype() == "multipart" and isinstance(payload, list):
+        payload = part.get_payload() if part.get_content_maintype() == "multipart" else None
+        if isinstance(payload, list):
             stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
     return None
 
@@ -717,8 +767,7 @@ def _decode_text(data: bytes, charset: str | None, defects: _Defects, where: str
     and unknown charsets try UTF-8 then Windows-1252. Whatever remains undecodable becomes U+FFFD.
     """
     codec = _codec_for(charset)
-    if charset and codec is None:
-        defects.add(f"{where}: unknown charset {charset[:50]!r}; decoded by guess")
+    unknown = bool(charset) and codec is None
     guessing = codec in (None, "ascii")
     candidates = ["utf-8", "cp1252"] if guessing else _unique([codec, "utf-8"])
     for position, candidate in enumerate(candidates):
@@ -726,7 +775,9 @@ def _decode_text(data: bytes, charset: str | None, defects: _Defects, where: str
             text = data.decode(candidate)
         except (UnicodeDecodeError, LookupError):
             continue
-        if position > 0:
+        if unknown:
+            defects.add(f"{where}: unknown charset {charset!r}; decoded as {candidate}")
+        elif position > 0:
             defects.add(f"{where}: bytes are not valid {charset or 'utf-8'}; decoded as {candidate}")
         return text
     fallback = "utf-8" if guessing or codec is None else codec
@@ -848,19 +899,23 @@ def _name_attachments(pending: list[_PendingAttachment], referenced: set[str]) -
 def _message_attachment(
     part: Message, content_type: str, defects: _Defects, charset: str | None
 ) -> _PendingAttachment:
-    """A forwarded mail or a report block, stored whole and named after its subject."""
+    """A forwarded mail or a report block, stored whole.
+
+    A forwarded mail is named after its own subject: clients mostly label it with something
+    generic ("ForwardedMessage.eml"), and the subject is what an agent recognises.
+    """
     payload = part.get_payload()
-    filename = _filename(part, defects, charset)
+    filename = None
     if isinstance(payload, list):
         inner = [item for item in payload if isinstance(item, Message)]
         content = b"".join(_serialize(item, defects) for item in inner)
-        if not filename and content_type in ("message/rfc822", "message/global") and inner:
+        if content_type in ("message/rfc822", "message/global") and inner:
             subject = _forwarded_subject(inner[0], defects, charset)
             filename = _sanitize_filename(f"{subject}.eml") if subject else None
     else:
         content = _payload_bytes(part, defects, for_text=False)
     return _PendingAttachment(
-        filename=filename,
+        filename=filename or _filename(part, defects, charset),
         content_type=content_type,
         content=content,
         disposition=_disposition(part),

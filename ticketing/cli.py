@@ -1,0 +1,121 @@
+"""The operator CLI: `ticketing run | token | quarantine list`.
+
+Nothing from `shared` or `functions` is imported at module level: table names and the secret name are read at
+import time, so each command first points the environment at the running local stack (or at the endpoint the
+caller already set) and only then imports them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+ROLES = ("agent", "supervisor", "admin")
+DEFAULT_TOKEN_TTL_SECONDS = 8 * 3600
+
+
+def _use_stack() -> None:
+    from ticketing.local.stack_state import NoRunningStack, use_running_stack
+
+    try:
+        use_running_stack()
+    except NoRunningStack as exc:
+        raise SystemExit(f"ticketing: {exc}") from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from ticketing.local.stack import run
+
+    return run()
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Print a bearer token signed with the running stack's key, so the API accepts it."""
+    if args.ttl <= 0:
+        raise SystemExit("ticketing token: --ttl must be a positive number of seconds")
+    _use_stack()
+    from shared.adapters.secrets import signing_key
+    from shared.auth import issue_token
+    from shared.settings import get_settings
+
+    key = signing_key(get_settings())
+    print(issue_token(key, args.role, args.agent, args.ttl))
+    return 0
+
+
+_QUARANTINE_COLUMNS = ("id", "received_at", "reason", "raw_key", "sender", "subject")
+
+
+def _table(rows: Sequence[dict[str, Any]], columns: Sequence[str], max_width: int = 48) -> str:
+    def cell(value: Any) -> str:
+        text = "" if value is None else str(value).replace("\n", " ")
+        return text if len(text) <= max_width else text[: max_width - 1] + "…"
+
+    cells = [[cell(row.get(column)) for column in columns] for row in rows]
+    widths = [max([len(column), *(len(r[i]) for r in cells)]) for i, column in enumerate(columns)]
+    lines = ["  ".join(column.upper().ljust(widths[i]) for i, column in enumerate(columns)).rstrip()]
+    lines += ["  ".join(value.ljust(widths[i]) for i, value in enumerate(row)).rstrip() for row in cells]
+    return "\n".join(lines)
+
+
+def cmd_quarantine_list(args: argparse.Namespace) -> int:
+    """Inbound items that did not become tickets, newest first: what an operator reviews."""
+    _use_stack()
+    from shared.domain.errors import DomainError
+    from shared.storage.quarantine import list_quarantine
+
+    try:
+        items, next_cursor = list_quarantine(args.limit, args.cursor)
+    except DomainError as exc:
+        raise SystemExit(f"ticketing quarantine list: {exc.message}") from None
+    if args.json:
+        print(json.dumps({"items": items, "next_cursor": next_cursor}, indent=2, default=str))
+        return 0
+    if not items:
+        print("Quarantine is empty.")
+        return 0
+    print(_table(items, _QUARANTINE_COLUMNS))
+    if next_cursor:
+        print(f"\nMore: ticketing quarantine list --limit {args.limit} --cursor {next_cursor}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ticketing", description="Customer-support ticketing: the local stack and operator commands."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser(
+        "run",
+        help="start the local stack (API, SMTP intake, AWS emulator, queue pollers) in the foreground",
+        description="Ports: TICKETING_API_PORT (8000), TICKETING_SMTP_PORT (2525), TICKETING_AWS_PORT (4566).",
+    )
+    run.set_defaults(func=cmd_run)
+
+    token = commands.add_parser("token", help="print a bearer token the running local stack accepts")
+    token.add_argument("--role", choices=ROLES, required=True)
+    token.add_argument("--agent", metavar="ID", default=None, help="agent id the token acts as")
+    token.add_argument("--ttl", metavar="SECONDS", type=int, default=DEFAULT_TOKEN_TTL_SECONDS)
+    token.set_defaults(func=cmd_token)
+
+    quarantine = commands.add_parser("quarantine", help="inbound items that did not become tickets")
+    quarantine_commands = quarantine.add_subparsers(dest="quarantine_command", required=True, metavar="COMMAND")
+    listing = quarantine_commands.add_parser("list", help="list quarantined items, newest first")
+    listing.add_argument("--limit", type=int, default=50)
+    listing.add_argument("--cursor", default=None, help="continue from a previous page")
+    listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    listing.set_defaults(func=cmd_quarantine_list)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, ingest_throughput
+from bench import cold_start, ingest_throughput, mail_to_api_latency
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
@@ -17,6 +17,8 @@ def main() -> int:
     sections = []
     print("ingest throughput ...", flush=True)
     sections.append(("Ingest throughput (`bench/ingest_throughput.py`)", ingest_throughput.report(ingest_throughput.run())))
+    print("mail to API latency through the local stack ...", flush=True)
+    sections.append(("Mail to API latency (`bench/mail_to_api_latency.py`)", mail_to_api_latency.report(mail_to_api_latency.run())))
     print("cold-start imports ...", flush=True)
     sections.append(("Cold-start import time (`bench/cold_start.py`)", cold_start.report(cold_start.run())))
     header = [

@@ -132,7 +132,10 @@ class IntakeService:
         try:
             result = self._accept_claimed(message)
         except Exception:
-            self.markers.release(f"inbound#{message.key}")
+            try:
+                self.markers.release(f"inbound#{message.key}")
+            except Exception:  # noqa: BLE001 - the lease expires anyway; keep the original error
+                logger.exception("could not release the inbound claim", extra={"key": message.key})
             raise
         self.markers.complete(f"inbound#{message.key}", result.as_dict())
         return result
@@ -239,20 +242,13 @@ class IntakeService:
         limit = self.settings.max_attachment_bytes
         for n, attachment in enumerate(message.attachments, start=1):
             size = len(attachment.content)
+            key: str | None = None
+            note = None
             if size > limit:
-                refs.append(
-                    AttachmentRef(
-                        name=attachment.name,
-                        content_type=attachment.content_type,
-                        size=size,
-                        key=None,
-                        inline=attachment.inline,
-                        note=f"not stored: {size} bytes exceeds the {limit} byte limit; it is kept in the raw original",
-                    )
-                )
-                continue
-            key = f"{self.settings.attachments_prefix}{message.message_id}/{n}-{attachment.name}"
-            self.bodies.put(key, attachment.content, attachment.content_type)
+                note = f"not stored: {size} bytes exceeds the {limit} byte limit; it is kept in the raw original"
+            else:
+                key = f"{self.settings.attachments_prefix}{message.message_id}/{n}-{attachment.name}"
+                self.bodies.put(key, attachment.content, attachment.content_type)
             refs.append(
                 AttachmentRef(
                     name=attachment.name,
@@ -260,6 +256,7 @@ class IntakeService:
                     size=size,
                     key=key,
                     inline=attachment.inline,
+                    note=note,
                 )
             )
         return refs
@@ -353,7 +350,6 @@ class IntakeService:
 
     def _add_to_ticket(self, message: InboundMessage, ticket: TicketModel, rate_limited: bool) -> IntakeResult:
         bind_ticket(ticket.id)
-        expected_status = ticket.status
         at = iso(message.received_at)
         changes: list[tuple[str, dict[str, Any]]] = [
             ("message.added", {"message_id": message.message_id, "automated": message.automated, "rate_limited": rate_limited})
@@ -373,7 +369,7 @@ class IntakeService:
         ticket.updated_at = max(ticket.updated_at, at)
         msg_item = self._message_item(message, ticket.id, suppressed=rate_limited)
         events = self._events(ticket.id, message, *changes)
-        added = self.tickets.add_message(ticket, msg_item, events, expected_status=expected_status)
+        added = self.tickets.add_message(ticket, msg_item, events)
         if added:
             count(Metric.MESSAGES_THREADED, channel=message.channel.value)
             if message.automated or rate_limited:

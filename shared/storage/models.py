@@ -22,6 +22,7 @@ from pynamodb.attributes import (
     NumberAttribute,
     UnicodeAttribute,
     UnicodeSetAttribute,
+    VersionAttribute,
 )
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
@@ -134,6 +135,7 @@ class TicketModel(Model):
     last_customer_message_at = UnicodeAttribute(null=True)
     sla = MapAttribute(null=True)  # type: ignore[var-annotated]
     search_text = UnicodeAttribute(default="")
+    version = VersionAttribute()  # optimistic lock: every save is conditional on the version it read
     # index attributes
     listing = UnicodeAttribute(default=LISTING)
     created_sort = UnicodeAttribute()

@@ -132,10 +132,8 @@ class TicketRepository:
         ticket: TicketModel,
         message: ThreadItemModel,
         events: Iterable[ThreadItemModel],
-        *,
-        expected_status: str,
     ) -> bool:
-        """Append a message and save the changed ticket, guarded on the status read before the change.
+        """Append a message and save the changed ticket, guarded on the version read before the change.
 
         Returns False when the message is already on the thread (a retry). Raises Conflict when the ticket moved
         underneath (the caller re-reads and decides again).
@@ -144,7 +142,7 @@ class TicketRepository:
         try:
             with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
                 tx.save(message, condition=ThreadItemModel.sk.does_not_exist())
-                tx.save(ticket, condition=TicketModel.status == expected_status)
+                tx.save(ticket)  # the version attribute makes this conditional on what was read
                 for event in events:
                     tx.save(event)
             return True

@@ -338,3 +338,28 @@ def test_reply_to_a_mail_the_product_sent_threads_by_its_stored_message_id(aws):
     )
 
     assert reply["outcome"] == "threaded" and reply["ticket_id"] == first["ticket_id"]
+
+
+def test_a_concurrent_change_to_the_ticket_is_not_overwritten_by_a_threaded_reply(aws, monkeypatch):
+    """Routing may assign the ticket between intake's read and write: intake re-reads instead of clobbering."""
+    from shared.storage.tickets import TicketRepository as Repo
+
+    first = deliver(aws.s3, compose(message_id="<race@pelanggan.co.id>"))
+    real_get = Repo.get
+    raced = []
+
+    def get_then_someone_assigns(self, ticket_id):
+        ticket = real_get(self, ticket_id)
+        if not raced:
+            raced.append(True)
+            other = real_get(self, ticket_id)
+            other.assignee = "agent-7"
+            other.save()
+        return ticket
+
+    monkeypatch.setattr(Repo, "get", get_then_someone_assigns)
+    reply = deliver(aws.s3, compose(body="more", in_reply_to="<race@pelanggan.co.id>"), timestamp="2026-11-02T04:00:00.000Z")
+
+    ticket = TicketModel.get(first["ticket_id"])
+    assert reply["outcome"] == "threaded"
+    assert ticket.assignee == "agent-7" and ticket.message_count == 2

@@ -233,6 +233,7 @@ class IntakeService:
             automation_reasons=list(message.automation_reasons),
             suppressed=suppressed or message.automated,
             defects=list(message.defects)[:20],
+            importance=message.importance,
         )
 
     def _store_attachments(self, message: InboundMessage) -> list[AttachmentRef]:
@@ -325,7 +326,7 @@ class IntakeService:
             if message.automated:
                 count(Metric.AUTOMATED_SUPPRESSED, channel=message.channel.value)
         if follow_up_of is not None and created:
-            self.tickets.record_events(
+            self.tickets.add_items(
                 self._events(follow_up_of.id, message, ("ticket.follow_up_opened", {"follow_up": ticket_id, "ref": ticket.ref}))
             )
         self.announcer.announce(
@@ -356,10 +357,14 @@ class IntakeService:
         ]
         if not message.automated:
             # automated mail (out-of-office, bounces) never reopens or resumes a ticket
-            outcome = on_customer_reply(Status(ticket.status), has_assignee=bool(ticket.assignee))
+            outcome = on_customer_reply(Status(ticket.status))
             if outcome.status.value != ticket.status:
                 changes.append(("ticket.status_changed", {"from": ticket.status, "to": outcome.status.value, "reason": "customer_reply"}))
                 ticket.status = outcome.status.value
+                if outcome.status == Status.OPEN and ticket.assignee:
+                    # back to the queue; routing offers it to the same agent first, within capacity
+                    ticket.preferred_agent = ticket.assignee
+                    ticket.assignee = None
             if outcome.reopened:
                 ticket.reopen_count = (ticket.reopen_count or 0) + 1
                 ticket.resolved_at = None

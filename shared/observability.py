@@ -28,6 +28,10 @@ class Metric:
     MAILS_QUARANTINED = "MailsQuarantined"
     DUPLICATES_DROPPED = "DuplicatesDropped"
     BOUNCES_RECORDED = "BouncesRecorded"
+    TICKETS_ASSIGNED = "TicketsAssigned"
+    ASSIGNMENT_CONFLICTS = "AssignmentConflicts"
+    ACKNOWLEDGEMENTS_SENT = "AcknowledgementsSent"
+    AUTO_REPLIES_SENT = "AutoRepliesSent"
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:

@@ -35,6 +35,7 @@ class Settings:
     agent_load_table: str = "ticketing-agent-load"
     markers_table: str = "ticketing-markers"
     quarantine_table: str = "ticketing-quarantine"
+    config_table: str = "ticketing-config"
     # S3 and queues
     mail_bucket: str = "ticketing-mail"
     raw_mail_prefix: str = "inbound/"
@@ -73,6 +74,7 @@ class Settings:
             agent_load_table=env.get("AGENT_LOAD_TABLE", cls.agent_load_table),
             markers_table=env.get("MARKERS_TABLE", cls.markers_table),
             quarantine_table=env.get("QUARANTINE_TABLE", cls.quarantine_table),
+            config_table=env.get("CONFIG_TABLE", cls.config_table),
             mail_bucket=env.get("MAIL_BUCKET", cls.mail_bucket),
             raw_mail_prefix=env.get("RAW_MAIL_PREFIX", cls.raw_mail_prefix),
             attachments_prefix=env.get("ATTACHMENTS_PREFIX", cls.attachments_prefix),

@@ -68,7 +68,7 @@ def ses_record(
 
 
 @dataclass
-class FakeContext:
+class FakeContext:  # noqa: D101 - a Lambda context with the fields Powertools reads
     function_name: str = "ticketing-IngestFunction"
     memory_limit_in_mb: int = 256
     invoked_function_arn: str = "arn:aws:lambda:us-east-1:123456789012:function:ticketing-IngestFunction"

@@ -6,9 +6,11 @@ Errors are domain exceptions mapped once, here, to `{"error": {"code", "message"
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any, Callable
 
 from chalice import Chalice, Response
+from chalice.app import Request
 from chalice.deploy.swagger import CFNSwaggerGenerator
 
 from shared.adapters.secrets import signing_key
@@ -18,10 +20,22 @@ from shared.domain.model import Channel, Priority, Role, Status, Tier
 from shared.observability import logger
 from shared.representation import event_resource, message_resource, ticket_resource
 from shared.settings import get_settings
+from shared.customer_messages import auto_reply_rule, stored_templates
+from shared.priority import rules_from_document, rules_to_document
+from shared.routing import STRATEGIES, priority_rules, team_settings
+from shared.storage.agents import AgentRepository
+from shared.storage.config import ConfigRepository
+from shared.storage.models import TicketModel
 from shared.storage.quarantine import list_quarantine
 from shared.storage.tickets import TicketFilters, TicketRepository
+from shared.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, template_from_document, template_to_document
+from shared.ticket_changes import TicketChange
+from shared.timefmt import utcnow
+
+from functions.api.services import agent_profile, services
 
 app = Chalice(app_name="ticketing-api")
+_context = threading.local()  # the caller of the request this thread serves (the local server is threaded)
 app.api.cors = False
 
 _STATUS = {
@@ -38,9 +52,14 @@ def error_response(status: int, code: str, message: str) -> Response:
     return Response(body={"error": {"code": code, "message": message}}, status_code=status)
 
 
+def _request() -> Request:
+    request = app.current_request
+    assert request is not None, "only called inside a route"
+    return request
+
+
 def _principal() -> Principal:
-    headers = app.current_request.headers or {}
-    return authenticate(signing_key(get_settings()), headers.get("authorization"))
+    return authenticate(signing_key(get_settings()), _request().headers.get("authorization"))
 
 
 def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -51,7 +70,9 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
         def wrapper(*args: Any, **kw: Any) -> Any:
             try:
                 if role is not None:
-                    require_role(_principal(), role)
+                    principal = _principal()
+                    require_role(principal, role)
+                    _context.principal = principal
                 return view(*args, **kw)
             except DomainError as error:
                 status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
@@ -66,7 +87,22 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
 
 
 def _query() -> dict[str, str]:
-    return dict(app.current_request.query_params or {})
+    return dict(_request().query_params or {})
+
+
+def _caller() -> Principal:
+    principal: Principal = _context.principal
+    return principal
+
+
+def _body() -> dict[str, Any]:
+    try:
+        body = _request().json_body
+    except Exception as exc:  # noqa: BLE001 - chalice raises its own BadRequestError subclasses here
+        raise ValidationFailed("the body must be a JSON object") from exc
+    if not isinstance(body, dict):
+        raise ValidationFailed("the body must be a JSON object")
+    return body
 
 
 def _choice(params: dict[str, str], name: str, allowed: type) -> str | None:
@@ -134,20 +170,202 @@ def list_tickets() -> dict[str, Any]:
     return {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
-@route("/v1/tickets/{ticket_id}", methods=["GET"])
-def get_ticket(ticket_id: str) -> dict[str, Any]:
-    """One ticket with its thread (messages, oldest first) and its audit events."""
-    repo = TicketRepository()
-    ticket = repo.get(ticket_id)
-    if ticket is None:
-        ticket = repo.by_ref(ticket_id.upper())
+def _find_ticket(repo: TicketRepository, ticket_id: str) -> TicketModel:
+    ticket = repo.get(ticket_id) or repo.by_ref(ticket_id.upper())
     if ticket is None:
         raise NotFound(f"no ticket {ticket_id}")
+    return ticket
+
+
+def _ticket_with_thread(repo: TicketRepository, ticket: TicketModel) -> dict[str, Any]:
     messages, events = repo.thread(ticket.id)
     resource = ticket_resource(ticket)
     resource["messages"] = [message_resource(m) for m in messages]
     resource["events"] = [event_resource(e) for e in events]
     return resource
+
+
+@route("/v1/tickets/{ticket_id}", methods=["GET"])
+def get_ticket(ticket_id: str) -> dict[str, Any]:
+    """One ticket with its thread (messages, oldest first) and its audit events; the ref works as id too."""
+    repo = TicketRepository()
+    return _ticket_with_thread(repo, _find_ticket(repo, ticket_id))
+
+
+@route("/v1/tickets", methods=["POST"])
+def create_ticket() -> Response:
+    """A ticket from another channel (web form, chat, phone note, social) through the same intake as email.
+
+    Send an `Idempotency-Key` header to make retries safe: the same key never creates a second ticket."""
+    body = _body()
+    result = services().intake_api(body, _request().headers.get("idempotency-key"), _caller())
+    repo = TicketRepository()
+    ticket = repo.get(result.ticket_id or "")
+    if ticket is None:
+        raise ValidationFailed(f"the message was not turned into a ticket: {result.reason or result.outcome}")
+    status = 201 if result.outcome in ("created", "follow_up") else 200
+    return Response(body=_ticket_with_thread(repo, ticket), status_code=status)
+
+
+@route("/v1/tickets/{ticket_id}", methods=["PATCH"])
+def patch_ticket(ticket_id: str) -> dict[str, Any]:
+    """Status (through the state machine), assignee (null to put it back in the queue), priority, tags."""
+    body = _body()
+    unknown = set(body) - {"status", "assignee", "priority", "tags", "reason"}
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use status, assignee, priority, tags, reason")
+    status = body.get("status")
+    if status is not None:
+        _choice({"status": status}, "status", Status)
+    priority = body.get("priority")
+    if priority is not None:
+        _choice({"priority": priority}, "priority", Priority)
+    tags = body.get("tags")
+    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags)):
+        raise ValidationFailed("tags must be a list of non-empty strings")
+    if "assignee" in body and body["assignee"] is not None and not isinstance(body["assignee"], str):
+        raise ValidationFailed("assignee must be an agent id or null")
+    caller = _caller()
+    repo = TicketRepository()
+    ticket = _find_ticket(repo, ticket_id)
+    if "assignee" in body and body["assignee"] not in (None, caller.agent_id):
+        require_role(caller, Role.SUPERVISOR)  # agents take tickets themselves; moving others' work is a lead's call
+    change = TicketChange(
+        status=status,
+        assignee=body.get("assignee") if "assignee" in body else None,
+        unassign="assignee" in body and body["assignee"] is None,
+        priority=priority,
+        tags=tuple(t.strip() for t in tags) if tags is not None else None,
+        reason=body.get("reason"),
+    )
+    outcome = services().changes().apply(ticket.id, change, f"agent:{caller.subject}")
+    return _ticket_with_thread(repo, outcome.ticket)
+
+
+@route("/v1/agents", methods=["GET"])
+def list_agents() -> dict[str, Any]:
+    """Agents with presence, capacity and their current (read-only) load. Filter: team."""
+    team = _query().get("team") or None
+    return {"items": [view.resource() for view in AgentRepository().roster(team)]}
+
+
+@route("/v1/agents/{agent_id}", methods=["GET"])
+def get_agent(agent_id: str) -> dict[str, Any]:
+    view = AgentRepository().get(agent_id)
+    if view is None:
+        raise NotFound(f"no agent {agent_id}")
+    return view.resource()
+
+
+@route("/v1/agents/{agent_id}", methods=["PUT"])
+def put_agent(agent_id: str) -> Response:
+    """Create or update an agent. Agents may set their own presence; everything else needs a supervisor.
+    Coming online or gaining capacity drains the team's waiting queue onto them."""
+    caller = _caller()
+    body = _body()
+    if not (caller.agent_id == agent_id and set(body) <= {"presence"}):
+        require_role(caller, Role.SUPERVISOR)
+    repo = AgentRepository()
+    existing = repo.get(agent_id)
+    before = existing.resource() if existing else None
+    profile = agent_profile(agent_id, body, existing.profile if existing else None)
+    after = repo.save(profile, utcnow()).resource()
+    freed = after["presence"] == "online" and (
+        before is None
+        or before["presence"] != "online"
+        or after["capacity"] > before["capacity"]
+        or after["team"] != before["team"]
+        or after["skills"] != before["skills"]
+    )
+    if freed:
+        services().announcer().announce({"event": "agent.available", "team": profile.team, "agent_id": agent_id})
+    return Response(body=after, status_code=200 if existing else 201)
+
+
+@route("/v1/teams/{team}", methods=["GET"])
+def get_team(team: str) -> dict[str, Any]:
+    settings = team_settings(ConfigRepository(), team)
+    return {"id": team, "strategy": settings.strategy, "language": settings.language}
+
+
+@route("/v1/teams/{team}", methods=["PUT"], role=Role.SUPERVISOR)
+def put_team(team: str) -> dict[str, Any]:
+    """The team's queue strategy (`urgency`: priority then age; `fifo`: age with VIP first) and language."""
+    body = _body()
+    unknown = set(body) - {"strategy", "language"}
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use strategy, language")
+    strategy = body.get("strategy", "urgency")
+    if strategy not in STRATEGIES:
+        raise ValidationFailed(f"strategy must be one of {', '.join(STRATEGIES)}")
+    language = body.get("language", "id")
+    if not isinstance(language, str) or not language.isalpha() or not 2 <= len(language) <= 3:
+        raise ValidationFailed("language must be a language code such as id or en")
+    ConfigRepository().put("team", team, {"strategy": strategy, "language": language.lower()}, _caller().subject, utcnow())
+    services().announcer().announce({"event": "capacity.freed", "team": team})
+    return {"id": team, "strategy": strategy, "language": language.lower()}
+
+
+@route("/v1/priority-rules", methods=["GET"])
+def get_priority_rules() -> dict[str, Any]:
+    """The rules that set every new ticket's priority (the shipped defaults until an admin saves others)."""
+    return rules_to_document(priority_rules(ConfigRepository()))
+
+
+@route("/v1/priority-rules", methods=["PUT"], role=Role.ADMIN)
+def put_priority_rules() -> dict[str, Any]:
+    rules = rules_from_document(_body())
+    document = rules_to_document(rules)
+    ConfigRepository().put("priority-rules", "default", document, _caller().subject, utcnow())
+    return document
+
+
+@route("/v1/templates", methods=["GET"])
+def list_templates() -> dict[str, Any]:
+    """Saved templates and the shipped defaults they override, each with its placeholders."""
+    saved = [template_from_document(doc) for doc in ConfigRepository().list("template").values()]
+    keys = {(t.id, t.language, t.channel) for t in saved}
+    defaults = [t for t in DEFAULT_TEMPLATES if (t.id, t.language, t.channel) not in keys]
+    return {
+        "items": [{**template_to_document(t), "source": "saved"} for t in saved]
+        + [{**template_to_document(t), "source": "default"} for t in defaults],
+        "placeholders": dict(PLACEHOLDERS),
+    }
+
+
+@route("/v1/templates/{template_id}/{language}/{channel}", methods=["PUT"], role=Role.SUPERVISOR)
+def put_template(template_id: str, language: str, channel: str) -> dict[str, Any]:
+    """Save a template; unknown placeholders, syntax errors and unsafe expressions are refused with the reason."""
+    body = _body()
+    template = template_from_document({**body, "id": template_id, "language": language, "channel": channel})
+    document = template_to_document(template)
+    ConfigRepository().put("template", f"{template_id}:{language}:{channel}", document, _caller().subject, utcnow())
+    return document
+
+
+@route("/v1/auto-replies", methods=["GET"])
+def list_auto_replies() -> dict[str, Any]:
+    return {"items": [{"name": name, **doc} for name, doc in sorted(ConfigRepository().list("auto-reply").items())]}
+
+
+@route("/v1/auto-replies/{name}", methods=["PUT"], role=Role.SUPERVISOR)
+def put_auto_reply(name: str) -> dict[str, Any]:
+    """A keyword auto-reply: messages on `channels` containing one of `phrases` get `template` (and may resolve)."""
+    body = _body()
+    rule = auto_reply_rule(name, body)
+    templates = stored_templates(ConfigRepository())
+    if not any(t.id == rule.template for t in templates):
+        raise ValidationFailed(f"no template {rule.template!r}; save it first with PUT /v1/templates/...")
+    document = {"channels": list(rule.channels), "phrases": list(rule.phrases), "template": rule.template, "resolve": rule.resolve}
+    ConfigRepository().put("auto-reply", name, document, _caller().subject, utcnow())
+    return {"name": name, **document}
+
+
+@route("/v1/auto-replies/{name}", methods=["DELETE"], role=Role.SUPERVISOR)
+def delete_auto_reply(name: str) -> Response:
+    if not ConfigRepository().delete("auto-reply", name):
+        raise NotFound(f"no auto-reply {name}")
+    return Response(body="", status_code=204)
 
 
 @route("/v1/quarantine", methods=["GET"], role=Role.SUPERVISOR)

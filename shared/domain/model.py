@@ -50,9 +50,9 @@ class Status(str, Enum):
     CLOSED = "closed"
 
     @property
-    def is_active(self) -> bool:
-        """Active tickets count against an agent's load."""
-        return self in (Status.OPEN, Status.IN_PROGRESS)
+    def holds_load(self) -> bool:
+        """Only tickets an agent is working on count against that agent's capacity."""
+        return self == Status.IN_PROGRESS
 
 
 class Presence(str, Enum):

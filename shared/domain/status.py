@@ -1,7 +1,10 @@
 """The ticket status state machine.
 
-open -> in_progress <-> pending -> resolved -> closed. A customer writing again moves a pending ticket back to
-work and reopens a resolved one; a closed ticket never reopens (the reply starts a linked follow-up instead).
+open -> in_progress <-> pending -> resolved -> closed. `open` means waiting in the team's queue for an agent;
+`in_progress` means an agent holds it and it counts against that agent's load. A customer writing again sends a
+pending or resolved ticket back to the queue (its previous agent is preferred when routing picks it up again, but
+only through the same capacity-checked assignment as any ticket); a closed ticket never reopens — the reply starts
+a linked follow-up instead.
 """
 
 from __future__ import annotations
@@ -43,13 +46,12 @@ class CustomerReplyOutcome:
     follow_up: bool = False
 
 
-def on_customer_reply(current: Status, has_assignee: bool) -> CustomerReplyOutcome:
-    """A customer reply resumes work: pending -> back to work, resolved -> reopened, closed -> follow-up ticket."""
-    working = Status.IN_PROGRESS if has_assignee else Status.OPEN
+def on_customer_reply(current: Status) -> CustomerReplyOutcome:
+    """A customer reply resumes work: pending -> queue, resolved -> reopened into the queue, closed -> follow-up."""
     if current == Status.CLOSED:
         return CustomerReplyOutcome(status=Status.CLOSED, follow_up=True)
     if current == Status.RESOLVED:
-        return CustomerReplyOutcome(status=transition(current, working), reopened=True)
+        return CustomerReplyOutcome(status=transition(current, Status.OPEN), reopened=True)
     if current == Status.PENDING:
-        return CustomerReplyOutcome(status=transition(current, working))
+        return CustomerReplyOutcome(status=transition(current, Status.OPEN))
     return CustomerReplyOutcome(status=current)

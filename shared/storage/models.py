@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from pynamodb.attributes import (
     BooleanAttribute,
+    JSONAttribute,
     ListAttribute,
     MapAttribute,
     NumberAttribute,
@@ -54,10 +55,12 @@ class QueueByPriorityIndex(GlobalSecondaryIndex["TicketModel"]):
     queue_priority_sort = UnicodeAttribute(range_key=True)
 
 
-class QueueByAgeIndex(GlobalSecondaryIndex["TicketModel"]):
-    Meta = _gsi("queue-by-age")
+class QueueByArrivalIndex(GlobalSecondaryIndex["TicketModel"]):
+    """FIFO order with VIP customers first inside it (R8)."""
+
+    Meta = _gsi("queue-by-arrival")
     queue_key = UnicodeAttribute(hash_key=True)
-    created_sort = UnicodeAttribute(range_key=True)
+    queue_fifo_sort = UnicodeAttribute(range_key=True)
 
 
 class ByAssigneeIndex(GlobalSecondaryIndex["TicketModel"]):
@@ -134,6 +137,13 @@ class TicketModel(Model):
     closed_at = UnicodeAttribute(null=True)
     last_customer_message_at = UnicodeAttribute(null=True)
     sla = MapAttribute(null=True)  # type: ignore[var-annotated]
+    # routing
+    required_skill = UnicodeAttribute(null=True)
+    required_tier = NumberAttribute(default=1)
+    preferred_agent = UnicodeAttribute(null=True)  # who had it before it went back to the queue
+    assigned_at = UnicodeAttribute(null=True)
+    priority_source = UnicodeAttribute(null=True)  # "rules" once the engine decided, "agent" after a manual change
+    keywords = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     search_text = UnicodeAttribute(default="")
     version = VersionAttribute()  # optimistic lock: every save is conditional on the version it read
     # index attributes
@@ -141,9 +151,10 @@ class TicketModel(Model):
     created_sort = UnicodeAttribute()
     queue_key = UnicodeAttribute()
     queue_priority_sort = UnicodeAttribute()
+    queue_fifo_sort = UnicodeAttribute()
 
     queue_by_priority = QueueByPriorityIndex()
-    queue_by_age = QueueByAgeIndex()
+    queue_by_arrival = QueueByArrivalIndex()
     by_assignee = ByAssigneeIndex()
     by_customer = ByCustomerIndex()
     by_channel = ByChannelIndex()
@@ -190,6 +201,7 @@ class ThreadItemModel(Model):
     automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     suppressed = BooleanAttribute(default=False)
     defects = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    importance = UnicodeAttribute(null=True)  # "high" / "low" from the mail's Importance or X-Priority
     # event
     type = UnicodeAttribute(null=True)
     actor = UnicodeAttribute(null=True)
@@ -234,8 +246,14 @@ class AgentModel(Model):
     updated_at = UnicodeAttribute()
 
 
+class LoadByTeamIndex(GlobalSecondaryIndex["AgentLoadModel"]):
+    Meta = _gsi("by-team")
+    team = UnicodeAttribute(hash_key=True)
+
+
 class AgentLoadModel(Model):
-    """The counter assignment increments under `load < capacity`, so nobody is ever overfilled."""
+    """The counter assignment increments under `presence = online and load < capacity`, so nobody is ever
+    overfilled. It mirrors the agent's routing facts, so one Query per team gives every candidate."""
 
     class Meta(_Meta):
         table_name = _settings.agent_load_table
@@ -244,7 +262,15 @@ class AgentLoadModel(Model):
     team = UnicodeAttribute(default="support")
     load = NumberAttribute(default=0)
     capacity = NumberAttribute(default=0)
+    presence = UnicodeAttribute(default="offline")
+    skills = UnicodeSetAttribute(default=set)
+    channels = UnicodeSetAttribute(default=set)
+    tier = NumberAttribute(default=1)
+    timezone = UnicodeAttribute(default="UTC")
+    working_hours = MapAttribute(null=True)  # type: ignore[var-annotated]
     last_assigned_at = UnicodeAttribute(null=True)
+
+    by_team = LoadByTeamIndex()
 
 
 class MarkerModel(Model):
@@ -260,6 +286,20 @@ class MarkerModel(Model):
     ticket_id = UnicodeAttribute(null=True)
     result = MapAttribute(null=True)  # type: ignore[var-annotated]
     expires_at = NumberAttribute(null=True)
+
+
+class ConfigModel(Model):
+    """Settings a support lead edits through the API: priority rules, teams, templates, auto-reply rules."""
+
+    class Meta(_Meta):
+        table_name = _settings.config_table
+
+    kind = UnicodeAttribute(hash_key=True)  # e.g. "priority-rules", "team", "template", "auto-reply"
+    name = UnicodeAttribute(range_key=True)
+    body = JSONAttribute()
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute(null=True)
+    version = VersionAttribute()
 
 
 class QuarantineByReceivedIndex(GlobalSecondaryIndex["QuarantineModel"]):
@@ -295,4 +335,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     AgentLoadModel,
     MarkerModel,
     QuarantineModel,
+    ConfigModel,
 )

@@ -17,6 +17,7 @@ from pynamodb.transactions import TransactWrite
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.model import AuditEvent, Priority, Status
 from shared.storage.cursor import decode_cursor, encode_cursor
+from shared.storage.transactions import failed_conditions
 from shared.storage.models import LISTING, MarkerModel, ThreadItemModel, TicketModel
 from shared.timefmt import iso
 
@@ -26,6 +27,8 @@ def index_keys(ticket: TicketModel) -> None:
     ticket.created_sort = f"{ticket.created_at}#{ticket.id}"
     ticket.queue_key = f"{ticket.team}#{ticket.status}"
     ticket.queue_priority_sort = f"{Priority(ticket.priority).rank}#{ticket.created_at}#{ticket.id}"
+    vip_first = 0 if ticket.customer is not None and ticket.customer.tier == "vip" else 1
+    ticket.queue_fifo_sort = f"{vip_first}#{ticket.created_at}#{ticket.id}"
     ticket.listing = LISTING
     customer = ticket.customer
     ticket.search_text = " ".join(
@@ -47,10 +50,6 @@ def event_item(ticket_id: str, event: AuditEvent, event_id: str, seq: int = 0) -
         actor=event.actor,
         data=event.data,
     )
-
-
-def _cancelled_by_condition(error: TransactWriteError) -> list[bool]:
-    return [bool(r and r.code == "ConditionalCheckFailed") for r in error.cancellation_reasons]
 
 
 @dataclass
@@ -117,7 +116,7 @@ class TicketRepository:
                         tx.save(event)
                 return True
             except TransactWriteError as error:
-                failed = _cancelled_by_condition(error)
+                failed = failed_conditions(error)
                 if not any(failed):
                     raise
                 if failed[0]:
@@ -147,17 +146,49 @@ class TicketRepository:
                     tx.save(event)
             return True
         except TransactWriteError as error:
-            failed = _cancelled_by_condition(error)
+            failed = failed_conditions(error)
             if failed and failed[0]:
                 return False
             if len(failed) > 1 and failed[1]:
                 raise Conflict(f"ticket {ticket.id} changed while a message was being added") from error
             raise
 
-    def record_events(self, events: Iterable[ThreadItemModel]) -> None:
+    def message(self, ticket_id: str, message_id: str) -> ThreadItemModel | None:
+        """A message by its id (its sort key starts with its time, so this reads the ticket's messages)."""
+        for item in ThreadItemModel.query(ticket_id, ThreadItemModel.sk.startswith("MSG#"), consistent_read=True):
+            if item.message_id == message_id:
+                return item
+        return None
+
+    def first_message(self, ticket_id: str) -> ThreadItemModel | None:
+        for item in ThreadItemModel.query(ticket_id, ThreadItemModel.sk.startswith("MSG#"), limit=1, consistent_read=True):
+            return item
+        return None
+
+    def waiting(self, team: str, strategy: str, limit: int = 50) -> list[TicketModel]:
+        """The team's queue head: open (unassigned) tickets in the order the team's strategy serves them."""
+        index = TicketModel.queue_by_arrival if strategy == "fifo" else TicketModel.queue_by_priority
+        return list(index.query(f"{team}#open", limit=limit))
+
+    def count_ahead(self, ticket: TicketModel, strategy: str) -> int:
+        """How many waiting tickets the queue serves before this one (a COUNT query, no items read back)."""
+        if strategy == "fifo":
+            return int(
+                TicketModel.queue_by_arrival.count(
+                    ticket.queue_key, TicketModel.queue_fifo_sort < ticket.queue_fifo_sort
+                )
+            )
+        return int(
+            TicketModel.queue_by_priority.count(
+                ticket.queue_key, TicketModel.queue_priority_sort < ticket.queue_priority_sort
+            )
+        )
+
+    def add_items(self, items: Iterable[ThreadItemModel]) -> None:
+        """Messages we send and their events: plain puts keyed by deterministic ids, so a retry rewrites them."""
         with ThreadItemModel.batch_write() as batch:
-            for event in events:
-                batch.save(event)
+            for item in items:
+                batch.save(item)
 
     def thread(self, ticket_id: str) -> tuple[list[ThreadItemModel], list[ThreadItemModel]]:
         """(messages, events), each oldest first."""

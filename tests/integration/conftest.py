@@ -20,6 +20,33 @@ class Aws:
     sqs: Any
     route_queue_url: str
 
+    def route(self, rounds: int = 10) -> list[dict[str, Any]]:
+        """Play the route function's event source mapping until the route queue is empty; returns the replies."""
+        from functions.route.handler import lambda_handler
+        from tests.support import FakeContext
+
+        replies = []
+        for _ in range(rounds):
+            got = self.sqs.receive_message(QueueUrl=self.route_queue_url, MaxNumberOfMessages=10, AttributeNames=["All"])
+            messages = got.get("Messages", [])
+            if not messages:
+                return replies
+            event = {"Records": [sqs_record(m, self.route_queue_url) for m in messages]}
+            reply = lambda_handler(event, FakeContext(function_name="ticketing-RouteFunction"))
+            failed = {f["itemIdentifier"] for f in reply["batchItemFailures"]}
+            assert not failed, f"route records failed: {failed}"
+            for message in messages:
+                self.sqs.delete_message(QueueUrl=self.route_queue_url, ReceiptHandle=message["ReceiptHandle"])
+            replies.append(reply)
+        raise AssertionError("the route queue did not empty")
+
+    def sent_mail(self) -> list[Any]:
+        """What SES (moto) sent, oldest first."""
+        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.ses.models import ses_backends
+
+        return list(ses_backends[DEFAULT_ACCOUNT_ID][get_settings().region].sent_messages)
+
     def route_messages(self) -> list[dict[str, Any]]:
         out = []
         while True:
@@ -30,6 +57,22 @@ class Aws:
             for message in messages:
                 out.append(json.loads(message["Body"]))
                 self.sqs.delete_message(QueueUrl=self.route_queue_url, ReceiptHandle=message["ReceiptHandle"])
+
+
+def sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
+    """An SQS message as the Lambda event source mapping hands it over (events_samples/sqs_route_announcement.json)."""
+    name = queue_url.rsplit("/", 1)[-1]
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": f"arn:aws:sqs:us-east-1:123456789012:{name}",
+        "awsRegion": "us-east-1",
+    }
 
 
 @pytest.fixture
@@ -45,4 +88,5 @@ def aws() -> Iterator[Aws]:
         sqs = boto3.client("sqs", region_name=settings.region)
         url = sqs.create_queue(QueueName="ticketing-route")["QueueUrl"]
         assert url == settings.route_queue_url, url
+        boto3.client("ses", region_name=settings.region).verify_domain_identity(Domain=settings.support_domain)
         yield Aws(s3=s3, sqs=sqs, route_queue_url=url)

@@ -122,7 +122,10 @@ def test_every_data_plane_resource_of_the_template_exists_in_moto(
     declared = {name for name, r in template["Resources"].items() if r["Type"] in DATA_PLANE_TYPES}
     assert set(deployed.refs) == declared
     # Tables, queues and bus from moto's CloudFormation; the secret created directly from the same Properties.
-    assert len([n for n in declared if template["Resources"][n]["Type"] == "AWS::DynamoDB::Table"]) == 7
+    from shared.storage.models import ALL_MODELS
+
+    tables = [n for n in declared if template["Resources"][n]["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == len(ALL_MODELS)
 
 
 def test_resolved_function_settings_name_real_tables_queues_bucket_and_secret(deployed: ProvisionedStack) -> None:

@@ -40,25 +40,21 @@ def test_closed_is_final():
         transition(Status.CLOSED, Status.OPEN)
 
 
-def test_customer_reply_reopens_resolved_back_to_its_assignee():
-    outcome = on_customer_reply(Status.RESOLVED, has_assignee=True)
-    assert outcome.status == Status.IN_PROGRESS and outcome.reopened and not outcome.follow_up
+def test_customer_reply_reopens_a_resolved_ticket_into_the_queue():
+    outcome = on_customer_reply(Status.RESOLVED)
+    assert outcome.status == Status.OPEN and outcome.reopened and not outcome.follow_up
 
 
-def test_customer_reply_reopens_unassigned_resolved_ticket_as_open():
-    assert on_customer_reply(Status.RESOLVED, has_assignee=False).status == Status.OPEN
-
-
-def test_customer_reply_to_pending_resumes_work_without_counting_a_reopen():
-    outcome = on_customer_reply(Status.PENDING, has_assignee=True)
-    assert outcome.status == Status.IN_PROGRESS and not outcome.reopened
+def test_customer_reply_to_pending_requeues_without_counting_a_reopen():
+    outcome = on_customer_reply(Status.PENDING)
+    assert outcome.status == Status.OPEN and not outcome.reopened
 
 
 def test_customer_reply_to_closed_starts_a_follow_up():
-    outcome = on_customer_reply(Status.CLOSED, has_assignee=True)
+    outcome = on_customer_reply(Status.CLOSED)
     assert outcome.follow_up and outcome.status == Status.CLOSED
 
 
 @pytest.mark.parametrize("status", [Status.OPEN, Status.IN_PROGRESS])
 def test_customer_reply_to_active_ticket_changes_nothing(status):
-    assert on_customer_reply(status, has_assignee=True).status == status
+    assert on_customer_reply(status).status == status

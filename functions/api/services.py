@@ -1,0 +1,151 @@
+"""What the API's routes call: services built once per process, and request bodies turned into domain values."""
+
+from __future__ import annotations
+
+import uuid
+from functools import lru_cache
+from typing import Any
+
+from shared.adapters.blobs import BlobStore
+from shared.adapters.route_queue import RouteAnnouncer
+from shared.assignment import parse_hours, zone
+from shared.auth import Principal
+from shared.domain.errors import ValidationFailed
+from shared.domain.model import Channel, Contact, Presence
+from shared.intake import InboundMessage, IntakeResult, IntakeService
+from shared.settings import get_settings
+from shared.storage.agents import AgentRepository
+from shared.storage.customers import CustomerRepository
+from shared.storage.markers import MarkerRepository
+from shared.storage.models import AgentModel
+from shared.storage.tickets import TicketRepository
+from shared.ticket_changes import TicketChanges
+from shared.timefmt import utcnow
+
+AGENT_FIELDS = {"name", "email", "team", "presence", "capacity", "skills", "channels", "tier", "timezone", "working_hours"}
+API_CHANNELS = tuple(c.value for c in Channel if c != Channel.EMAIL)
+
+
+class Services:
+    @lru_cache(maxsize=1)
+    def announcer(self) -> RouteAnnouncer:
+        return RouteAnnouncer(get_settings())
+
+    @lru_cache(maxsize=1)
+    def intake(self) -> IntakeService:
+        settings = get_settings()
+        return IntakeService(
+            settings=settings,
+            tickets=TicketRepository(),
+            customers=CustomerRepository(),
+            markers=MarkerRepository(),
+            announcer=self.announcer(),
+            bodies=BlobStore(settings),
+        )
+
+    def changes(self) -> TicketChanges:
+        return TicketChanges(tickets=TicketRepository(), agents=AgentRepository(), announcer=self.announcer())
+
+    def intake_api(self, body: dict[str, Any], idempotency_key: str | None, caller: Principal) -> IntakeResult:
+        return self.intake().accept(inbound_from_api(body, idempotency_key, caller))
+
+
+@lru_cache(maxsize=1)
+def services() -> Services:
+    return Services()
+
+
+def _text(body: dict[str, Any], name: str, required: bool = True, limit: int = 100_000) -> str | None:
+    value = body.get(name)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValidationFailed(f"{name} is required")
+        return None
+    if not isinstance(value, str):
+        raise ValidationFailed(f"{name} must be a string")
+    if len(value) > limit:
+        raise ValidationFailed(f"{name} is longer than {limit} characters")
+    return value.strip()
+
+
+def inbound_from_api(body: dict[str, Any], idempotency_key: str | None, caller: Principal) -> InboundMessage:
+    """A web form, chat start, phone note or social message as an inbound message for the common intake."""
+    unknown = set(body) - {"channel", "subject", "body", "customer"}
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use channel, subject, body, customer")
+    channel = body.get("channel")
+    if channel not in API_CHANNELS:
+        raise ValidationFailed(f"channel must be one of {', '.join(API_CHANNELS)} (email arrives through SES)")
+    customer = body.get("customer")
+    if not isinstance(customer, dict):
+        raise ValidationFailed("customer must be an object with email or handle, and optionally name")
+    email = _text(customer, "email", required=False, limit=320)
+    handle = _text(customer, "handle", required=False, limit=320)
+    if not email and not handle:
+        raise ValidationFailed("customer needs an email or a handle")
+    if email and "@" not in email:
+        raise ValidationFailed("customer.email is not an email address")
+    text = _text(body, "body") or ""
+    subject = _text(body, "subject", required=False, limit=500) or text.splitlines()[0][:120]
+    contact = Contact(Channel.EMAIL, email, _text(customer, "name", False, 200)) if email else Contact(
+        Channel(channel), handle or "", _text(customer, "name", False, 200)
+    )
+    key = f"api#{caller.subject}#{idempotency_key}" if idempotency_key else f"api#{uuid.uuid4()}"
+    return InboundMessage(
+        channel=Channel(channel),
+        key=key,
+        received_at=utcnow(),
+        contact=contact,
+        subject=subject,
+        body=text,
+        body_full=text,
+    )
+
+
+def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | None) -> AgentModel:
+    """Validate a PUT /v1/agents/{id} body over the existing profile (a PUT with only presence keeps the rest)."""
+    if "load" in body:
+        raise ValidationFailed("load is read-only: it follows the tickets assigned to the agent")
+    unknown = set(body) - AGENT_FIELDS
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use {', '.join(sorted(AGENT_FIELDS))}")
+    if not agent_id or len(agent_id) > 64 or not agent_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
+        raise ValidationFailed("agent ids are 1-64 letters, digits, '-', '_' or '.'")
+    profile = existing or AgentModel(id=agent_id, created_at="", updated_at="")
+    if "presence" in body:
+        if body["presence"] not in [p.value for p in Presence]:
+            raise ValidationFailed("presence must be online, away or offline")
+        profile.presence = body["presence"]
+    if "capacity" in body:
+        capacity = body["capacity"]
+        if not isinstance(capacity, int) or isinstance(capacity, bool) or not 0 <= capacity <= 100:
+            raise ValidationFailed("capacity must be a whole number from 0 to 100")
+        profile.capacity = capacity
+    if "tier" in body:
+        if body["tier"] not in (1, 2, 3) or isinstance(body["tier"], bool):
+            raise ValidationFailed("tier must be 1, 2 or 3")
+        profile.tier = body["tier"]
+    for name in ("skills", "channels"):
+        if name in body:
+            values = body[name]
+            if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
+                raise ValidationFailed(f"{name} must be a list of non-empty strings")
+            if name == "channels" and not set(values) <= {c.value for c in Channel}:
+                raise ValidationFailed(f"channels must be among {', '.join(c.value for c in Channel)}")
+            setattr(profile, name, {v.strip() for v in values})
+    if "timezone" in body:
+        if not isinstance(body["timezone"], str):
+            raise ValidationFailed("timezone must be an IANA name such as Asia/Jakarta")
+        zone(body["timezone"])
+        profile.timezone = body["timezone"]
+    if "working_hours" in body:
+        hours = body["working_hours"]
+        if hours is not None:
+            if not isinstance(hours, dict):
+                raise ValidationFailed('working_hours is {"mon": [["08:00", "17:00"]], ...} or null')
+            parse_hours(hours)
+        profile.working_hours = hours
+    for name in ("name", "email", "team"):
+        if name in body:
+            setattr(profile, name, _text(body, name, required=name == "team", limit=200))
+    return profile

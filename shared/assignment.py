@@ -1,0 +1,122 @@
+"""Who may take a ticket, and who should: pure rules over plain data.
+
+Eligible = online, inside working hours (none set: whenever online), has the ticket's skill, serves its channel
+(none listed: every channel), tier high enough, and load below capacity. Among the eligible, the ticket's previous
+agent comes first (a customer reply goes back to the person who knows the case); then the least loaded, and on a
+tie whoever waited longest since their last assignment. The capacity check here only picks candidates — the
+guarantee that nobody is overfilled is the conditional write in storage, so a stale read can never break it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from typing import Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from shared.domain.errors import ValidationFailed
+
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    agent_id: str
+    load: int
+    capacity: int
+    presence: str = "online"
+    skills: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    tier: int = 1
+    timezone: str = "UTC"
+    working_hours: Mapping[str, Sequence[Sequence[str]]] | None = None
+    last_assigned_at: str | None = None
+
+    @property
+    def free_slots(self) -> int:
+        return max(0, self.capacity - self.load)
+
+
+@dataclass(frozen=True)
+class Need:
+    """What a ticket asks of its agent."""
+
+    channel: str
+    skill: str | None = None
+    tier: int = 1
+    preferred_agent: str | None = None
+
+
+@dataclass(frozen=True)
+class Shift:
+    """Working hours: a day -> [[start, end], ...] in the agent's time zone; split shifts allowed."""
+
+    hours: Mapping[str, tuple[tuple[time, time], ...]] = field(default_factory=dict)
+
+
+def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> Shift:
+    """Validate `{"mon": [["08:00", "12:00"], ["13:00", "17:00"]], ...}` with messages that name the culprit."""
+    parsed: dict[str, tuple[tuple[time, time], ...]] = {}
+    for day, spans in hours.items():
+        if day not in DAYS:
+            raise ValidationFailed(f"working_hours: unknown day {day!r}; use {', '.join(DAYS)}")
+        out = []
+        for span in spans:
+            if not isinstance(span, (list, tuple)) or len(span) != 2:
+                raise ValidationFailed(f"working_hours.{day}: each span is [\"HH:MM\", \"HH:MM\"]; got {span!r}")
+            try:
+                start, end = (time.fromisoformat(str(span[0])), time.fromisoformat(str(span[1])))
+            except ValueError as exc:
+                raise ValidationFailed(f"working_hours.{day}: times are HH:MM; got {span!r}") from exc
+            if end <= start and str(span[1]) != "24:00":
+                raise ValidationFailed(f"working_hours.{day}: a span must end after it starts; got {span!r}")
+            out.append((start, end))
+        parsed[day] = tuple(out)
+    return Shift(parsed)
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValidationFailed(f"unknown time zone {name!r}; use an IANA name like Asia/Jakarta") from exc
+
+
+def within_hours(candidate: Candidate, now: datetime) -> bool:
+    if not candidate.working_hours:
+        return True
+    local = now.astimezone(zone(candidate.timezone))
+    spans = parse_hours(candidate.working_hours).hours.get(DAYS[local.weekday()], ())
+    clock = local.time().replace(tzinfo=None)
+    return any(start <= clock < end for start, end in spans)
+
+
+def why_not(candidate: Candidate, need: Need, now: datetime) -> str | None:
+    """The first reason this agent cannot take the ticket now, or None if they can."""
+    if candidate.presence != "online":
+        return f"presence is {candidate.presence}"
+    if candidate.load >= candidate.capacity:
+        return f"at capacity ({candidate.load}/{candidate.capacity})"
+    if candidate.tier < need.tier:
+        return f"tier {candidate.tier} below the required {need.tier}"
+    if need.skill and need.skill not in candidate.skills:
+        return f"lacks skill {need.skill!r}"
+    if candidate.channels and need.channel not in candidate.channels:
+        return f"does not serve channel {need.channel!r}"
+    if not within_hours(candidate, now):
+        return "outside working hours"
+    return None
+
+
+def rank_candidates(candidates: Iterable[Candidate], need: Need, now: datetime) -> list[Candidate]:
+    """Eligible agents, best first."""
+    eligible = [c for c in candidates if why_not(c, need, now) is None]
+    return sorted(
+        eligible,
+        key=lambda c: (
+            0 if c.agent_id == need.preferred_agent else 1,
+            c.load,
+            c.last_assigned_at or "",
+            c.agent_id,
+        ),
+    )

@@ -1,0 +1,261 @@
+"""What the product says to customers on its own: the acknowledgement with ref and ETA, and keyword auto-replies.
+
+Every automatic message is rendered from a stored template (the team's own first, shipped defaults behind them)
+in the customer's language, goes out on the ticket's channel — email through SES with threading headers, the
+signed Reply-To and `Auto-Submitted: auto-generated`; other channels as an outbound message on the thread that
+the channel adapter delivers — and is recorded on the thread with a `notification.sent` event.
+
+Never for automated inbound mail or a bouncing address. Each acknowledgement is sent at most once per ticket: a
+marker is claimed before sending, because a duplicate "we got your mail" is worse than a rare lost one.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Iterable, Protocol
+
+from shared.domain.ids import derived_ulid
+from shared.domain.model import AuditEvent, Direction, MessageKind, Priority
+from shared.eta import QueueState, estimate
+from shared.language import detect_language, format_duration
+from shared.mail.outbound import OutboundMail, compose_mail, reply_subject
+from shared.mail.reply_address import reply_address
+from shared.observability import Metric, count, logger
+from shared.routing import team_settings
+from shared.settings import Settings
+from shared.storage.agents import AgentRepository
+from shared.storage.config import ConfigRepository
+from shared.storage.customers import CustomerRepository
+from shared.storage.markers import MarkerRepository
+from shared.storage.models import ThreadItemModel, TicketModel
+from shared.storage.tickets import TicketRepository, event_item
+from shared.templates import DEFAULT_TEMPLATES, MessageTemplate, choose_template, render_template, template_from_document
+from shared.textmatch import find_phrases
+from shared.timefmt import Clock, iso, utcnow
+
+
+class Mailer(Protocol):
+    def send(self, raw: bytes, source: str, destinations: list[str]) -> str: ...
+
+
+@dataclass(frozen=True)
+class AutoReplyRule:
+    """R5: a message on one of `channels` containing one of `phrases` is answered with `template`."""
+
+    name: str
+    channels: tuple[str, ...]
+    phrases: tuple[str, ...]
+    template: str
+    resolve: bool = False
+
+
+def auto_reply_rule(name: str, doc: dict[str, Any]) -> AutoReplyRule:
+    from shared.domain.errors import ValidationFailed
+
+    unknown = set(doc) - {"channels", "phrases", "template", "resolve"}
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use channels, phrases, template, resolve")
+    phrases = doc.get("phrases")
+    if not isinstance(phrases, list) or not phrases or not all(isinstance(p, str) and p.strip() for p in phrases):
+        raise ValidationFailed("phrases must be a non-empty list of non-empty strings")
+    channels = doc.get("channels", [])
+    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+        raise ValidationFailed("channels must be a list of channel names (empty: every channel)")
+    template = doc.get("template")
+    if not isinstance(template, str) or not template:
+        raise ValidationFailed("template must name a stored template id")
+    resolve = doc.get("resolve", False)
+    if not isinstance(resolve, bool):
+        raise ValidationFailed("resolve must be true or false")
+    return AutoReplyRule(name, tuple(channels), tuple(phrases), template, resolve)
+
+
+def matching_auto_reply(rules: Iterable[AutoReplyRule], channel: str, text: str) -> tuple[AutoReplyRule, str] | None:
+    """The first rule (by name) whose channel and phrase match, with the phrase that matched."""
+    for rule in sorted(rules, key=lambda r: r.name):
+        if rule.channels and channel not in rule.channels:
+            continue
+        found = find_phrases(text, rule.phrases)
+        if found:
+            return rule, found[0]
+    return None
+
+
+def stored_templates(config: ConfigRepository) -> list[MessageTemplate]:
+    """The team's own templates first, then the shipped defaults (choose_template takes the first match)."""
+    own = [template_from_document(doc) for doc in config.list("template").values()]
+    return [*own, *DEFAULT_TEMPLATES]
+
+
+@dataclass
+class CustomerMessenger:
+    settings: Settings
+    tickets: TicketRepository
+    agents: AgentRepository
+    customers: CustomerRepository
+    config: ConfigRepository
+    markers: MarkerRepository
+    mailer: Mailer
+    reply_key: bytes
+    clock: Clock = utcnow
+
+    def acknowledge(self, ticket: TicketModel, suppress: bool) -> bool:
+        """Send the acknowledgement with ref and ETA once per ticket. True if it went out now."""
+        if suppress or ticket.automated:
+            return False
+        customer = self.customers.get(ticket.customer_id)
+        if customer is not None and customer.bouncing:
+            logger.info("no acknowledgement: the address bounces", extra={"ticket_id": ticket.id})
+            return False
+        now = self.clock()
+        claim = self.markers.claim(f"ack#{ticket.id}", now, lease_seconds=10 * 365 * 86400)
+        if claim.state != "claimed":
+            return False
+        strategy = team_settings(self.config, ticket.team).strategy
+        eta = estimate(Priority(ticket.priority), self._queue_state(ticket, strategy))
+        first = self.tickets.first_message(ticket.id)
+        language = self._language(ticket, first)
+        context = {
+            "eta_first_response": format_duration(eta.first_response_seconds, language),
+            "eta_resolution": format_duration(eta.resolution_seconds, language),
+            "queue_position": eta.queue_position,
+        }
+        self._send(ticket, first, "acknowledgement", language, context, now, kind="acknowledgement")
+        self.markers.complete(f"ack#{ticket.id}", {"sent_at": iso(now)})
+        count(Metric.ACKNOWLEDGEMENTS_SENT, channel=ticket.channel)
+        return True
+
+    def auto_reply(self, ticket: TicketModel, message: ThreadItemModel) -> AutoReplyRule | None:
+        """Answer a customer message that matches a keyword rule for its channel; returns the rule used."""
+        if message.automated or message.suppressed or message.direction != Direction.INBOUND.value:
+            return None
+        rules = [auto_reply_rule(name, doc) for name, doc in self.config.list("auto-reply").items()]
+        text = f"{message.subject or ''}\n{message.body_full or message.body or ''}"
+        match = matching_auto_reply(rules, ticket.channel, text)
+        if match is None:
+            return None
+        rule, phrase = match
+        now = self.clock()
+        claim = self.markers.claim(f"auto-reply#{message.message_id}", now, lease_seconds=10 * 365 * 86400)
+        if claim.state != "claimed":
+            return None
+        language = self._language(ticket, message)
+        self._send(ticket, message, rule.template, language, {}, now, kind="auto_reply", extra={"rule": rule.name, "matched": phrase})
+        self.markers.complete(f"auto-reply#{message.message_id}", {"rule": rule.name})
+        count(Metric.AUTO_REPLIES_SENT, channel=ticket.channel)
+        return rule
+
+    # ------------------------------------------------------------------
+
+    def _queue_state(self, ticket: TicketModel, strategy: str) -> QueueState:
+        online = [c for c in self.agents.candidates(ticket.team) if c.presence == "online"]
+        waiting = ticket.status == "open" and not ticket.assignee
+        return QueueState(
+            tickets_ahead=self.tickets.count_ahead(ticket, strategy) if waiting else 0,
+            online_capacity=sum(c.capacity for c in online),
+            free_slots=sum(max(0, c.capacity - c.load) for c in online),
+            assigned=not waiting,
+        )
+
+    def _language(self, ticket: TicketModel, message: ThreadItemModel | None) -> str:
+        default = team_settings(self.config, ticket.team).language
+        text = f"{ticket.subject}\n{(message.body if message is not None else '') or ''}"
+        return detect_language(text, default=default)
+
+    def _send(
+        self,
+        ticket: TicketModel,
+        answering: ThreadItemModel | None,
+        template_id: str,
+        language: str,
+        context: dict[str, Any],
+        now: datetime,
+        *,
+        kind: str,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        template = choose_template(stored_templates(self.config), template_id, language, ticket.channel)
+        agent_name = None
+        if ticket.assignee:
+            view = self.agents.get(ticket.assignee)
+            agent_name = view.profile.name if view is not None else None
+        rendered = render_template(
+            template,
+            {
+                "customer_name": ticket.customer.name or "",
+                "ref": ticket.ref,
+                "subject": ticket.subject,
+                "eta_first_response": "",
+                "eta_resolution": "",
+                "queue_position": 0,
+                "agent_name": agent_name or "",
+                "suggested_articles": [],
+                "support_address": self.settings.support_address,
+                "channel": ticket.channel,
+                **context,
+            },
+        )
+        message_id = derived_ulid(now, f"{ticket.id}#{kind}#{template_id}#{answering.message_id if answering else ''}")
+        email_message_id = None
+        if ticket.channel == "email" and ticket.customer.email:
+            references = tuple(str(r) for r in answering.in_reply_to or ()) if answering is not None else ()
+            raw = compose_mail(
+                OutboundMail(
+                    from_address=self.settings.support_address,
+                    from_name="Support",
+                    to_address=ticket.customer.email,
+                    to_name=ticket.customer.name,
+                    reply_to=reply_address(self.reply_key, ticket.ref, self.settings.support_address),
+                    subject=rendered.subject or reply_subject(ticket.subject, ticket.ref),
+                    text=rendered.text,
+                    html=rendered.html,
+                    ref=ticket.ref,
+                    in_reply_to=answering.email_message_id if answering is not None else None,
+                    references=references,
+                    loop_marker=self.settings.loop_marker,
+                    automatic=True,
+                    message_id_domain=self.settings.support_domain,
+                )
+            )
+            email_message_id = self.mailer.send(raw, self.settings.support_address, [ticket.customer.email])
+        at = iso(now)
+        self.tickets.add_items(
+            [
+                ThreadItemModel(
+                    ticket_id=ticket.id,
+                    sk=f"MSG#{at}#{message_id}",
+                    item_type="message",
+                    at=at,
+                    message_id=message_id,
+                    direction=Direction.OUTBOUND.value,
+                    kind=MessageKind.AUTOMATIC.value,
+                    channel=ticket.channel,
+                    author={"system": kind, "template": template.id, "language": template.language},
+                    subject=rendered.subject,
+                    body=rendered.text,
+                    email_message_id=email_message_id,
+                    recipients=[ticket.customer.email or ticket.customer.handle or ""],
+                ),
+                event_item(
+                    ticket.id,
+                    AuditEvent(
+                        type="notification.sent",
+                        at=now,
+                        actor="system:customer-messages",
+                        data={
+                            "kind": kind,
+                            "template": template.id,
+                            "language": template.language,
+                            "channel": ticket.channel,
+                            "message_id": message_id,
+                            "email_message_id": email_message_id,
+                            **(extra or {}),
+                            **{k: v for k, v in context.items() if k != "suggested_articles"},
+                        },
+                    ),
+                    derived_ulid(now, f"{message_id}#event"),
+                ),
+            ]
+        )
+        logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})

@@ -1,0 +1,61 @@
+"""Honest waiting-time estimates for the customer's acknowledgement (R11).
+
+First response: an agent who already holds the ticket answers within the pick-up time; a waiting ticket waits
+for the tickets ahead of it to be worked through by the agents online, each slot freeing after an average
+handling time. Nobody online: the SLA target is the only honest promise. The estimate is never shortened to
+fit the target — if the queue says longer, the customer hears longer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from shared.domain.model import Priority
+
+# (first response, resolution) targets in seconds until SLA policies (issue 4) supply them per ticket
+DEFAULT_TARGETS: dict[Priority, tuple[int, int]] = {
+    Priority.URGENT: (3600, 4 * 3600),
+    Priority.HIGH: (4 * 3600, 24 * 3600),
+    Priority.MEDIUM: (8 * 3600, 48 * 3600),
+    Priority.LOW: (24 * 3600, 72 * 3600),
+}
+
+
+@dataclass(frozen=True)
+class QueueState:
+    tickets_ahead: int  # waiting tickets that will be served before this one
+    online_capacity: int  # total slots of online agents in the team
+    free_slots: int  # slots free right now
+    assigned: bool  # an agent already holds this ticket
+
+
+@dataclass(frozen=True)
+class Estimate:
+    first_response_seconds: int
+    resolution_seconds: int
+    queue_position: int  # 0 when an agent already has it
+
+
+def estimate(
+    priority: Priority,
+    queue: QueueState,
+    *,
+    pickup_seconds: int = 900,
+    handle_seconds: int = 1800,
+    targets: dict[Priority, tuple[int, int]] | None = None,
+) -> Estimate:
+    first_target, resolution_target = (targets or DEFAULT_TARGETS)[priority]
+    if queue.assigned:
+        first = min(pickup_seconds, first_target)
+        position = 0
+    else:
+        position = queue.tickets_ahead + 1
+        if queue.online_capacity <= 0:
+            first = first_target
+        else:
+            waiting_for_free_slot = max(0, position - queue.free_slots)
+            rounds = math.ceil(waiting_for_free_slot / queue.online_capacity)
+            first = pickup_seconds + rounds * handle_seconds
+    resolution = max(resolution_target, first + handle_seconds)
+    return Estimate(first_response_seconds=int(first), resolution_seconds=int(resolution), queue_position=position)

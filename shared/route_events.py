@@ -1,0 +1,89 @@
+"""What the route stage does with each announcement on the route queue.
+
+ticket.created   decide priority; answer a keyword auto-reply or acknowledge with ref and ETA; drain the queue
+message.added    a chat keyword auto-reply; a ticket sent back to the queue by the reply is drained
+capacity.freed / agent.available
+                 drain the team's queue
+
+Duplicates are cheap no-ops: the priority is decided once, each customer message is answered at most once
+(markers), and draining is driven by state, not by the message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from shared.customer_messages import CustomerMessenger
+from shared.domain.errors import InFlight, NotFound, ValidationFailed
+from shared.observability import Metric, bind_ticket, count, logger
+from shared.routing import DrainResult, RoutingService
+from shared.storage.markers import MarkerRepository
+from shared.storage.tickets import TicketRepository
+from shared.timefmt import utcnow
+from shared.ticket_changes import TicketChange, TicketChanges
+
+TICKET_EVENTS = ("ticket.created", "message.added")
+TEAM_EVENTS = ("capacity.freed", "agent.available")
+
+
+@dataclass
+class Router:
+    tickets: TicketRepository
+    markers: MarkerRepository
+    routing: RoutingService
+    messenger: CustomerMessenger
+    changes: TicketChanges
+
+    def handle(self, event: dict[str, Any]) -> dict[str, Any]:
+        kind = event.get("event")
+        if kind in TEAM_EVENTS:
+            team = event.get("team")
+            if not isinstance(team, str) or not team:
+                raise ValidationFailed(f"{kind} needs a team")
+            return self._report(self.routing.drain(team))
+        if kind not in TICKET_EVENTS:
+            raise ValidationFailed(f"unknown route event {kind!r}")
+        key = f"route#{kind}#{event.get('ticket_id')}#{event.get('message_id')}"  # the business key
+        claim = self.markers.claim(key, utcnow(), lease_seconds=120)
+        if claim.state == "done":
+            count(Metric.DUPLICATES_DROPPED, stage="route")
+            return {"duplicate": True}
+        if claim.state == "in_flight":
+            raise InFlight(f"{key} is being handled by another invocation")
+        try:
+            result = self._handle_ticket_event(kind, event)
+        except Exception:
+            self.markers.release(key)
+            raise
+        self.markers.complete(key, {"assigned": len(result.get("assigned", []))})
+        return result
+
+    def _handle_ticket_event(self, kind: str, event: dict[str, Any]) -> dict[str, Any]:
+        ticket = self.tickets.get(str(event.get("ticket_id")))
+        if ticket is None:
+            raise NotFound(f"no ticket {event.get('ticket_id')} (announced before it was written?)")
+        bind_ticket(ticket.id)
+        suppress = bool(event.get("suppress_auto_response"))
+        ticket = self.routing.prioritise(ticket)
+        replied = None
+        if not suppress:
+            message = self.tickets.message(ticket.id, str(event.get("message_id")))
+            if message is not None:
+                replied = self.messenger.auto_reply(ticket, message)
+                if replied is not None and replied.resolve and ticket.status in ("open", "in_progress"):
+                    ticket = self.changes.apply(
+                        ticket.id, TicketChange(status="resolved", reason=f"auto-reply {replied.name}"), "system:auto-reply"
+                    ).ticket
+        drained = self.routing.drain(ticket.team, include=ticket) if ticket.status == "open" else DrainResult()
+        if kind == "ticket.created" and replied is None:
+            fresh = self.tickets.get(ticket.id) or ticket
+            self.messenger.acknowledge(fresh, suppress=suppress)
+        return self._report(drained, auto_reply=replied.name if replied else None)
+
+    @staticmethod
+    def _report(result: DrainResult, **extra: Any) -> dict[str, Any]:
+        if result.conflicts:
+            count(Metric.ASSIGNMENT_CONFLICTS, result.conflicts)
+        logger.info("route event handled", extra={"assigned": len(result.assigned), "conflicts": result.conflicts, **extra})
+        return {"assigned": result.assigned, "conflicts": result.conflicts, **extra}

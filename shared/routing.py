@@ -1,0 +1,220 @@
+"""Routing: every new ticket gets an explainable priority, then the team's queue is drained onto free agents.
+
+New tickets never jump the queue: routing a ticket means draining its team's queue in the team's order
+(`urgency`: priority then age; `fifo`: age, VIP first), so an older ticket of equal rank is always served
+first. Each assignment is one conditional transaction (shared/storage/assignments.py); a lost race just moves on
+to the next candidate, a bounded number of times.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from pynamodb.exceptions import UpdateError
+
+from shared.assignment import Candidate, Need, rank_candidates
+from shared.domain.ids import derived_ulid
+from shared.domain.model import AuditEvent, Status
+from shared.domain.errors import NotFound
+from shared.observability import Metric, bind_ticket, count, logger
+from shared.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
+from shared.storage.agents import AgentRepository
+from shared.storage.assignments import AgentUnavailable, TicketTaken, assign, ticket_set
+from shared.storage.config import ConfigRepository
+from shared.storage.customers import CustomerRepository
+from shared.storage.models import TicketModel
+from shared.storage.tickets import TicketRepository, event_item, index_keys
+from shared.timefmt import Clock, iso, utcnow
+
+STRATEGIES = ("urgency", "fifo")
+MAX_CANDIDATE_ATTEMPTS = 5
+MAX_DRAIN_ROUNDS = 20
+
+
+@dataclass(frozen=True)
+class TeamSettings:
+    strategy: str = "urgency"
+    language: str = "id"
+
+
+@dataclass
+class DrainResult:
+    assigned: list[tuple[str, str]] = field(default_factory=list)  # (ticket id, agent id)
+    conflicts: int = 0  # conditional failures met on the way (lost races, stale reads)
+
+
+def team_settings(config: ConfigRepository, team: str) -> TeamSettings:
+    doc = config.get("team", team) or {}
+    return TeamSettings(strategy=str(doc.get("strategy", "urgency")), language=str(doc.get("language", "id")))
+
+
+def priority_rules(config: ConfigRepository) -> PriorityRules:
+    doc = config.get("priority-rules", "default")
+    return rules_from_document(doc) if doc else DEFAULT_RULES
+
+
+@dataclass
+class RoutingService:
+    tickets: TicketRepository
+    agents: AgentRepository
+    customers: CustomerRepository
+    config: ConfigRepository
+    clock: Clock = utcnow
+
+    # ------------------------------------------------------------------ priority
+
+    def prioritise(self, ticket: TicketModel) -> TicketModel:
+        """Decide priority, category and skill once, with reasons; an agent's manual choice is never overridden."""
+        if ticket.priority_source is not None:
+            return ticket
+        first = self.tickets.first_message(ticket.id)
+        customer = self.customers.get(ticket.customer_id)
+        tier = customer.tier if customer is not None else ticket.customer.tier
+        decision = decide_priority(
+            priority_rules(self.config),
+            PriorityFacts(
+                channel=ticket.channel,
+                subject=ticket.subject,
+                body=(first.body_full or first.body or "") if first is not None else "",
+                tier=tier,
+                importance=first.importance if first is not None else None,
+                tags=tuple(sorted(ticket.tags or ())),
+            ),
+        )
+        now = self.clock()
+        previous = ticket.priority
+        ticket.customer.tier = tier
+        actions = ticket_set(
+            ticket,
+            priority=decision.priority.value,
+            priority_reasons=list(decision.reasons),
+            category=decision.category,
+            required_skill=decision.skill,
+            keywords=list(decision.keywords),
+            priority_source="rules",
+            updated_at=max(ticket.updated_at, iso(now)),
+        )
+        actions.append(TicketModel.customer.tier.set(tier))  # type: ignore[attr-defined]
+        index_keys(ticket)
+        actions += ticket_set(
+            ticket, queue_priority_sort=ticket.queue_priority_sort, queue_fifo_sort=ticket.queue_fifo_sort
+        )
+        try:
+            ticket.update(actions=actions)
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            fresh = self.tickets.get(ticket.id)
+            if fresh is None:
+                raise NotFound(f"ticket {ticket.id} vanished") from error
+            return self.prioritise(fresh)
+        self.tickets.add_items(
+            [
+                event_item(
+                    ticket.id,
+                    AuditEvent(
+                        type="ticket.priority_changed",
+                        at=now,
+                        actor="system:priority-rules",
+                        data={
+                            "from": previous,
+                            "to": decision.priority.value,
+                            "category": decision.category,
+                            "skill": decision.skill,
+                            "reasons": list(decision.reasons),
+                        },
+                    ),
+                    derived_ulid(now, f"{ticket.id}#priority"),
+                )
+            ]
+        )
+        logger.info("priority decided", extra={"ticket_id": ticket.id, "priority": decision.priority.value})
+        return ticket
+
+    # ------------------------------------------------------------------ assignment
+
+    def drain(self, team: str, include: TicketModel | None = None) -> DrainResult:
+        """Assign waiting tickets of `team`, in the team's order, to the best eligible free agents.
+
+        `include` is a ticket known (by a consistent read) to be waiting, merged into the queue at its place, so
+        a ticket whose index entry has not propagated yet is not skipped."""
+        settings = team_settings(self.config, team)
+        result = DrainResult()
+        for _ in range(MAX_DRAIN_ROUNDS):
+            candidates = {c.agent_id: c for c in self.agents.candidates(team)}
+            if not any(c.presence == "online" and c.load < c.capacity for c in candidates.values()):
+                return result
+            waiting = self._queue(team, settings.strategy, include)
+            include = None
+            progressed = False
+            for ticket in waiting:
+                agent_id = self._assign_one(ticket, candidates, result)
+                if agent_id:
+                    progressed = True
+                if not any(c.presence == "online" and c.load < c.capacity for c in candidates.values()):
+                    return result
+            if not progressed:
+                return result
+        return result
+
+    def _queue(self, team: str, strategy: str, include: TicketModel | None) -> list[TicketModel]:
+        waiting = self.tickets.waiting(team, strategy)
+        if include is not None and include.status == Status.OPEN.value and not include.assignee:
+            if all(t.id != include.id for t in waiting):
+                waiting.append(include)
+        key = (lambda t: t.queue_fifo_sort) if strategy == "fifo" else (lambda t: t.queue_priority_sort)
+        return sorted(waiting, key=key)
+
+    def _assign_one(self, ticket: TicketModel, candidates: dict[str, Candidate], result: DrainResult) -> str | None:
+        now = self.clock()
+        need = Need(
+            channel=ticket.channel,
+            skill=ticket.required_skill,
+            tier=int(ticket.required_tier or 1),
+            preferred_agent=ticket.preferred_agent,
+        )
+        for candidate in rank_candidates(candidates.values(), need, now)[:MAX_CANDIDATE_ATTEMPTS]:
+            at = iso(now)
+            local = TicketModel(id=ticket.id, version=ticket.version)  # key + version: the update touches only `actions`
+            actions = ticket_set(
+                local,
+                assignee=candidate.agent_id,
+                status=Status.IN_PROGRESS.value,
+                assigned_at=at,
+                queue_key=f"{ticket.team}#{Status.IN_PROGRESS.value}",
+                preferred_agent=None,
+                updated_at=max(ticket.updated_at, at),
+            )
+            event = event_item(
+                ticket.id,
+                AuditEvent(
+                    type="ticket.assigned",
+                    at=now,
+                    actor="system:routing",
+                    data={"to": candidate.agent_id, "load_before": candidate.load, "capacity": candidate.capacity},
+                ),
+                derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),
+            )
+            try:
+                assign(local, candidate.agent_id, actions, [event], at)
+            except AgentUnavailable:
+                result.conflicts += 1
+                fresh = self.agents.candidate(candidate.agent_id)
+                if fresh is not None:
+                    candidates[candidate.agent_id] = fresh
+                else:
+                    candidates.pop(candidate.agent_id, None)
+                continue
+            except TicketTaken:
+                result.conflicts += 1
+                return None
+            candidates[candidate.agent_id] = Candidate(
+                **{**candidate.__dict__, "load": candidate.load + 1, "last_assigned_at": at}
+            )
+            ticket.assignee, ticket.status = candidate.agent_id, Status.IN_PROGRESS.value
+            result.assigned.append((ticket.id, candidate.agent_id))
+            bind_ticket(ticket.id)
+            count(Metric.TICKETS_ASSIGNED)
+            logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent": candidate.agent_id})
+            return candidate.agent_id
+        return None

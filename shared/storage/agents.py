@@ -1,0 +1,118 @@
+"""Agents and their load items.
+
+A profile change (presence, capacity, skills, ...) writes the agent item and mirrors the routing facts onto the
+load item in one transaction; the load counter itself is only ever changed by assignment and release.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from pynamodb.connection import Connection
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from shared.assignment import Candidate
+from shared.storage.models import AgentLoadModel, AgentModel
+from shared.timefmt import iso
+
+
+@dataclass(frozen=True)
+class AgentView:
+    profile: AgentModel
+    load: AgentLoadModel | None
+
+    def resource(self) -> dict[str, Any]:
+        p = self.profile
+        return {
+            "id": p.id,
+            "name": p.name,
+            "email": p.email,
+            "team": p.team,
+            "presence": p.presence,
+            "capacity": int(p.capacity),
+            "load": int(self.load.load) if self.load is not None else 0,
+            "skills": sorted(p.skills or []),
+            "channels": sorted(p.channels or []),
+            "tier": int(p.tier),
+            "timezone": p.timezone,
+            "working_hours": p.working_hours.as_dict() if p.working_hours is not None else None,
+            "last_assigned_at": self.load.last_assigned_at if self.load is not None else None,
+            "created_at": p.created_at,
+            "updated_at": p.updated_at,
+        }
+
+
+def candidate_from(load: AgentLoadModel) -> Candidate:
+    return Candidate(
+        agent_id=load.agent_id,
+        load=int(load.load or 0),
+        capacity=int(load.capacity or 0),
+        presence=load.presence,
+        skills=frozenset(load.skills or ()),
+        channels=frozenset(load.channels or ()),
+        tier=int(load.tier or 1),
+        timezone=load.timezone or "UTC",
+        working_hours=load.working_hours.as_dict() if load.working_hours is not None else None,
+        last_assigned_at=load.last_assigned_at,
+    )
+
+
+class AgentRepository:
+    def get(self, agent_id: str) -> AgentView | None:
+        try:
+            profile = AgentModel.get(agent_id, consistent_read=True)
+        except AgentModel.DoesNotExist:
+            return None
+        try:
+            load = AgentLoadModel.get(agent_id, consistent_read=True)
+        except AgentLoadModel.DoesNotExist:
+            load = None
+        return AgentView(profile, load)
+
+    def roster(self, team: str | None = None) -> list[AgentView]:
+        loads = {l.agent_id: l for l in (AgentLoadModel.by_team.query(team) if team else AgentLoadModel.scan())}
+        profiles = (
+            AgentModel.batch_get(list(loads)) if team else AgentModel.scan()
+        )  # the agent roster is small: a few hundred items at most
+        views = [AgentView(p, loads.get(p.id)) for p in profiles]
+        return sorted(views, key=lambda v: v.profile.id)
+
+    def candidate(self, agent_id: str) -> Candidate | None:
+        """A consistent read of one agent's load item, after a conditional failure made our copy stale."""
+        try:
+            return candidate_from(AgentLoadModel.get(agent_id, consistent_read=True))
+        except AgentLoadModel.DoesNotExist:
+            return None
+
+    def candidates(self, team: str) -> list[Candidate]:
+        return [candidate_from(load) for load in AgentLoadModel.by_team.query(team)]
+
+    def save(self, profile: AgentModel, now: datetime) -> AgentView:
+        """Write the profile and mirror its routing facts onto the load item (created with load 0 if new)."""
+        profile.updated_at = iso(now)
+        if not profile.created_at:
+            profile.created_at = profile.updated_at
+        load_item = AgentLoadModel(agent_id=profile.id)
+        actions: list[Action] = [
+            AgentLoadModel.team.set(profile.team),
+            AgentLoadModel.capacity.set(int(profile.capacity)),
+            AgentLoadModel.presence.set(profile.presence),
+            AgentLoadModel.tier.set(int(profile.tier)),
+            AgentLoadModel.timezone.set(profile.timezone),
+            AgentLoadModel.load.set(AgentLoadModel.load | 0),
+        ]
+        for attr, value in ((AgentLoadModel.skills, profile.skills), (AgentLoadModel.channels, profile.channels)):
+            actions.append(attr.set(set(value)) if value else attr.remove())
+        if profile.working_hours is not None:
+            actions.append(AgentLoadModel.working_hours.set(profile.working_hours.as_dict()))
+        else:
+            actions.append(AgentLoadModel.working_hours.remove())
+        with TransactWrite(connection=Connection(region=AgentModel.Meta.region)) as tx:
+            tx.save(profile)
+            tx.update(load_item, actions=actions)
+        view = self.get(profile.id)
+        assert view is not None
+        return view

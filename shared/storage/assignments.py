@@ -1,0 +1,129 @@
+"""The two writes that move load: assign and release, each one DynamoDB transaction.
+
+assign:  agent load + 1   if presence = online and load < capacity
+         ticket assignee  if nobody holds it and it is still open (waiting)
+release: ticket leaves in_progress (resolved, pending, closed, unassigned, reassigned)
+         agent load - 1   if load > 0
+Because both halves commit together or not at all, a crash can never leave load counted for a ticket nobody
+holds, and under any concurrency no agent passes capacity and no ticket gets two assignees.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from pynamodb.connection import Connection
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from shared.domain.errors import Conflict
+from shared.observability import logger
+from shared.storage.models import AgentLoadModel, ThreadItemModel, TicketModel
+from shared.storage.transactions import conflicted, failed_conditions
+
+
+class AgentUnavailable(Conflict):
+    """The agent went offline or filled up since we read them: try the next candidate."""
+
+    code = "agent_unavailable"
+
+
+class TicketTaken(Conflict):
+    """Someone else assigned or changed the ticket: stop trying to assign it."""
+
+    code = "ticket_taken"
+
+
+def assign(
+    ticket: TicketModel,
+    agent_id: str,
+    ticket_actions: list[Action],
+    events: Iterable[ThreadItemModel],
+    at: str,
+) -> None:
+    load = AgentLoadModel(agent_id=agent_id)
+    events = list(events)
+    load_index, ticket_index = len(events), len(events) + 1
+    try:
+        with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
+            tx.update(
+                load,
+                actions=[AgentLoadModel.load.add(1), AgentLoadModel.last_assigned_at.set(at)],
+                condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
+            )
+            tx.update(
+                ticket,
+                actions=list(ticket_actions),  # pynamodb appends the version bump to the list it is given
+                condition=TicketModel.assignee.does_not_exist() & (TicketModel.status == "open"),
+                add_version_condition=False,
+            )
+            for event in events:
+                tx.save(event)
+    except TransactWriteError as error:
+        failed = failed_conditions(error)
+        if len(failed) > ticket_index and failed[ticket_index]:
+            raise TicketTaken(f"ticket {ticket.id} is no longer waiting") from error
+        if len(failed) > load_index and failed[load_index]:
+            raise AgentUnavailable(f"agent {agent_id} is offline or at capacity") from error
+        if conflicted(error):
+            raise AgentUnavailable(f"concurrent transaction on agent {agent_id} or ticket {ticket.id}") from error
+        raise
+
+
+def change_holding_ticket(
+    ticket: TicketModel,
+    ticket_actions: list[Action],
+    events: Iterable[ThreadItemModel],
+    release_from: str | None,
+    take_for: tuple[str, str] | None = None,
+) -> None:
+    """Apply a ticket change guarded on the version read, moving load with it in the same transaction:
+    `release_from` gives one slot back; `take_for=(agent, at)` takes one under the capacity condition.
+
+    A release whose counter is already 0 is drift (repaired by the reconciliation sweep); it must not block the
+    ticket change, so the change is retried without it."""
+    events = list(events)
+    try:
+        with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
+            tx.update(ticket, actions=list(ticket_actions))
+            if release_from:
+                tx.update(
+                    AgentLoadModel(agent_id=release_from),
+                    actions=[AgentLoadModel.load.add(-1)],
+                    condition=AgentLoadModel.load > 0,
+                )
+            if take_for:
+                tx.update(
+                    AgentLoadModel(agent_id=take_for[0]),
+                    actions=[AgentLoadModel.load.add(1), AgentLoadModel.last_assigned_at.set(take_for[1])],
+                    condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
+                )
+            for event in events:
+                tx.save(event)
+    except TransactWriteError as error:
+        failed = failed_conditions(error)
+        ticket_index = len(events)
+        release_index = ticket_index + 1
+        take_index = ticket_index + (2 if release_from else 1)
+        if len(failed) > ticket_index and failed[ticket_index]:
+            raise Conflict(f"ticket {ticket.id} changed meanwhile; reload it and try again") from error
+        if take_for and len(failed) > take_index and failed[take_index]:
+            raise AgentUnavailable(f"agent {take_for[0]} is offline or at capacity") from error
+        if conflicted(error):
+            raise Conflict(f"a concurrent change touched ticket {ticket.id}; try again") from error
+        if release_from and len(failed) > release_index and failed[release_index]:
+            logger.warning("load already 0 on release; leaving it to reconciliation", extra={"agent": release_from})
+            change_holding_ticket(ticket, ticket_actions, events, None, take_for)
+            return
+        raise
+
+
+def ticket_set(ticket: TicketModel, **values: Any) -> list[Action]:
+    """Update actions that set (or, for None, remove) ticket attributes, mirrored onto the local object."""
+    actions: list[Action] = []
+    for name, value in values.items():
+        attr = getattr(TicketModel, name)
+        setattr(ticket, name, value)
+        actions.append(attr.remove() if value is None else attr.set(value))
+    return actions

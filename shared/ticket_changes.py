@@ -1,0 +1,157 @@
+"""Changes agents (and automations) make to a ticket: status through the state machine, assignee, priority, tags.
+
+Load moves with the ticket in the same transaction: leaving `in_progress` gives the agent's slot back, a
+reassignment moves the slot under the new agent's capacity condition, unassigning puts the ticket back in the
+queue. Whenever a slot frees, the team's queue is announced for draining.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from pynamodb.expressions.update import Action
+
+from shared.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from shared.domain.ids import derived_ulid
+from shared.domain.model import AuditEvent, Priority, Status
+from shared.domain.status import transition
+from shared.observability import logger
+from shared.storage.agents import AgentRepository
+from shared.storage.assignments import AgentUnavailable, change_holding_ticket, ticket_set
+from shared.storage.models import TicketModel
+from shared.storage.tickets import TicketRepository, event_item, index_keys
+from shared.timefmt import Clock, iso, utcnow
+
+MAX_RETRIES = 3
+
+
+class Announcer(Protocol):
+    def announce(self, event: dict[str, Any]) -> None: ...
+
+
+@dataclass(frozen=True)
+class TicketChange:
+    status: str | None = None
+    assignee: str | None = None
+    unassign: bool = False
+    priority: str | None = None
+    tags: tuple[str, ...] | None = None
+    reason: str | None = None
+
+
+@dataclass
+class Outcome:
+    ticket: TicketModel
+    events: list[str] = field(default_factory=list)
+    freed_team: str | None = None
+
+
+@dataclass
+class TicketChanges:
+    tickets: TicketRepository
+    agents: AgentRepository
+    announcer: Announcer
+    clock: Clock = utcnow
+
+    def apply(self, ticket_id: str, change: TicketChange, actor: str) -> Outcome:
+        for attempt in range(MAX_RETRIES):
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None:
+                raise NotFound(f"no ticket {ticket_id}")
+            try:
+                outcome = self._apply(ticket, change, actor)
+            except AgentUnavailable:
+                raise  # the target agent is full or offline: retrying will not change that
+            except Conflict:
+                if attempt == MAX_RETRIES - 1:
+                    raise
+                logger.info("ticket changed meanwhile; applying again", extra={"ticket_id": ticket_id})
+                continue
+            if outcome.freed_team:
+                self.announcer.announce({"event": "capacity.freed", "team": outcome.freed_team, "ticket_id": ticket_id})
+            return outcome
+        raise Conflict(f"ticket {ticket_id} kept changing")
+
+    def _apply(self, ticket: TicketModel, change: TicketChange, actor: str) -> Outcome:
+        now = self.clock()
+        at = iso(now)
+        current = Status(ticket.status)
+        holder = ticket.assignee if current.holds_load else None
+        target_status = Status(change.status) if change.status else current
+        target_assignee = None if change.unassign else (change.assignee or ticket.assignee)
+        if change.assignee and change.unassign:
+            raise ValidationFailed("give either an assignee or null, not both")
+
+        # unassigning an in-progress ticket puts it back in the queue; assigning an open one starts work
+        if change.unassign and target_status == Status.IN_PROGRESS:
+            target_status = Status.OPEN if not change.status else target_status
+        if change.assignee and target_status == Status.OPEN:
+            target_status = Status.IN_PROGRESS
+        if target_status == Status.IN_PROGRESS and not target_assignee:
+            raise InvalidTransition("a ticket in progress needs an assignee: set assignee as well")
+        if target_status == Status.OPEN and target_assignee and change.status:
+            target_assignee = None  # reopening into the queue: routing picks the agent again
+        transition(current, target_status)
+
+        events: list[tuple[str, dict[str, Any]]] = []
+        values: dict[str, Any] = {"updated_at": max(ticket.updated_at, at)}
+        if target_status != current:
+            values["status"] = target_status.value
+            values["queue_key"] = f"{ticket.team}#{target_status.value}"
+            events.append(("ticket.status_changed", {"from": current.value, "to": target_status.value, "reason": change.reason}))
+            if target_status == Status.RESOLVED:
+                values["resolved_at"] = at
+            if target_status == Status.CLOSED:
+                values["closed_at"] = at
+            if current == Status.RESOLVED and target_status != Status.CLOSED:
+                values["resolved_at"] = None
+                values["reopen_count"] = int(ticket.reopen_count or 0) + 1
+                events.append(("ticket.reopened", {"reopen_count": values["reopen_count"]}))
+        if target_assignee != ticket.assignee:
+            values["assignee"] = target_assignee
+            if target_assignee:
+                values["assigned_at"] = at
+            if target_status == Status.OPEN and ticket.assignee:
+                values["preferred_agent"] = ticket.assignee
+            events.append(("ticket.assigned" if target_assignee else "ticket.unassigned", {"from": ticket.assignee, "to": target_assignee}))
+        if change.priority and change.priority != ticket.priority:
+            try:
+                priority = Priority(change.priority)
+            except ValueError as exc:
+                raise ValidationFailed(f"priority must be one of {', '.join(p.value for p in Priority)}") from exc
+            values["priority"] = priority.value
+            values["priority_source"] = "agent"
+            values["priority_reasons"] = [*(ticket.priority_reasons or []), f"set to {priority.value} by {actor}"]
+            events.append(("ticket.priority_changed", {"from": ticket.priority, "to": priority.value, "by": actor}))
+        if change.tags is not None and set(change.tags) != set(ticket.tags or ()):
+            values["tags"] = set(change.tags) or None
+            events.append(("ticket.tags_changed", {"from": sorted(ticket.tags or ()), "to": sorted(change.tags)}))
+        if not events:
+            return Outcome(ticket=ticket)
+
+        new_holder = target_assignee if target_status.holds_load else None
+        release_from = holder if holder and holder != new_holder else None
+        take_for = (new_holder, at) if new_holder and new_holder != holder else None
+        if take_for and self.agents.get(new_holder) is None:  # type: ignore[arg-type]
+            raise ValidationFailed(f"no agent {new_holder}")
+
+        actions: list[Action] = ticket_set(ticket, **values)
+        index_keys(ticket)
+        actions += ticket_set(ticket, queue_priority_sort=ticket.queue_priority_sort, search_text=ticket.search_text)
+        event_items = [
+            event_item(
+                ticket.id,
+                AuditEvent(type=type_, at=now, actor=actor, data={k: v for k, v in data.items() if v is not None}),
+                derived_ulid(now, f"{ticket.id}#{type_}#{ticket.version}"),
+                seq,
+            )
+            for seq, (type_, data) in enumerate(events)
+        ]
+        change_holding_ticket(ticket, actions, event_items, release_from=release_from, take_for=take_for)
+        requeued = target_status == Status.OPEN and current != Status.OPEN
+        return Outcome(
+            ticket=ticket,
+            events=[e[0] for e in events],
+            freed_team=ticket.team if (release_from or requeued) else None,
+        )

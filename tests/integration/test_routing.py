@@ -1,0 +1,241 @@
+"""Routing scenarios on moto: priority with reasons, conflict-free assignment, the fair queue, the acknowledgement."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from email import message_from_bytes, policy
+
+import pytest
+
+from shared.domain.model import Status
+from shared.storage.agents import AgentRepository
+from shared.storage.config import ConfigRepository
+from shared.storage.customers import CustomerRepository
+from shared.storage.models import AgentLoadModel, AgentModel, CustomerModel, TicketModel
+from shared.storage.tickets import TicketRepository
+from shared.domain.model import Channel, Contact
+from tests.support import compose, deliver
+
+pytestmark = pytest.mark.integration
+
+NOW = datetime(2026, 11, 2, 3, 15, tzinfo=timezone.utc)
+
+
+def agent(agent_id: str, *, capacity: int = 3, presence: str = "online", load: int = 0, tier: int = 1, skills=(), team="support", **extra):
+    AgentRepository().save(
+        AgentModel(
+            id=agent_id,
+            name=agent_id.title(),
+            team=team,
+            presence=presence,
+            capacity=capacity,
+            tier=tier,
+            skills=set(skills),
+            timezone="Asia/Jakarta",
+            created_at="",
+            updated_at="",
+            **extra,
+        ),
+        NOW,
+    )
+    if load:
+        AgentLoadModel(agent_id=agent_id).update(actions=[AgentLoadModel.load.set(load)])
+
+
+def load_of(agent_id: str) -> int:
+    return int(AgentLoadModel.get(agent_id).load)
+
+
+def vip(address: str) -> None:
+    customer = CustomerRepository().get_or_create(Contact(Channel.EMAIL, address), NOW)
+    customer.update(actions=[CustomerModel.tier.set("vip")])
+
+
+def new_ticket(aws, subject: str, *, sender: str = "Budi <budi@pelanggan.co.id>", minute: int = 0, body: str = "Halo") -> TicketModel:
+    result = deliver(aws.s3, compose(sender=sender, subject=subject, body=body), timestamp=f"2026-11-02T03:{minute:02d}:00.000Z")
+    return TicketModel.get(result["ticket_id"])
+
+
+def test_with_five_online_and_four_busy_the_fifth_agent_gets_the_ticket(aws):
+    for n in range(1, 5):
+        agent(f"busy-{n}", capacity=2, load=2)
+    agent("free-5", capacity=2)
+
+    ticket = new_ticket(aws, "Printer error")
+    aws.route()
+
+    assert TicketModel.get(ticket.id).assignee == "free-5"
+    assert TicketModel.get(ticket.id).status == "in_progress"
+    assert load_of("free-5") == 1 and all(load_of(f"busy-{n}") == 2 for n in range(1, 5))
+
+
+def test_the_least_loaded_agent_wins_and_ties_go_to_who_waited_longest(aws):
+    agent("ani", capacity=5, load=2)
+    agent("budi", capacity=5, load=1)
+    agent("citra", capacity=5, load=1)
+    AgentLoadModel(agent_id="budi").update(actions=[AgentLoadModel.last_assigned_at.set("2026-11-02T02:00:00.000Z")])
+    AgentLoadModel(agent_id="citra").update(actions=[AgentLoadModel.last_assigned_at.set("2026-11-02T01:00:00.000Z")])
+
+    first = new_ticket(aws, "one", minute=1)
+    aws.route()
+    second = new_ticket(aws, "two", minute=2)
+    aws.route()
+
+    assert TicketModel.get(first.id).assignee == "citra"  # tie on load 1: citra waited longer
+    assert TicketModel.get(second.id).assignee == "budi"  # now budi (1) is below citra (2) and ani (2)
+
+
+def test_nobody_is_overfilled_and_extra_tickets_wait_then_drain_in_order_as_capacity_frees(aws):
+    agent("dewi", capacity=1)
+    tickets = [new_ticket(aws, f"request {n}", minute=n) for n in range(3)]
+    aws.route()
+
+    states = [TicketModel.get(t.id) for t in tickets]
+    assert [t.assignee for t in states] == ["dewi", None, None]
+    assert [t.status for t in states] == ["in_progress", "open", "open"]
+    assert load_of("dewi") == 1
+
+    from tests.integration.test_api_routing import change
+
+    change(tickets[0].id, status="resolved")
+    aws.route()
+    assert TicketModel.get(tickets[1].id).assignee == "dewi" and TicketModel.get(tickets[2].id).assignee is None
+    assert load_of("dewi") == 1
+
+
+def test_urgency_strategy_serves_urgent_before_older_medium_and_fifo_serves_vip_first(aws):
+    agent("eka", capacity=1, presence="offline")
+    vip("vip@pelanggan.co.id")
+    older = new_ticket(aws, "Pertanyaan tentang fitur", minute=1)
+    urgent = new_ticket(aws, "Sistem macet total", minute=2)
+    from_vip = new_ticket(aws, "Question", sender="vip@pelanggan.co.id", minute=3)
+    aws.route()
+    assert TicketModel.get(urgent.id).priority == "urgent"
+
+    tickets = TicketRepository()
+    assert [t.id for t in tickets.waiting("support", "urgency")] == [urgent.id, from_vip.id, older.id]
+    ConfigRepository().put("team", "support", {"strategy": "fifo"}, "test", NOW)
+    assert [t.id for t in tickets.waiting("support", "fifo")] == [from_vip.id, older.id, urgent.id]
+
+
+def test_sistem_macet_from_a_vip_is_urgent_with_its_reasons(aws):
+    vip("direktur@pelanggan.co.id")
+    ticket = new_ticket(aws, "Sistem macet", sender="Pak Direktur <direktur@pelanggan.co.id>", body="Sistem macet sejak pagi, semua kasir berhenti.")
+    aws.route()
+
+    routed = TicketModel.get(ticket.id)
+    assert routed.priority == "urgent" and routed.category == "outage"
+    reasons = " | ".join(routed.priority_reasons)
+    assert "sistem macet" in reasons and "vip" in reasons
+    events = TicketRepository().thread(ticket.id)[1]
+    changed = [e for e in events if e.type == "ticket.priority_changed"]
+    assert changed and changed[0].data.as_dict()["to"] == "urgent"
+
+
+def test_the_customer_gets_one_acknowledgement_with_ref_and_eta_threaded_and_marked_automatic(aws):
+    agent("fajar", capacity=2)
+    result = deliver(aws.s3, compose(subject="Tidak bisa login", body="Saya tidak bisa login sejak pagi", message_id="<ack-1@pelanggan.co.id>"))
+    aws.route()
+    aws.route()  # nothing left; a replayed announcement would be a no-op too
+
+    [sent] = aws.sent_mail()
+    mail = message_from_bytes(sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data, policy=policy.default)
+    ticket = TicketModel.get(result["ticket_id"])
+    assert ticket.ref in mail["Subject"]
+    assert mail["In-Reply-To"] == "<ack-1@pelanggan.co.id>"
+    assert mail["Auto-Submitted"] == "auto-generated"
+    assert mail["Reply-To"].addresses[0].username.startswith("support+")
+    assert mail["To"].addresses[0].addr_spec == "budi@pelanggan.co.id"
+    body = mail.get_body(("plain",)).get_content()
+    assert ticket.ref in body and "menit" in body  # Indonesian customer, Indonesian ETA
+    messages, events = TicketRepository().thread(ticket.id)
+    outbound = [m for m in messages if m.direction == "outbound"]
+    assert len(outbound) == 1 and outbound[0].email_message_id.endswith("@email.amazonses.com>")
+    assert [e.type for e in events].count("notification.sent") == 1
+
+
+def test_a_reply_to_the_acknowledgement_threads_onto_the_ticket(aws):
+    result = deliver(aws.s3, compose(subject="Invoice salah", message_id="<inv@pelanggan.co.id>"))
+    aws.route()
+    ack_id = [m for m in TicketRepository().thread(result["ticket_id"])[0] if m.direction == "outbound"][0].email_message_id
+
+    reply = deliver(aws.s3, compose(subject="Re: Invoice salah", body="Terima kasih", in_reply_to=ack_id), timestamp="2026-11-02T05:00:00.000Z")
+
+    assert reply["ticket_id"] == result["ticket_id"]
+
+
+def test_automated_mail_and_bouncing_customers_get_no_acknowledgement(aws):
+    deliver(aws.s3, compose(subject="Out of office", headers={"Auto-Submitted": "auto-replied"}))
+    bouncing = CustomerRepository().get_or_create(Contact(Channel.EMAIL, "gone@pelanggan.co.id"), NOW)
+    bouncing.update(actions=[CustomerModel.bouncing.set(True)])
+    deliver(aws.s3, compose(sender="gone@pelanggan.co.id", subject="help"))
+    aws.route()
+
+    assert aws.sent_mail() == []
+
+
+def test_a_customer_reply_to_a_pending_ticket_goes_back_to_the_same_agent_within_capacity(aws):
+    agent("gita", capacity=1)
+    first = deliver(aws.s3, compose(subject="Need help", message_id="<pend@pelanggan.co.id>"))
+    aws.route()
+    from tests.integration.test_api_routing import change
+
+    change(first["ticket_id"], status="pending")
+    assert load_of("gita") == 0
+    deliver(aws.s3, compose(body="here is the info", in_reply_to="<pend@pelanggan.co.id>"), timestamp="2026-11-02T04:00:00.000Z")
+    aws.route()
+
+    ticket = TicketModel.get(first["ticket_id"])
+    assert ticket.status == "in_progress" and ticket.assignee == "gita" and load_of("gita") == 1
+
+
+def test_a_failing_record_is_reported_alone_and_the_rest_of_the_batch_goes_through(aws):
+    import json
+
+    from functions.route.handler import lambda_handler
+    from tests.integration.conftest import sqs_record
+    from tests.support import FakeContext
+
+    agent("hadi", capacity=3)
+    deliver(aws.s3, compose(subject="fine"))
+    [good] = aws.sqs.receive_message(QueueUrl=aws.route_queue_url, MaxNumberOfMessages=10)["Messages"]
+    bad = dict(good, MessageId="bad-1", Body=json.dumps({"event": "ticket.created", "ticket_id": "NOPE", "message_id": "x"}))
+
+    reply = lambda_handler({"Records": [sqs_record(bad, aws.route_queue_url), sqs_record(good, aws.route_queue_url)]}, FakeContext())
+
+    assert reply == {"batchItemFailures": [{"itemIdentifier": "bad-1"}]}
+    assert TicketModel.get(json.loads(good["Body"])["ticket_id"]).assignee == "hadi"
+
+
+def test_route_announcements_replayed_change_nothing(aws):
+    import json
+
+    from functions.route.handler import lambda_handler
+    from tests.integration.conftest import sqs_record
+    from tests.support import FakeContext
+
+    agent("intan", capacity=3)
+    deliver(aws.s3, compose(subject="once"))
+    [message] = aws.sqs.receive_message(QueueUrl=aws.route_queue_url)["Messages"]
+    event = {"Records": [sqs_record(message, aws.route_queue_url)]}
+    for _ in range(3):
+        assert lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+
+    ticket_id = json.loads(message["Body"])["ticket_id"]
+    assert load_of("intan") == 1 and len(aws.sent_mail()) == 1
+    assert [e.type for e in TicketRepository().thread(ticket_id)[1]].count("ticket.assigned") == 1
+
+
+def test_waiting_tickets_are_assigned_when_an_agent_comes_online(aws):
+    agent("joko", capacity=2, presence="offline")
+    tickets = [new_ticket(aws, f"waiting {n}", minute=n) for n in range(3)]
+    aws.route()
+    assert all(TicketModel.get(t.id).status == Status.OPEN.value for t in tickets)
+
+    from tests.integration.test_api_routing import put_agent
+
+    put_agent("joko", {"presence": "online", "capacity": 2})
+    aws.route()
+
+    assert [TicketModel.get(t.id).assignee for t in tickets] == ["joko", "joko", None]
+    assert load_of("joko") == 2

@@ -1,4 +1,4 @@
-"""The operator CLI: `ticketing run | token | quarantine list`.
+"""The operator CLI: `ticketing run | token | quarantine list | outbox`.
 
 Nothing from `shared` or `functions` is imported at module level: table names and the secret name are read at
 import time, so each command first points the environment at the running local stack (or at the endpoint the
@@ -83,6 +83,44 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_outbox(args: argparse.Namespace) -> int:
+    """The mail the running stack has sent (acknowledgements, replies, notices), oldest first."""
+    from email import policy
+    from email.parser import BytesParser
+    from pathlib import Path
+
+    from ticketing.local.stack_state import read_state
+
+    state = read_state()
+    if state is None or "outbox" not in state:
+        raise SystemExit("ticketing outbox: no local stack is running (start it with `make run`)")
+    files = sorted(Path(state["outbox"]).glob("*.eml"))
+    mails = []
+    for path in files:
+        message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
+        if args.to and args.to.lower() not in str(message["To"]).lower():
+            continue
+        body = message.get_body(("plain",))
+        mails.append(
+            {
+                "file": str(path),
+                "date": str(message["Date"]),
+                "to": str(message["To"]),
+                "subject": str(message["Subject"]),
+                "reply_to": str(message["Reply-To"]),
+                "auto_submitted": message["Auto-Submitted"],
+                "text": body.get_content() if body is not None else "",
+            }
+        )
+    if args.json:
+        print(json.dumps({"items": mails}, indent=2))
+    elif not mails:
+        print("No mail sent yet.")
+    else:
+        print(_table(mails, ("date", "to", "subject")))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ticketing", description="Customer-support ticketing: the local stack and operator commands."
@@ -109,6 +147,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--cursor", default=None, help="continue from a previous page")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=cmd_quarantine_list)
+
+    outbox = commands.add_parser("outbox", help="mail the running local stack has sent, oldest first")
+    outbox.add_argument("--to", metavar="ADDRESS", default=None, help="only mail to this address")
+    outbox.add_argument("--json", action="store_true", help="print JSON (with each mail's text) instead of a table")
+    outbox.set_defaults(func=cmd_outbox)
     return parser
 
 

@@ -11,12 +11,13 @@ from typing import Any, Callable
 
 from chalice import Chalice, Response
 from chalice.app import Request
+from pynamodb.expressions.update import Action
 from chalice.deploy.swagger import CFNSwaggerGenerator
 
 from shared.adapters.secrets import signing_key
 from shared.auth import Forbidden, Principal, Unauthorized, authenticate, require_role
 from shared.domain.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
-from shared.domain.model import Channel, Priority, Role, Status, Tier
+from shared.domain.model import Channel, Contact, Priority, Role, Status, Tier
 from shared.observability import logger
 from shared.representation import event_resource, message_resource, ticket_resource
 from shared.settings import get_settings
@@ -25,12 +26,13 @@ from shared.priority import rules_from_document, rules_to_document
 from shared.routing import STRATEGIES, priority_rules, team_settings
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
-from shared.storage.models import TicketModel
+from shared.storage.customers import CustomerRepository, customer_id_for
+from shared.storage.models import CustomerModel, TicketModel
 from shared.storage.quarantine import list_quarantine
 from shared.storage.tickets import TicketFilters, TicketRepository
 from shared.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, template_from_document, template_to_document
 from shared.ticket_changes import TicketChange
-from shared.timefmt import utcnow
+from shared.timefmt import iso, utcnow
 
 from functions.api.services import agent_profile, services
 
@@ -280,6 +282,61 @@ def put_agent(agent_id: str) -> Response:
     if freed:
         services().announcer().announce({"event": "agent.available", "team": profile.team, "agent_id": agent_id})
     return Response(body=after, status_code=200 if existing else 201)
+
+
+def _customer_resource(customer: CustomerModel) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "handle": customer.handle,
+        "channel": customer.channel,
+        "name": customer.name,
+        "tier": customer.tier,
+        "bouncing": bool(customer.bouncing),
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }
+
+
+def _customer_key(key: str) -> Contact | None:
+    """`cus_...` ids as they are; an email address stands for the customer it identifies."""
+    return Contact(Channel.EMAIL, key) if "@" in key else None
+
+
+@route("/v1/customers/{customer_id}", methods=["GET"])
+def get_customer(customer_id: str) -> dict[str, Any]:
+    """A customer by id or by email address."""
+    contact = _customer_key(customer_id)
+    customer = CustomerRepository().get(customer_id_for(contact) if contact else customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    return _customer_resource(customer)
+
+
+@route("/v1/customers/{customer_id}", methods=["PATCH"], role=Role.SUPERVISOR)
+def patch_customer(customer_id: str) -> dict[str, Any]:
+    """Set a customer's tier (standard, premium, vip) or name; by email, a customer not seen yet is created, so
+    key accounts can be registered before they first write."""
+    body = _body()
+    unknown = set(body) - {"tier", "name"}
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use tier, name")
+    tier = _choice(body, "tier", Tier) if "tier" in body else None
+    name = body.get("name")
+    if name is not None and not isinstance(name, str):
+        raise ValidationFailed("name must be a string")
+    repo = CustomerRepository()
+    contact = _customer_key(customer_id)
+    customer = repo.get_or_create(contact, utcnow()) if contact else repo.get(customer_id)
+    if customer is None:
+        raise NotFound(f"no customer {customer_id}")
+    actions: list[Action] = [CustomerModel.updated_at.set(iso(utcnow()))]
+    if tier:
+        actions.append(CustomerModel.tier.set(tier))
+    if name is not None:
+        actions.append(CustomerModel.name.set(name))
+    customer.update(actions=actions)
+    return _customer_resource(customer)
 
 
 @route("/v1/teams/{team}", methods=["GET"])

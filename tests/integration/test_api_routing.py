@@ -178,3 +178,16 @@ def test_priority_rules_round_trip_and_need_an_admin(aws):
     assert status == 200 and saved["default_priority"] == "low"
     status, reply = call("PUT", "/v1/priority-rules", {**rules, "default_priority": "p0"}, role="admin")
     assert status == 400 and "default_priority" in reply["error"]["message"]
+
+
+def test_a_lead_registers_a_vip_by_email_before_they_write(aws):
+    status, customer = call("PATCH", "/v1/customers/boss@pelanggan.co.id", {"tier": "vip", "name": "Ibu Ratna"})
+    assert status == 200 and customer["tier"] == "vip" and customer["email"] == "boss@pelanggan.co.id"
+    assert call("GET", f"/v1/customers/{customer['id']}", role="agent")[1]["tier"] == "vip"
+    assert call("PATCH", "/v1/customers/boss@pelanggan.co.id", {"tier": "gold"})[0] == 400
+    assert call("PATCH", "/v1/customers/boss@pelanggan.co.id", {"tier": "vip"}, role="agent")[0] == 403
+
+    result = deliver(aws.s3, compose(sender="boss@pelanggan.co.id", subject="Sistem macet di kantor pusat"))
+    aws.route()
+    ticket = TicketModel.get(result["ticket_id"])
+    assert ticket.priority == "urgent" and ticket.customer.tier == "vip"

@@ -103,8 +103,8 @@ def test_the_data_plane_subset_leaves_out_what_moto_cannot_deploy(template: dict
     cfn_template, direct = data_plane_subset(template)
     assert "Transform" not in cfn_template and "Globals" not in cfn_template
     kinds = {resource["Type"] for resource in cfn_template["Resources"].values()}
-    assert kinds <= DATA_PLANE_TYPES - {"AWS::SecretsManager::Secret"}
-    assert set(direct) == {"SigningSecret"}
+    assert kinds <= DATA_PLANE_TYPES - {"AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity"}
+    assert set(direct) == {"SigningSecret", "SupportMailIdentity"}
 
 
 # ------------------------------------------------------------------------------------------------ into moto

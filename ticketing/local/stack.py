@@ -120,6 +120,12 @@ class LocalStack:
         for poller in self.pollers:
             poller.start()
 
+        from ticketing.local.outbox import Outbox
+
+        self.outbox = Outbox(self.config.state_path.parent / "outbox", self.provisioned.region)
+        self.outbox.start()
+        self._started.append("outbox")
+
         self.smtp = SmtpIntake(receipt_rules_from_template(self.provisioned), port=self.config.smtp_port,
                                host=self.config.host)  # fmt: skip
         self.smtp.start()
@@ -151,6 +157,7 @@ class LocalStack:
             "api": lambda: self.api.stop(),
             "smtp": lambda: self.smtp.stop(),
             "pollers": self._stop_pollers,
+            "outbox": lambda: self.outbox.stop(),
             "emulator": self.emulator.stop,
         }
         while self._started:
@@ -187,6 +194,7 @@ class LocalStack:
             "smtp": {"host": self.config.host, "port": self.config.smtp_port},
             "support_address": self.support_address,
             "aws_endpoint_url": self.emulator.endpoint_url,
+            "outbox": str(self.config.state_path.parent / "outbox"),
             "env": env,
         }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.storage.models import ThreadItemModel, TicketModel
+from shared.storage.models import CustomerModel, ThreadItemModel, TicketModel
 
 
 def _plain(value: Any) -> Any:
@@ -76,3 +76,17 @@ def message_resource(item: ThreadItemModel) -> dict[str, Any]:
 
 def event_resource(item: ThreadItemModel) -> dict[str, Any]:
     return {"type": item.type, "at": item.at, "actor": item.actor, "data": _plain(item.data) or {}}
+
+
+def customer_resource(customer: CustomerModel) -> dict[str, Any]:
+    return {
+        "id": customer.id,
+        "email": customer.email,
+        "handle": customer.handle,
+        "channel": customer.channel,
+        "name": customer.name,
+        "tier": customer.tier,
+        "bouncing": bool(customer.bouncing),
+        "created_at": customer.created_at,
+        "updated_at": customer.updated_at,
+    }

@@ -19,7 +19,7 @@ from shared.auth import Forbidden, Principal, Unauthorized, authenticate, requir
 from shared.domain.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
 from shared.domain.model import Channel, Contact, Priority, Role, Status, Tier
 from shared.observability import logger
-from shared.representation import event_resource, message_resource, ticket_resource
+from shared.representation import customer_resource, event_resource, message_resource, ticket_resource
 from shared.settings import get_settings
 from shared.customer_messages import auto_reply_rule, stored_templates
 from shared.priority import rules_from_document, rules_to_document
@@ -284,20 +284,6 @@ def put_agent(agent_id: str) -> Response:
     return Response(body=after, status_code=200 if existing else 201)
 
 
-def _customer_resource(customer: CustomerModel) -> dict[str, Any]:
-    return {
-        "id": customer.id,
-        "email": customer.email,
-        "handle": customer.handle,
-        "channel": customer.channel,
-        "name": customer.name,
-        "tier": customer.tier,
-        "bouncing": bool(customer.bouncing),
-        "created_at": customer.created_at,
-        "updated_at": customer.updated_at,
-    }
-
-
 def _customer_key(key: str) -> Contact | None:
     """`cus_...` ids as they are; an email address stands for the customer it identifies."""
     return Contact(Channel.EMAIL, key) if "@" in key else None
@@ -310,7 +296,7 @@ def get_customer(customer_id: str) -> dict[str, Any]:
     customer = CustomerRepository().get(customer_id_for(contact) if contact else customer_id)
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
-    return _customer_resource(customer)
+    return customer_resource(customer)
 
 
 @route("/v1/customers/{customer_id}", methods=["PATCH"], role=Role.SUPERVISOR)
@@ -336,7 +322,7 @@ def patch_customer(customer_id: str) -> dict[str, Any]:
     if name is not None:
         actions.append(CustomerModel.name.set(name))
     customer.update(actions=actions)
-    return _customer_resource(customer)
+    return customer_resource(customer)
 
 
 @route("/v1/teams/{team}", methods=["GET"])

@@ -65,10 +65,12 @@ def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> Shift:
             if not isinstance(span, (list, tuple)) or len(span) != 2:
                 raise ValidationFailed(f"working_hours.{day}: each span is [\"HH:MM\", \"HH:MM\"]; got {span!r}")
             try:
-                start, end = (time.fromisoformat(str(span[0])), time.fromisoformat(str(span[1])))
+                start = time.fromisoformat(str(span[0]))
+                # "24:00" closes the day; Python's time has no 24:00, so it becomes the last instant of the day
+                end = time.max if str(span[1]) == "24:00" else time.fromisoformat(str(span[1]))
             except ValueError as exc:
                 raise ValidationFailed(f"working_hours.{day}: times are HH:MM; got {span!r}") from exc
-            if end <= start and str(span[1]) != "24:00":
+            if end <= start:
                 raise ValidationFailed(f"working_hours.{day}: a span must end after it starts; got {span!r}")
             out.append((start, end))
         parsed[day] = tuple(out)

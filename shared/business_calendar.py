@@ -1,0 +1,351 @@
+"""Business time: which real seconds count towards an SLA target, and when a target runs out.
+
+A calendar is weekly opening hours in one IANA time zone, minus whole local days that are holidays. Time is
+counted in real (UTC) seconds, so a Berlin night that loses an hour to daylight saving counts 23 hours, not 24,
+and the repeated autumn hour is counted once per real second. Each opening span is turned into real instants
+with zoneinfo: a span runs from the first moment the local clock shows its start until the last moment it
+shows its end; a wall time skipped by a spring-forward jump maps to the jump itself. Spans are walked a local
+day at a time, so a target weeks away costs a few dozen conversions, never a loop per minute.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+from functools import cached_property
+from typing import Any, Iterable, Iterator, Mapping
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_library
+
+from shared.assignment import DAYS, parse_hours, zone
+from shared.domain.errors import ValidationFailed
+
+UTC = timezone.utc
+END_OF_DAY = time(0)
+"""As a span's end, 00:00 means midnight at the end of the day (written "24:00" in documents): a span must
+otherwise end after it starts, so the two can never be confused."""
+
+ALWAYS_OPEN_ID = "24x7"
+DOCUMENT_KEYS = ("timezone", "hours", "holidays")
+HOLIDAY_KEYS = ("country", "subdivision", "extra")
+MAX_CLOSED_DAYS = 800
+"""A calendar closed this many days in a row is a configuration mistake (a huge `extra` list), not a deadline."""
+
+_LAST_INSTANT = time(23, 59, 59, 999999)
+
+Spans = tuple[tuple[time, time], ...]
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Weekly hours in `timezone` (split shifts allowed; an END_OF_DAY end means "24:00") minus `holidays`.
+
+    `holidays` are resolved concrete local dates; `country`, `subdivision` and `extra` record where they came
+    from so the calendar can be written back as the document it was built from.
+    """
+
+    id: str
+    timezone: str
+    hours: Mapping[str, Spans]
+    holidays: frozenset[date] = frozenset()
+    country: str | None = None
+    subdivision: str | None = None
+    extra: frozenset[date] = frozenset()
+    years: tuple[int, ...] = field(default=(), compare=False)
+
+    @cached_property
+    def _zone(self) -> ZoneInfo:
+        return zone(self.timezone)
+
+    @cached_property
+    def _always_open(self) -> bool:
+        """Every second counts: no day walking needed, whatever the time zone does."""
+        full: Spans = ((time(0), END_OF_DAY),)
+        return not self.holidays and all(tuple(self.hours.get(day, ())) == full for day in DAYS)
+
+    def add(self, start: datetime, seconds: float) -> datetime:
+        """The instant when `seconds` of business time have elapsed after `start`.
+
+        Zero seconds returns `start` unchanged, open or not: nothing has to elapse, so nothing is waited for.
+        A positive amount starting outside hours begins counting at the next opening; a result that lands
+        exactly on a closing time stays there (a 9-hour target from Friday 08:00 is due Friday 17:00).
+        """
+        if seconds < 0:
+            raise ValueError(f"business seconds cannot be negative: {seconds}")
+        start = _utc(start)
+        if seconds == 0:
+            return start
+        if self._always_open:
+            return start + timedelta(seconds=seconds)
+        remaining = timedelta(seconds=seconds)
+        for opens, closes in self._open_spans(start):
+            if remaining <= closes - opens:
+                return opens + remaining
+            remaining -= closes - opens
+        raise AssertionError("unreachable: _open_spans never ends")  # pragma: no cover
+
+    def between(self, start: datetime, end: datetime) -> float:
+        """Business seconds in [start, end); 0 when end is not after start."""
+        start, end = _utc(start), _utc(end)
+        if end <= start:
+            return 0.0
+        if self._always_open:
+            return (end - start).total_seconds()
+        total = timedelta(0)
+        for opens, closes in self._open_spans(start):
+            if opens >= end:
+                break
+            total += min(closes, end) - opens
+        return total.total_seconds()
+
+    def is_open(self, at: datetime) -> bool:
+        return self.next_open(at) == _utc(at)
+
+    def next_open(self, at: datetime) -> datetime:
+        """`at` itself when open, else the next opening."""
+        at = _utc(at)
+        if self._always_open:
+            return at
+        for opens, _closes in self._open_spans(at):
+            return opens
+        raise AssertionError("unreachable: _open_spans never ends")  # pragma: no cover
+
+    def _open_spans(self, since: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """Open intervals of real time from `since` on, in order, disjoint, the first clipped to `since`.
+
+        Starts a day early because yesterday's last span can reach past local midnight after a fall-back.
+        """
+        tz = self._zone
+        day = since.astimezone(tz).date() - timedelta(days=1)
+        last_end = since
+        closed_days = 0
+        while True:
+            opened = False
+            for opens, closes in self._day_spans(day, tz):
+                opens = max(opens, last_end)
+                if closes > opens:
+                    yield opens, closes
+                    last_end = closes
+                    opened = True
+            closed_days = 0 if opened else closed_days + 1
+            if closed_days > MAX_CLOSED_DAYS:
+                raise ValidationFailed(f"calendar {self.id!r} has no business hours for {MAX_CLOSED_DAYS} days")
+            day += timedelta(days=1)
+
+    def _day_spans(self, day: date, tz: ZoneInfo) -> list[tuple[datetime, datetime]]:
+        if day in self.holidays:
+            return []
+        out = []
+        for start, end in self.hours.get(DAYS[day.weekday()], ()):
+            opens = _real_instant(day, start, tz, last=False)
+            if end == END_OF_DAY:
+                closes = _real_instant(day + timedelta(days=1), time(0), tz, last=True)
+            else:
+                closes = _real_instant(day, end, tz, last=True)
+            out.append((opens, closes))
+        return out
+
+
+ALWAYS_OPEN = BusinessCalendar(
+    id=ALWAYS_OPEN_ID,
+    timezone="UTC",
+    hours={day: ((time(0), END_OF_DAY),) for day in DAYS},
+)
+
+
+def calendar_from_document(
+    calendar_id: str, doc: Mapping[str, Any], years: Iterable[int] | None = None
+) -> BusinessCalendar:
+    """Build a calendar from its stored/API document, resolving public holidays for `years`.
+
+    The default years (last year to two years ahead) cover every deadline a ticket opened now can have;
+    a clock that runs past them simply stops seeing library holidays (extra dates always apply).
+    """
+    normal = validate_calendar_document(doc)
+    spec = normal["holidays"]
+    extra = frozenset(date.fromisoformat(text) for text in spec["extra"])
+    span = tuple(sorted(set(years))) if years is not None else _default_years()
+    resolved: set[date] = set(extra)
+    if spec["country"]:
+        found = holiday_library.country_holidays(spec["country"], subdiv=spec["subdivision"], years=span)
+        resolved.update(found.keys())
+    return BusinessCalendar(
+        id=calendar_id,
+        timezone=normal["timezone"],
+        hours=_parse_calendar_hours(normal["hours"]),
+        holidays=frozenset(resolved),
+        country=spec["country"],
+        subdivision=spec["subdivision"],
+        extra=extra,
+        years=span,
+    )
+
+
+def calendar_to_document(calendar: BusinessCalendar) -> dict[str, Any]:
+    """The normalised document a calendar was built from (what `GET /v1/calendars` shows)."""
+    return {
+        "timezone": calendar.timezone,
+        "hours": _hours_document(calendar.hours),
+        "holidays": {
+            "country": calendar.country,
+            "subdivision": calendar.subdivision,
+            "extra": sorted(d.isoformat() for d in calendar.extra),
+        },
+    }
+
+
+def validate_calendar_document(doc: Any) -> dict[str, Any]:
+    """Check a calendar document and return it normalised (days in week order, spans sorted, dates sorted)."""
+    if not isinstance(doc, Mapping):
+        raise ValidationFailed("a calendar is an object with timezone, hours and holidays")
+    unknown = sorted(str(key) for key in doc if key not in DOCUMENT_KEYS)
+    if unknown:
+        raise ValidationFailed(f"calendar: unknown field(s) {', '.join(unknown)}; use {', '.join(DOCUMENT_KEYS)}")
+    tz_name = doc.get("timezone")
+    if not isinstance(tz_name, str) or not tz_name.strip():
+        raise ValidationFailed("timezone is required: an IANA name such as Asia/Jakarta")
+    try:
+        zone(tz_name.strip())
+    except ValidationFailed as exc:
+        raise ValidationFailed(f"timezone: {exc.message}") from exc
+    hours = _parse_calendar_hours(doc.get("hours"))
+    return {
+        "timezone": tz_name.strip(),
+        "hours": _hours_document(hours),
+        "holidays": _validate_holidays(doc.get("holidays")),
+    }
+
+
+def _parse_calendar_hours(raw: Any) -> dict[str, Spans]:
+    """Weekly hours via the one parser the agents' working hours use, plus "24:00" ends and overlap checks."""
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed('hours is required: {"mon": [["08:00", "17:00"]], ...}')
+    prepared: dict[str, list[Any]] = {}
+    for day, spans in raw.items():
+        if not isinstance(spans, (list, tuple)):
+            raise ValidationFailed(f'hours.{day}: a list of ["HH:MM", "HH:MM"] spans; got {spans!r}')
+        prepared[day] = [_with_last_instant(span) for span in spans]
+    try:
+        shift = parse_hours(prepared)
+    except ValidationFailed as exc:
+        raise ValidationFailed(exc.message.replace("working_hours", "hours", 1)) from exc
+    parsed: dict[str, Spans] = {}
+    for day, spans in shift.hours.items():
+        if any(t.tzinfo is not None for span in spans for t in span):
+            raise ValidationFailed(f"hours.{day}: times are local HH:MM without an offset")
+        ordered = sorted((start, END_OF_DAY if end == _LAST_INSTANT else end) for start, end in spans)
+        for (_, earlier_end), (later_start, _) in zip(ordered, ordered[1:]):
+            if earlier_end == END_OF_DAY or later_start < earlier_end:
+                raise ValidationFailed(f"hours.{day}: spans overlap; list each stretch of time once")
+        if ordered:
+            parsed[day] = tuple(ordered)
+    if not parsed:
+        raise ValidationFailed("hours: at least one day needs opening hours, or no deadline could ever fall")
+    return parsed
+
+
+def _with_last_instant(span: Any) -> Any:
+    """Let `parse_hours` validate a "24:00" end by standing in the day's last representable instant."""
+    if isinstance(span, (list, tuple)) and len(span) == 2 and span[1] == "24:00":
+        return [span[0], _LAST_INSTANT.isoformat()]
+    return span
+
+
+def _validate_holidays(raw: Any) -> dict[str, Any]:
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, Mapping):
+        raise ValidationFailed('holidays is {"country": "ID", "subdivision": null, "extra": ["2026-12-24"]}')
+    unknown = sorted(str(key) for key in raw if key not in HOLIDAY_KEYS)
+    if unknown:
+        raise ValidationFailed(f"holidays: unknown field(s) {', '.join(unknown)}; use {', '.join(HOLIDAY_KEYS)}")
+    country = raw.get("country")
+    subdivision = raw.get("subdivision")
+    supported = holiday_library.list_supported_countries()
+    if country is not None:
+        if not isinstance(country, str) or country.strip().upper() not in supported:
+            raise ValidationFailed(
+                f"holidays.country: unknown country {country!r}; use an ISO 3166 code such as ID, DE or US"
+            )
+        country = country.strip().upper()
+    if subdivision is not None:
+        if country is None:
+            raise ValidationFailed("holidays.subdivision needs holidays.country")
+        known = {str(code).lower(): str(code) for code in supported[country]}
+        if not isinstance(subdivision, str) or subdivision.strip().lower() not in known:
+            raise ValidationFailed(
+                f"holidays.subdivision: unknown subdivision {subdivision!r} of {country}"
+                + (f"; use one of {', '.join(sorted(known.values()))}" if known else "; it has none")
+            )
+        subdivision = known[subdivision.strip().lower()]
+    extra = raw.get("extra") or []
+    if not isinstance(extra, (list, tuple)):
+        raise ValidationFailed('holidays.extra is a list of dates like ["2026-12-24"]')
+    dates = set()
+    for text in extra:
+        try:
+            if not isinstance(text, str):
+                raise ValueError
+            dates.add(date.fromisoformat(text.strip()))
+        except ValueError as exc:
+            raise ValidationFailed(f"holidays.extra: {text!r} is not a date like 2026-12-24") from exc
+    return {"country": country, "subdivision": subdivision, "extra": sorted(d.isoformat() for d in dates)}
+
+
+def _real_instant(day: date, clock: time, tz: ZoneInfo, *, last: bool) -> datetime:
+    """The UTC instant the local clock shows `clock` on `day`.
+
+    A wall time shown twice (autumn) gives the first showing for a span's start and the last for its end, so
+    the repeated hour is inside the span and counted once per real second. A wall time never shown (spring)
+    gives the moment the clock jumped.
+    """
+    wall = datetime.combine(day, clock)
+    first = wall.replace(tzinfo=tz, fold=0).astimezone(UTC)
+    second = wall.replace(tzinfo=tz, fold=1).astimezone(UTC)
+    if first == second:
+        return first
+    if first < second:
+        return second if last else first
+    return _jump(second, first, tz)
+
+
+def _jump(before: datetime, after: datetime, tz: ZoneInfo) -> datetime:
+    """The first whole second in (before, after] that already carries the new UTC offset."""
+    new_offset = after.astimezone(tz).utcoffset()
+    low, high = math.floor(before.timestamp()), math.ceil(after.timestamp())
+    while high - low > 1:
+        middle = (low + high) // 2
+        if datetime.fromtimestamp(middle, tz).utcoffset() == new_offset:
+            high = middle
+        else:
+            low = middle
+    return datetime.fromtimestamp(high, UTC)
+
+
+def _hours_document(hours: Mapping[str, Spans]) -> dict[str, list[list[str]]]:
+    return {
+        day: [[_clock_text(start), _clock_text(end, end=True)] for start, end in hours[day]]
+        for day in DAYS
+        if hours.get(day)
+    }
+
+
+def _clock_text(value: time, *, end: bool = False) -> str:
+    if end and value == END_OF_DAY:
+        return "24:00"
+    if value.second or value.microsecond:
+        return value.isoformat()
+    return value.strftime("%H:%M")
+
+
+def _utc(at: datetime) -> datetime:
+    """Aware UTC; a naive datetime is taken as UTC, as everywhere else in the product."""
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def _default_years() -> tuple[int, ...]:
+    this_year = datetime.now(UTC).year
+    return tuple(range(this_year - 1, this_year + 3))
+

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, ingest_throughput, mail_to_api_latency
+from bench import cold_start, ingest_throughput, mail_to_api_latency, routing_contention
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
 
@@ -21,6 +21,7 @@ def main() -> int:
     sections.append(("Mail to API latency (`bench/mail_to_api_latency.py`)", mail_to_api_latency.report(mail_to_api_latency.run())))
     print("cold-start imports ...", flush=True)
     sections.append(("Cold-start import time (`bench/cold_start.py`)", cold_start.report(cold_start.run())))
+    sections.append(("Routing under contention (`bench/routing_contention.py`)", routing_contention.report(routing_contention.run())))
     header = [
         "# Benchmarks",
         "",

@@ -126,6 +126,27 @@ class CustomerMessenger:
         count(Metric.ACKNOWLEDGEMENTS_SENT, channel=ticket.channel)
         return True
 
+    def notify_once(self, ticket: TicketModel, template_id: str) -> bool:
+        """A status notice (`resolved`, `delayed`) sent at most once per ticket; never to automated or bouncing."""
+        if ticket.automated:
+            return False
+        customer = self.customers.get(ticket.customer_id)
+        if customer is not None and customer.bouncing:
+            return False
+        now = self.clock()
+        key = f"notice#{template_id}#{ticket.id}#{ticket.reopen_count or 0}"
+        if self.markers.claim(key, now, lease_seconds=10 * 365 * 86400).state != "claimed":
+            return False
+        language = self._language(ticket, self.tickets.first_message(ticket.id))
+        self._send(ticket, self._last_inbound(ticket), template_id, language, {}, now, kind=template_id)
+        self.markers.complete(key, {"sent_at": iso(now)})
+        return True
+
+    def _last_inbound(self, ticket: TicketModel) -> ThreadItemModel | None:
+        messages, _ = self.tickets.thread(ticket.id)
+        inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
+        return inbound[-1] if inbound else None
+
     def auto_reply(self, ticket: TicketModel, message: ThreadItemModel) -> AutoReplyRule | None:
         """Answer a customer message that matches a keyword rule for its channel; returns the rule used."""
         if message.automated or message.suppressed or message.direction != Direction.INBOUND.value:

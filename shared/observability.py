@@ -32,6 +32,8 @@ class Metric:
     ASSIGNMENT_CONFLICTS = "AssignmentConflicts"
     ACKNOWLEDGEMENTS_SENT = "AcknowledgementsSent"
     AUTO_REPLIES_SENT = "AutoRepliesSent"
+    SLA_EVENTS = "SlaEvents"
+    ALERTS_SENT = "AlertsSent"
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:

@@ -7,7 +7,7 @@ from typing import Any
 from shared.storage.models import CustomerModel, ThreadItemModel, TicketModel
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """pynamodb maps and sets as JSON-ready values."""
     if hasattr(value, "as_dict"):
         return value.as_dict()
@@ -47,7 +47,7 @@ def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
         "updated_at": ticket.updated_at,
         "first_responded_at": ticket.first_responded_at,
         "resolved_at": ticket.resolved_at,
-        "sla": _plain(ticket.sla),
+        "sla": plain(ticket.sla),
     }
 
 
@@ -58,14 +58,14 @@ def message_resource(item: ThreadItemModel) -> dict[str, Any]:
         "direction": item.direction,
         "kind": item.kind,
         "channel": item.channel,
-        "author": _plain(item.author),
+        "author": plain(item.author),
         "subject": item.subject,
         "body": item.body,
         "body_full": item.body_full if item.body_full is not None else item.body,
         "body_truncated": bool(item.body_truncated),
         "body_key": item.body_key,
         "raw_key": item.raw_key,
-        "attachments": [_plain(a) for a in item.attachments or []],
+        "attachments": [plain(a) for a in item.attachments or []],
         "email_message_id": item.email_message_id,
         "automated": bool(item.automated),
         "automation_reasons": list(item.automation_reasons or []),
@@ -75,7 +75,7 @@ def message_resource(item: ThreadItemModel) -> dict[str, Any]:
 
 
 def event_resource(item: ThreadItemModel) -> dict[str, Any]:
-    return {"type": item.type, "at": item.at, "actor": item.actor, "data": _plain(item.data) or {}}
+    return {"type": item.type, "at": item.at, "actor": item.actor, "data": plain(item.data) or {}}
 
 
 def customer_resource(customer: CustomerModel) -> dict[str, Any]:

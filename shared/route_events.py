@@ -1,7 +1,12 @@
 """What the route stage does with each announcement on the route queue.
 
-ticket.created   decide priority; answer a keyword auto-reply or acknowledge with ref and ETA; drain the queue
-message.added    a chat keyword auto-reply; a ticket sent back to the queue by the reply is drained
+ticket.created   decide priority; start the SLA clock; escalate at once on keyword criteria; answer a keyword
+                 auto-reply or acknowledge with ref and ETA; drain the queue
+message.added    the customer wrote again: resume/restart the SLA clock; a chat keyword auto-reply; a ticket sent
+                 back to the queue by the reply is drained
+ticket.changed   a status change: the SLA clock pauses (pending), resumes, or is met (resolved/closed); the
+                 customer is told when their ticket is resolved
+reply.sent       an agent answered: first/next response met
 capacity.freed / agent.available
                  drain the team's queue
 
@@ -20,10 +25,12 @@ from shared.observability import Metric, bind_ticket, count, logger
 from shared.routing import DrainResult, RoutingService
 from shared.storage.markers import MarkerRepository
 from shared.storage.tickets import TicketRepository
-from shared.timefmt import utcnow
+from shared.escalation import SlaService
+from shared.representation import plain
+from shared.timefmt import parse_iso, utcnow
 from shared.ticket_changes import TicketChange, TicketChanges
 
-TICKET_EVENTS = ("ticket.created", "message.added")
+TICKET_EVENTS = ("ticket.created", "message.added", "ticket.changed", "reply.sent")
 TEAM_EVENTS = ("capacity.freed", "agent.available")
 
 
@@ -34,6 +41,7 @@ class Router:
     routing: RoutingService
     messenger: CustomerMessenger
     changes: TicketChanges
+    sla: SlaService
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         kind = event.get("event")
@@ -44,7 +52,7 @@ class Router:
             return self._report(self.routing.drain(team))
         if kind not in TICKET_EVENTS:
             raise ValidationFailed(f"unknown route event {kind!r}")
-        key = f"route#{kind}#{event.get('ticket_id')}#{event.get('message_id')}"  # the business key
+        key = f"route#{kind}#{event.get('ticket_id')}#{event.get('message_id') or event.get('at')}"  # the business key
         claim = self.markers.claim(key, utcnow(), lease_seconds=120)
         if claim.state == "done":
             count(Metric.DUPLICATES_DROPPED, stage="route")
@@ -64,8 +72,23 @@ class Router:
         if ticket is None:
             raise NotFound(f"no ticket {event.get('ticket_id')} (announced before it was written?)")
         bind_ticket(ticket.id)
+        at = parse_iso(str(event["at"])) if event.get("at") else utcnow()
+        if kind == "ticket.changed":
+            ticket = self.sla.on_status(ticket, str(event.get("from")), str(event.get("to")), at)
+            if event.get("to") == "resolved" and not str(event.get("reason") or "").startswith("auto-reply"):
+                self.messenger.notify_once(ticket, "resolved")  # an auto-reply that resolved already said it all
+            return {"sla": (plain(ticket.sla) or {}).get("state")}
+        if kind == "reply.sent":
+            self.sla.on_agent_reply(ticket, at)
+            return {}
         suppress = bool(event.get("suppress_auto_response"))
         ticket = self.routing.prioritise(ticket)
+        if kind == "ticket.created":
+            ticket = self.sla.apply(ticket)
+            ticket = self.sla.keyword_escalation(ticket)
+            ticket = self.routing.admit(ticket)
+        elif not event.get("automated"):
+            ticket = self.sla.on_customer_message(ticket, at)
         replied = None
         if not suppress:
             message = self.tickets.message(ticket.id, str(event.get("message_id")))

@@ -29,6 +29,7 @@ from shared.timefmt import Clock, iso, utcnow
 STRATEGIES = ("urgency", "fifo")
 MAX_CANDIDATE_ATTEMPTS = 5
 MAX_DRAIN_ROUNDS = 20
+EXHAUSTED = "\0exhausted"  # every candidate tried for a ticket was taken by someone else meanwhile
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,7 @@ class RoutingService:
         actions += ticket_set(
             ticket, queue_priority_sort=ticket.queue_priority_sort, queue_fifo_sort=ticket.queue_fifo_sort
         )
+        ticket.queue_key = f"{ticket.team}#triage" if ticket.status == Status.OPEN.value else ticket.queue_key
         try:
             ticket.update(actions=actions)
         except UpdateError as error:
@@ -131,6 +133,21 @@ class RoutingService:
         logger.info("priority decided", extra={"ticket_id": ticket.id, "priority": decision.priority.value})
         return ticket
 
+    def admit(self, ticket: TicketModel) -> TicketModel:
+        """Move a triaged ticket into its team's queue, once priority, SLA and tier are settled."""
+        if not ticket.queue_key.endswith("#triage") or ticket.priority_source is None:
+            return ticket
+        try:
+            ticket.update(actions=ticket_set(ticket, queue_key=f"{ticket.team}#{ticket.status}"))
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            fresh = self.tickets.get(ticket.id)
+            if fresh is None:
+                raise NotFound(f"ticket {ticket.id} vanished") from error
+            return self.admit(fresh)
+        return ticket
+
     # ------------------------------------------------------------------ assignment
 
     def drain(self, team: str, include: TicketModel | None = None) -> DrainResult:
@@ -148,8 +165,13 @@ class RoutingService:
             include = None
             progressed = False
             for ticket in waiting:
-                agent_id = self._assign_one(ticket, candidates, result)
-                if agent_id:
+                outcome = self._assign_one(ticket, candidates, result)
+                if outcome == EXHAUSTED:
+                    # every agent we tried filled up under us: re-read before offering slots to tickets behind
+                    # this one, or a newer ticket could take the slot an older one was waiting for
+                    progressed = True
+                    break
+                if outcome:
                     progressed = True
                 if not any(c.presence == "online" and c.load < c.capacity for c in candidates.values()):
                     return result
@@ -159,7 +181,8 @@ class RoutingService:
 
     def _queue(self, team: str, strategy: str, include: TicketModel | None) -> list[TicketModel]:
         waiting = self.tickets.waiting(team, strategy)
-        if include is not None and include.status == Status.OPEN.value and not include.assignee:
+        admitted = include is not None and include.queue_key == f"{team}#{Status.OPEN.value}"
+        if include is not None and admitted and not include.assignee:
             if all(t.id != include.id for t in waiting):
                 waiting.append(include)
         key = (lambda t: t.queue_fifo_sort) if strategy == "fifo" else (lambda t: t.queue_priority_sort)
@@ -173,7 +196,8 @@ class RoutingService:
             tier=int(ticket.required_tier or 1),
             preferred_agent=ticket.preferred_agent,
         )
-        for candidate in rank_candidates(candidates.values(), need, now)[:MAX_CANDIDATE_ATTEMPTS]:
+        ranked = rank_candidates(candidates.values(), need, now)[:MAX_CANDIDATE_ATTEMPTS]
+        for candidate in ranked:
             at = iso(now)
             local = TicketModel(id=ticket.id, version=ticket.version)  # key + version: the update touches only `actions`
             actions = ticket_set(
@@ -207,6 +231,9 @@ class RoutingService:
                 continue
             except TicketTaken:
                 result.conflicts += 1
+                fresh = self.agents.candidate(candidate.agent_id)  # its load may have failed too: don't reuse it
+                if fresh is not None:
+                    candidates[candidate.agent_id] = fresh
                 return None
             candidates[candidate.agent_id] = Candidate(
                 **{**candidate.__dict__, "load": candidate.load + 1, "last_assigned_at": at}
@@ -217,4 +244,4 @@ class RoutingService:
             count(Metric.TICKETS_ASSIGNED)
             logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent": candidate.agent_id})
             return candidate.agent_id
-        return None
+        return EXHAUSTED if ranked else None

@@ -41,6 +41,8 @@ class Settings:
     raw_mail_prefix: str = "inbound/"
     attachments_prefix: str = "attachments/"
     route_queue_url: str = ""
+    escalate_queue_url: str = ""
+    event_bus_name: str = "default"
     # Mail identity
     support_domain: str = "example.com"
     support_address: str = "support@example.com"
@@ -79,6 +81,8 @@ class Settings:
             raw_mail_prefix=env.get("RAW_MAIL_PREFIX", cls.raw_mail_prefix),
             attachments_prefix=env.get("ATTACHMENTS_PREFIX", cls.attachments_prefix),
             route_queue_url=env.get("ROUTE_QUEUE_URL", cls.route_queue_url),
+            escalate_queue_url=env.get("ESCALATE_QUEUE_URL", cls.escalate_queue_url),
+            event_bus_name=env.get("EVENT_BUS_NAME", cls.event_bus_name),
             support_domain=domain,
             support_address=env.get("SUPPORT_ADDRESS", f"support@{domain}"),
             signing_secret=env.get("SIGNING_SECRET", ""),

@@ -45,6 +45,8 @@ class Outcome:
     ticket: TicketModel
     events: list[str] = field(default_factory=list)
     freed_team: str | None = None
+    status_change: tuple[str, str] | None = None
+    at: str | None = None
 
 
 @dataclass
@@ -68,6 +70,12 @@ class TicketChanges:
                     raise
                 logger.info("ticket changed meanwhile; applying again", extra={"ticket_id": ticket_id})
                 continue
+            if outcome.status_change:
+                before, after = outcome.status_change
+                self.announcer.announce(
+                    {"event": "ticket.changed", "ticket_id": ticket_id, "from": before, "to": after, "at": outcome.at,
+                     "reason": change.reason}
+                )
             if outcome.freed_team:
                 self.announcer.announce({"event": "capacity.freed", "team": outcome.freed_team, "ticket_id": ticket_id})
             return outcome
@@ -154,4 +162,6 @@ class TicketChanges:
             ticket=ticket,
             events=[e[0] for e in events],
             freed_team=ticket.team if (release_from or requeued) else None,
+            status_change=(current.value, target_status.value) if target_status != current else None,
+            at=at,
         )

@@ -15,6 +15,7 @@ for name, value in {
     "AWS_REGION": "us-east-1",
     "SIGNING_SECRET": "test-signing-secret",
     "ROUTE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route",
+    "ESCALATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-escalate",
     "POWERTOOLS_METRICS_NAMESPACE": "TicketingTest",
     "POWERTOOLS_DEV": "false",
 }.items():

@@ -21,7 +21,10 @@ from shared.domain.model import Channel, Contact, Priority, Role, Status, Tier
 from shared.observability import logger
 from shared.representation import customer_resource, event_resource, message_resource, ticket_resource
 from shared.settings import get_settings
+from shared.business_calendar import ALWAYS_OPEN_ID, calendar_from_document, validate_calendar_document
 from shared.customer_messages import auto_reply_rule, stored_templates
+from shared.escalation import policies as sla_policies
+from shared.sla import policy_from_document, policy_to_document
 from shared.priority import rules_from_document, rules_to_document
 from shared.routing import STRATEGIES, priority_rules, team_settings
 from shared.storage.agents import AgentRepository
@@ -361,6 +364,41 @@ def put_priority_rules() -> dict[str, Any]:
     document = rules_to_document(rules)
     ConfigRepository().put("priority-rules", "default", document, _caller().subject, utcnow())
     return document
+
+
+@route("/v1/sla-policies", methods=["GET"])
+def list_sla_policies() -> dict[str, Any]:
+    """Ordered policies, first match wins; the shipped per-priority defaults come last as the catch-all."""
+    return {"items": [policy_to_document(p) for p in sla_policies(ConfigRepository())]}
+
+
+@route("/v1/sla-policies/{policy_id}", methods=["PUT"], role=Role.ADMIN)
+def put_sla_policy(policy_id: str) -> dict[str, Any]:
+    policy = policy_from_document(policy_id, _body())
+    config = ConfigRepository()
+    if policy.calendar != ALWAYS_OPEN_ID and config.get("calendar", policy.calendar) is None:
+        raise ValidationFailed(f"calendar: no calendar {policy.calendar!r}; save it first with PUT /v1/calendars/...")
+    document = policy_to_document(policy)
+    config.put("sla-policy", policy_id, document, _caller().subject, utcnow())
+    return document
+
+
+@route("/v1/calendars", methods=["GET"])
+def list_calendars() -> dict[str, Any]:
+    items = [{"id": name, **doc} for name, doc in sorted(ConfigRepository().list("calendar").items())]
+    return {"items": items, "built_in": [ALWAYS_OPEN_ID]}
+
+
+@route("/v1/calendars/{calendar_id}", methods=["PUT"], role=Role.ADMIN)
+def put_calendar(calendar_id: str) -> dict[str, Any]:
+    """Business hours in a time zone with holidays: `{"timezone", "hours": {"mon": [["08:00", "12:00"], ...]},
+    "holidays": {"country": "ID", "subdivision": null, "extra": ["2026-12-24"]}}`."""
+    if calendar_id == ALWAYS_OPEN_ID:
+        raise ValidationFailed("24x7 is built in and cannot be changed")
+    document = validate_calendar_document(_body())
+    calendar_from_document(calendar_id, document)
+    ConfigRepository().put("calendar", calendar_id, document, _caller().subject, utcnow())
+    return {"id": calendar_id, **document}
 
 
 @route("/v1/templates", methods=["GET"])

@@ -10,11 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.connection import Connection
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from shared.assignment import Candidate
+from shared.storage.transactions import transaction
 from shared.storage.models import AgentLoadModel, AgentModel
 from shared.timefmt import iso
 
@@ -110,7 +109,7 @@ class AgentRepository:
             actions.append(AgentLoadModel.working_hours.set(profile.working_hours.as_dict()))
         else:
             actions.append(AgentLoadModel.working_hours.remove())
-        with TransactWrite(connection=Connection(region=AgentModel.Meta.region)) as tx:
+        with transaction() as tx:
             tx.save(profile)
             tx.update(load_item, actions=actions)
         view = self.get(profile.id)

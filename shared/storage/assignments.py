@@ -12,15 +12,14 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
-from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import Conflict
 from shared.observability import logger
 from shared.storage.models import AgentLoadModel, ThreadItemModel, TicketModel
-from shared.storage.transactions import conflicted, failed_conditions
+from shared.storage.transactions import conflicted, failed_conditions, transaction
 
 
 class AgentUnavailable(Conflict):
@@ -46,7 +45,7 @@ def assign(
     events = list(events)
     load_index, ticket_index = len(events), len(events) + 1
     try:
-        with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
+        with transaction() as tx:
             tx.update(
                 load,
                 actions=[AgentLoadModel.load.add(1), AgentLoadModel.last_assigned_at.set(at)],
@@ -77,16 +76,17 @@ def change_holding_ticket(
     events: Iterable[ThreadItemModel],
     release_from: str | None,
     take_for: tuple[str, str] | None = None,
+    guard: Condition | None = None,
 ) -> None:
-    """Apply a ticket change guarded on the version read, moving load with it in the same transaction:
+    """Apply a ticket change guarded on the version read (and `guard`), moving load with it in one transaction:
     `release_from` gives one slot back; `take_for=(agent, at)` takes one under the capacity condition.
 
     A release whose counter is already 0 is drift (repaired by the reconciliation sweep); it must not block the
     ticket change, so the change is retried without it."""
     events = list(events)
     try:
-        with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
-            tx.update(ticket, actions=list(ticket_actions))
+        with transaction() as tx:
+            tx.update(ticket, actions=list(ticket_actions), condition=guard)
             if release_from:
                 tx.update(
                     AgentLoadModel(agent_id=release_from),
@@ -114,7 +114,7 @@ def change_holding_ticket(
             raise Conflict(f"a concurrent change touched ticket {ticket.id}; try again") from error
         if release_from and len(failed) > release_index and failed[release_index]:
             logger.warning("load already 0 on release; leaving it to reconciliation", extra={"agent": release_from})
-            change_holding_ticket(ticket, ticket_actions, events, None, take_for)
+            change_holding_ticket(ticket, ticket_actions, events, None, take_for, guard)
             return
         raise
 

@@ -92,6 +92,15 @@ class ByRefIndex(GlobalSecondaryIndex["TicketModel"]):
     ref = UnicodeAttribute(hash_key=True)
 
 
+class DueIndex(GlobalSecondaryIndex["TicketModel"]):
+    """Sparse and time-bucketed: only tickets with an escalation step pending, keyed by the minute it falls due,
+    so the sweep reads what is due — never the open tickets that are not."""
+
+    Meta = _gsi("by-due")
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_sort = UnicodeAttribute(range_key=True)
+
+
 class AllTicketsIndex(GlobalSecondaryIndex["TicketModel"]):
     Meta = _gsi("all-by-created")
     listing = UnicodeAttribute(hash_key=True)
@@ -137,6 +146,11 @@ class TicketModel(Model):
     closed_at = UnicodeAttribute(null=True)
     last_customer_message_at = UnicodeAttribute(null=True)
     sla = MapAttribute(null=True)  # type: ignore[var-annotated]
+    sla_clock = JSONAttribute(null=True)  # the clock's own state (shared/sla.py); `sla` is its summary for readers
+    ladder_done = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[arg-type]
+    due_bucket = UnicodeAttribute(null=True)
+    due_sort = UnicodeAttribute(null=True)
+    customer_waiting_count = NumberAttribute(default=0)  # customer messages since the last agent reply
     # routing
     required_skill = UnicodeAttribute(null=True)
     required_tier = NumberAttribute(default=1)
@@ -161,6 +175,7 @@ class TicketModel(Model):
     by_status = ByStatusIndex()
     by_ref = ByRefIndex()
     all_by_created = AllTicketsIndex()
+    by_due = DueIndex()
 
 
 class ByEmailMessageIdIndex(GlobalSecondaryIndex["ThreadItemModel"]):

@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Iterable, cast
 
-from pynamodb.connection import Connection
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
-from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.model import AuditEvent, Priority, Status
 from shared.storage.cursor import decode_cursor, encode_cursor
-from shared.storage.transactions import failed_conditions
+from shared.storage.transactions import failed_conditions, transaction
 from shared.storage.models import LISTING, MarkerModel, ThreadItemModel, TicketModel
 from shared.timefmt import iso
 
@@ -25,7 +23,10 @@ from shared.timefmt import iso
 def index_keys(ticket: TicketModel) -> None:
     """Recompute the denormalised index attributes after any change to team, status, priority or creation."""
     ticket.created_sort = f"{ticket.created_at}#{ticket.id}"
-    ticket.queue_key = f"{ticket.team}#{ticket.status}"
+    # a new ticket waits in triage until routing has decided its priority, SLA and tier: only then may a drain
+    # (triggered by any other ticket) hand it to an agent
+    triage = ticket.status == "open" and ticket.priority_source is None
+    ticket.queue_key = f"{ticket.team}#triage" if triage else f"{ticket.team}#{ticket.status}"
     ticket.queue_priority_sort = f"{Priority(ticket.priority).rank}#{ticket.created_at}#{ticket.id}"
     vip_first = 0 if ticket.customer is not None and ticket.customer.tier == "vip" else 1
     ticket.queue_fifo_sort = f"{vip_first}#{ticket.created_at}#{ticket.id}"
@@ -105,7 +106,7 @@ class TicketRepository:
             index_keys(ticket)
             marker = MarkerModel(key=f"ref#{ref}", ticket_id=ticket.id, state="taken")
             try:
-                with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
+                with transaction() as tx:
                     tx.save(ticket, condition=TicketModel.id.does_not_exist())
                     tx.save(
                         marker,
@@ -139,7 +140,7 @@ class TicketRepository:
         """
         index_keys(ticket)
         try:
-            with TransactWrite(connection=Connection(region=TicketModel.Meta.region)) as tx:
+            with transaction() as tx:
                 tx.save(message, condition=ThreadItemModel.sk.does_not_exist())
                 tx.save(ticket)  # the version attribute makes this conditional on what was read
                 for event in events:

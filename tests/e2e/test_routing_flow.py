@@ -42,9 +42,12 @@ def agents(stack: RunningStack, token: str) -> dict[str, dict[str, Any]]:
 
 def test_mail_is_assigned_within_capacity_extra_waits_and_drains_in_order(local_stack: RunningStack) -> None:
     lead = local_stack.token("supervisor")
-    for agent_id, capacity in (("ani", 1), ("bima", 2)):
+    for agent_id, capacity, tier in (("ani", 1, 1), ("bima", 2, 2)):
         status, body = local_stack.request(
-            "PUT", f"/v1/agents/{agent_id}", token=lead, body={"team": "support", "capacity": capacity, "presence": "online"}
+            "PUT",
+            f"/v1/agents/{agent_id}",
+            token=lead,
+            body={"team": "support", "capacity": capacity, "presence": "online", "tier": tier},
         )
         assert status == 201, body
     status, body = local_stack.request("PATCH", "/v1/customers/direktur@pelanggan.co.id", token=lead, body={"tier": "vip"})
@@ -68,7 +71,8 @@ def test_mail_is_assigned_within_capacity_extra_waits_and_drains_in_order(local_
     assert len(waiting) == 2 and all(t["status"] == "open" for t in waiting)
 
     urgent = next(t for t in items if t["subject"] == "Sistem macet")
-    assert urgent["priority"] == "urgent" and urgent["assignee"]
+    assert urgent["priority"] == "urgent" and urgent["assignee"] == "bima"  # "sistem macet" needs tier 2 at once
+    assert urgent["escalation_level"] == 1
     assert any("sistem macet" in r for r in urgent["priority_reasons"]) and any("vip" in r for r in urgent["priority_reasons"])
 
     head = min(waiting, key=lambda t: (PRIORITY_RANK[t["priority"]], t["created_at"]))
@@ -92,8 +96,12 @@ def test_mail_is_assigned_within_capacity_extra_waits_and_drains_in_order(local_
         return sent if len(sent) >= 5 else None
 
     sent = local_stack.wait_until(outbox, timeout=30)
-    assert len(sent) == 5, [m["subject"] for m in sent]
+    acknowledgements = [m for m in sent if not m["subject"].startswith("Re:")]
+    notices = [m for m in sent if m["subject"].startswith("Re:")]
+    assert len(acknowledgements) == 5, [m["subject"] for m in sent]
+    assert [holder["ref"] in m["subject"] for m in notices] == [True]  # the resolved ticket's customer was told
     refs = {t["ref"] for t in items}
+    sent = acknowledgements
     for message in sent:
         assert any(ref in message["subject"] for ref in refs), message["subject"]
         assert message["auto_submitted"] == "auto-generated"

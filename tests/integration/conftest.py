@@ -88,5 +88,7 @@ def aws() -> Iterator[Aws]:
         sqs = boto3.client("sqs", region_name=settings.region)
         url = sqs.create_queue(QueueName="ticketing-route")["QueueUrl"]
         assert url == settings.route_queue_url, url
+        escalate = sqs.create_queue(QueueName="ticketing-escalate")["QueueUrl"]
+        assert escalate == settings.escalate_queue_url, escalate
         boto3.client("ses", region_name=settings.region).verify_domain_identity(Domain=settings.support_domain)
         yield Aws(s3=s3, sqs=sqs, route_queue_url=url)

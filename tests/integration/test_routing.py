@@ -239,3 +239,35 @@ def test_waiting_tickets_are_assigned_when_an_agent_comes_online(aws):
 
     assert [TicketModel.get(t.id).assignee for t in tickets] == ["joko", "joko", None]
     assert load_of("joko") == 2
+
+
+def test_when_every_agent_tried_fills_up_meanwhile_a_newer_ticket_does_not_take_the_older_ones_slot(aws):
+    """Found under contention: five lost races on the queue head used to move on to the next ticket."""
+    from shared.routing import RoutingService
+    from shared.storage.customers import CustomerRepository
+
+    for n in range(1, 7):
+        agent(f"a{n}", capacity=1)
+    older = new_ticket(aws, "Question 1", minute=1)
+    younger = new_ticket(aws, "Question 2", minute=2)
+    routing = RoutingService(TicketRepository(), AgentRepository(), CustomerRepository(), ConfigRepository())
+    for ticket in (older, younger):
+        routing.admit(routing.prioritise(ticket))  # routed, but not yet drained
+
+    class StaleRead(AgentRepository):
+        """The candidates this worker read; right after, other workers filled a1..a5."""
+
+        first = True
+
+        def candidates(self, team):
+            fresh = super().candidates(team)
+            if self.first:
+                self.first = False
+                for n in range(1, 6):
+                    AgentLoadModel(agent_id=f"a{n}").update(actions=[AgentLoadModel.load.set(1)])
+            return fresh
+
+    RoutingService(TicketRepository(), StaleRead(), CustomerRepository(), ConfigRepository()).drain("support")
+
+    assert TicketModel.get(older.id).assignee == "a6"
+    assert TicketModel.get(younger.id).assignee is None

@@ -7,6 +7,8 @@ imported, because table names and clients are read at import time.
 
 from __future__ import annotations
 
+from typing import Any
+
 import logging
 import os
 import threading
@@ -29,6 +31,22 @@ def point_environment_at(endpoint_url: str, environ: MutableMapping[str, str] | 
     env.setdefault("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIAL)
     # DynamoDB Streams reads fail against an emulator with account-id endpoints (ARCHITECTURE.md).
     env.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
+
+
+def _serialized(app: Any) -> Any:
+    """DynamoDB requests one at a time. moto does not isolate concurrent requests: two transactions evaluated at
+    once can both pass `load < capacity`. Real DynamoDB isolates them; serialising gives the same guarantee, and
+    clients still race between their reads and their conditional writes, as they do on AWS. Other services (SQS
+    long polls above all) are left concurrent."""
+    lock = threading.Lock()
+
+    def call(environ: Any, start_response: Any) -> Any:
+        if str(environ.get("HTTP_X_AMZ_TARGET", "")).startswith("DynamoDB"):
+            with lock:
+                return list(app(environ, start_response))
+        return app(environ, start_response)
+
+    return call
 
 
 class AwsEmulator:
@@ -62,7 +80,7 @@ class AwsEmulator:
         )
 
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one log line per AWS call drowns the banner
-        app = DomainDispatcherApplication(create_backend_app)
+        app = _serialized(DomainDispatcherApplication(create_backend_app))
         self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
         self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)
         self._thread.start()

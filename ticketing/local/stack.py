@@ -2,8 +2,8 @@
 
 Order matters: the emulator starts and the environment points at it before any handler module is imported;
 the template's data plane is provisioned and its resolved function environment exported; then the queue pollers,
-the SMTP intake and finally the API start, so `GET /health` answering means everything is up. Stopping runs
-the same steps backwards, letting in-flight invocations finish.
+the schedules, the SMTP intake and finally the API start, so `GET /health` answering means everything is up.
+Stopping runs the same steps backwards, letting in-flight invocations finish.
 """
 
 from __future__ import annotations
@@ -68,13 +68,15 @@ class LocalStackConfig:
 
 
 class LocalStack:
-    """Emulator, provisioned data plane, queue pollers, SMTP intake and API, started and stopped together."""
+    """Emulator, provisioned data plane, queue pollers, schedules, SMTP intake and API, started and stopped
+    together."""
 
     def __init__(self, config: LocalStackConfig) -> None:
         self.config = config
         self.emulator = AwsEmulator(config.aws_port, config.host)
         self.provisioned: Any = None
         self.pollers: list[Any] = []
+        self.scheduler: Any = None
         self.smtp: Any = None
         self.api: Any = None
         self.environment: dict[str, str] = {}
@@ -98,6 +100,7 @@ class LocalStack:
         from ticketing.local.api_server import ApiServer
         from ticketing.local.provision import provision
         from ticketing.local.queue_pollers import pollers_from_template
+        from ticketing.local.schedules import Scheduler
         from ticketing.local.smtp_intake import SmtpIntake, receipt_rules_from_template
 
         template = load_template(self.config.template_path)
@@ -119,6 +122,11 @@ class LocalStack:
         self._started.append("pollers")
         for poller in self.pollers:
             poller.start()
+
+        # After the pollers, so what a scheduled run enqueues is picked up; stopped before them for the same reason.
+        self.scheduler = Scheduler.from_template(self.provisioned)
+        self._started.append("schedules")
+        self.scheduler.start()
 
         from ticketing.local.outbox import Outbox
 
@@ -156,6 +164,7 @@ class LocalStack:
             "state": lambda: remove_state(os.getpid(), self.config.state_path),
             "api": lambda: self.api.stop(),
             "smtp": lambda: self.smtp.stop(),
+            "schedules": lambda: self.scheduler.stop(),
             "pollers": self._stop_pollers,
             "outbox": lambda: self.outbox.stop(),
             "emulator": self.emulator.stop,
@@ -207,6 +216,7 @@ class LocalStack:
             if name in os.environ
         )
         pollers = ", ".join(poller.name for poller in self.pollers) or "none (no function has an SQS event yet)"
+        schedules = self.scheduler.banner_lines() if self.scheduler is not None else ["none"]
         lines = [
             "",
             f"Ticketing local stack is up (stack {self.config.stack_name}, stage {self.config.stage})",
@@ -217,6 +227,8 @@ class LocalStack:
             f"mail to {self.support_address} (any address @{self.support_address.split('@')[1]})",
             f"  AWS emulator      {self.emulator.endpoint_url}   (moto, region {os.environ.get('AWS_DEFAULT_REGION')})",
             f"  Queue pollers     {pollers}",
+            f"  Schedules         {schedules[0]}",
+            *[f"                    {line}" for line in schedules[1:]],
             f"  State file        {self.config.state_path}",
             "",
             "  A bearer token for the API:",

@@ -197,6 +197,41 @@ class SqsEventSource:
 
 
 @dataclass(frozen=True)
+class ScheduleEventSource:
+    """One `Type: Schedule` (EventBridge rule) or `Type: ScheduleV2` (EventBridge Scheduler) event of a function.
+
+    `expression` is the raw `rate(...)`/`cron(...)`/`at(...)` text; `ticketing.local.schedules` decides whether the
+    local stack can play it. `input` is the event's `Input` as written (a JSON string, or an intrinsic to resolve).
+    """
+
+    name: str
+    kind: str  # "Schedule" or "ScheduleV2"
+    expression: str
+    enabled: bool
+    input: Any = None
+    rule_name: str | None = None  # Properties.Name, if the template names the rule/schedule
+    timezone: str | None = None  # ScheduleV2's ScheduleExpressionTimezone
+
+
+SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
+
+
+def _schedule_event(event_name: str, kind: str, props: Mapping[str, Any]) -> ScheduleEventSource:
+    expression = props.get("Schedule") if kind == "Schedule" else props.get("ScheduleExpression")
+    state = str(props.get("State", "ENABLED")).upper()
+    return ScheduleEventSource(
+        name=event_name,
+        kind=kind,
+        expression=str(expression if expression is not None else "").strip(),
+        # SAM's Schedule takes Enabled (bool) or State; ScheduleV2 only State.
+        enabled=bool(props.get("Enabled", True)) and state != "DISABLED",
+        input=props.get("Input"),
+        rule_name=str(props["Name"]) if isinstance(props.get("Name"), str) else None,
+        timezone=str(props["ScheduleExpressionTimezone"]) if props.get("ScheduleExpressionTimezone") else None,
+    )
+
+
+@dataclass(frozen=True)
 class FunctionSpec:
     """An AWS::Serverless::Function, as much of it as running the handler in-process needs."""
 
@@ -208,6 +243,7 @@ class FunctionSpec:
     sqs_events: tuple[SqsEventSource, ...]
     dead_letter_queue_arn: Any  # an intrinsic (usually Fn::GetAtt of a queue) or None
     max_async_retries: int
+    schedule_events: tuple[ScheduleEventSource, ...] = ()
 
 
 def _queue_logical_id(function_id: str, event_name: str, queue: Any) -> str:
@@ -230,7 +266,11 @@ def functions(template: Mapping[str, Any]) -> dict[str, FunctionSpec]:
         props = resource.get("Properties") or {}
         env = {**global_env, **(((props.get("Environment") or {}).get("Variables")) or {})}
         events: list[SqsEventSource] = []
+        schedules: list[ScheduleEventSource] = []
         for event_name, event in (props.get("Events") or {}).items():
+            if event.get("Type") in SCHEDULE_EVENT_TYPES:
+                schedules.append(_schedule_event(event_name, event["Type"], event.get("Properties") or {}))
+                continue
             if event.get("Type") != "SQS":
                 continue
             event_props = event.get("Properties") or {}
@@ -256,6 +296,7 @@ def functions(template: Mapping[str, Any]) -> dict[str, FunctionSpec]:
             sqs_events=tuple(events),
             dead_letter_queue_arn=dlq.get("TargetArn") if dlq.get("Type", "SQS") == "SQS" else None,
             max_async_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
+            schedule_events=tuple(schedules),
         )
     return specs
 

@@ -1,0 +1,62 @@
+"""Escalate Lambda: ladder-step timers from the escalate queue, and the scheduled safety-net sweep.
+
+Timers are hints: the service re-reads the ticket and records a step under a condition, so duplicates, stale and
+early timers change nothing. The sweep (an EventBridge schedule, every minute) reads the minute buckets of the due
+index since the last sweep and fires what a lost timer missed.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from typing import Any
+
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+from shared.escalation import SlaService
+from shared.observability import logger, metrics
+from shared.services import build_sla_service
+from shared.storage.config import ConfigRepository
+from shared.timefmt import iso, parse_iso, utcnow
+
+processor = BatchProcessor(event_type=EventType.SQS)
+_service: SlaService | None = None
+MAX_LOOKBACK = timedelta(hours=24)
+OVERLAP = timedelta(minutes=1)
+
+
+def service() -> SlaService:
+    global _service
+    if _service is None:
+        _service = build_sla_service()
+    return _service
+
+
+def record_handler(record: SQSRecord) -> dict[str, Any]:
+    timer = json.loads(record.body)
+    logger.set_correlation_id(record.message_id)
+    outcome = service().fire(str(timer["ticket_id"]), int(timer["step"]), parse_iso(str(timer["due_at"])))
+    logger.info("escalation timer", extra={"ticket_id": timer["ticket_id"], "step": timer["step"], "outcome": outcome})
+    return {"outcome": outcome}
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
+
+
+@metrics.log_metrics
+@logger.inject_lambda_context(log_event=False, clear_state=True)
+def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    """EventBridge schedule: sweep from the last swept minute (less an overlap) to now."""
+    now = utcnow()
+    config = ConfigRepository()
+    cursor = config.get("sweep", "cursor") or {}
+    since = parse_iso(str(cursor["swept_to"])) - OVERLAP if cursor.get("swept_to") else now - timedelta(minutes=15)
+    since = max(since, now - MAX_LOOKBACK)
+    result = service().sweep(since, now)
+    config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
+    logger.info("sweep", extra=result)
+    return result

@@ -1,0 +1,334 @@
+"""SLA clocks and the escalation ladder on tickets: no ticket is forgotten.
+
+Every ticket gets the first matching SLA policy when it is routed; its clock runs in the policy's business
+calendar, pauses while the ticket waits on the customer and resumes on their reply. Each ladder step (warn at
+75 %, escalate to tier 2 at 100 %, ...) has a timer on the escalate queue; the handler re-reads the ticket and
+records the step under a condition (`ladder_done` does not yet contain it), so duplicate, stale and early timers
+are no-ops and each step runs once. A sparse, minute-bucketed due index lets the scheduled sweep find what a lost
+timer missed without reading tickets that are not due.
+
+Every change is an event on the ticket (`sla.applied`, `sla.paused`, `sla.resumed`, `sla.warning`,
+`sla.breached`, `sla.met`, `ticket.escalated`) and warnings, breaches and escalations also go to the EventBridge
+bus for integrations.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Iterable, Protocol
+
+from pynamodb.expressions.update import Action
+
+from shared.business_calendar import ALWAYS_OPEN, ALWAYS_OPEN_ID, BusinessCalendar, calendar_from_document
+from shared.domain.errors import Conflict
+from shared.domain.ids import derived_ulid
+from shared.domain.model import AuditEvent, Status
+from shared.observability import Metric, bind_ticket, count, logger
+from shared.sla import DEFAULT_POLICIES, SlaClock, SlaPolicy, due_steps, policy_from_document, select_policy, start_clock
+from shared.storage.agents import AgentRepository
+from shared.storage.assignments import change_holding_ticket, ticket_set
+from shared.storage.config import ConfigRepository
+from shared.storage.models import TicketModel
+from shared.storage.tickets import TicketRepository, event_item
+from shared.timefmt import Clock, iso, parse_iso, utcnow
+
+EARLY_TOLERANCE = timedelta(seconds=1)
+ESCALATION_KEYWORDS = ("sistem macet", "system down", "server down", "data loss", "kehilangan data", "outage")
+
+
+class Timers(Protocol):
+    def schedule(self, ticket_id: str, step: int, due_at: datetime, now: datetime) -> int: ...
+
+
+class Publisher(Protocol):
+    def publish(self, detail_type: str, detail: dict[str, Any]) -> None: ...
+
+
+class Alerter(Protocol):
+    def alert(self, ticket: TicketModel, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None: ...
+
+
+class Drainer(Protocol):
+    def drain(self, team: str, include: TicketModel | None = None) -> Any: ...
+
+
+def _done(ticket: TicketModel) -> list[int]:
+    return [int(float(str(i))) for i in ticket.ladder_done or []]
+
+
+def due_bucket(at: datetime) -> str:
+    """The minute a step falls due in, as the due index's partition: the sweep reads one per minute."""
+    return iso(at)[:16]
+
+
+def policies(config: ConfigRepository) -> list[SlaPolicy]:
+    """Saved policies first by position; the shipped per-priority defaults catch anything they do not."""
+    saved = [policy_from_document(name, doc) for name, doc in config.list("sla-policy").items()]
+    return sorted(saved, key=lambda p: (p.position, p.id)) + list(DEFAULT_POLICIES)
+
+
+def find_policy(config: ConfigRepository, policy_id: str) -> SlaPolicy | None:
+    return next((p for p in policies(config) if p.id == policy_id), None)
+
+
+def calendar(config: ConfigRepository, calendar_id: str) -> BusinessCalendar:
+    if calendar_id == ALWAYS_OPEN_ID:
+        return ALWAYS_OPEN
+    doc = config.get("calendar", calendar_id)
+    if doc is None:
+        logger.warning("calendar missing; counting 24x7", extra={"calendar": calendar_id})
+        return ALWAYS_OPEN
+    return calendar_from_document(calendar_id, doc)
+
+
+@dataclass
+class SlaService:
+    tickets: TicketRepository
+    agents: AgentRepository
+    config: ConfigRepository
+    timers: Timers
+    bus: Publisher
+    alerts: Alerter
+    routing: Drainer
+    clock: Clock = utcnow
+
+    # ------------------------------------------------------------------ the clock follows the ticket
+
+    def apply(self, ticket: TicketModel) -> TicketModel:
+        """Choose the policy and start the clock at the ticket's creation (once)."""
+        if ticket.sla_clock:
+            return ticket
+        policy = select_policy(
+            policies(self.config),
+            priority=ticket.priority,
+            tier=ticket.customer.tier,
+            channel=ticket.channel,
+            tags=sorted(ticket.tags or ()),
+            team=ticket.team,
+        )
+        if policy is None:
+            return ticket
+        started = parse_iso(ticket.created_at)
+        clock = start_clock(policy, started)
+        return self._save(ticket, clock, [("sla.applied", {"policy": policy.id, "name": policy.name, "calendar": policy.calendar})])
+
+    def on_status(self, ticket: TicketModel, before: str, after: str, at: datetime) -> TicketModel:
+        clock, cal = self._clock(ticket)
+        if clock is None:
+            return ticket
+        if after == Status.PENDING.value and not clock.paused:
+            return self._save(ticket, clock.pause(at, cal), [("sla.paused", {"reason": "waiting on the customer"})])
+        if before == Status.PENDING.value and after in (Status.OPEN.value, Status.IN_PROGRESS.value) and clock.paused:
+            return self._save(ticket, clock.resume(at, cal), [("sla.resumed", {"reason": f"status {after}"})])
+        if after in (Status.RESOLVED.value, Status.CLOSED.value) and not clock.finished:
+            met = clock.meet("resolution", at, cal)
+            return self._save(ticket, met, [("sla.met", {"metric": "resolution", "state": self._state(clock, cal, at)})])
+        if before == Status.RESOLVED.value and after == Status.OPEN.value:
+            return self._save(ticket, clock.restart("resolution", at), [("sla.resumed", {"reason": "reopened"})])
+        return ticket
+
+    def on_customer_message(self, ticket: TicketModel, at: datetime) -> TicketModel:
+        clock, cal = self._clock(ticket)
+        if clock is None:
+            return ticket
+        events: list[tuple[str, dict[str, Any]]] = []
+        if clock.paused:
+            clock = clock.resume(at, cal)
+            events.append(("sla.resumed", {"reason": "customer replied"}))
+        restarted = clock.restart("next_response", at)
+        if restarted != clock or events:
+            return self._save(ticket, restarted, events)
+        return ticket
+
+    def on_agent_reply(self, ticket: TicketModel, at: datetime) -> TicketModel:
+        clock, cal = self._clock(ticket)
+        if clock is None:
+            return ticket
+        events = []
+        for metric in ("first_response", "next_response"):
+            m = clock.metrics.get(metric)
+            if m is not None and m.outstanding and m.running_since is not None:
+                events.append(("sla.met", {"metric": metric, "late": m.used(at, cal) > m.target}))
+                clock = clock.meet(metric, at, cal)
+        return self._save(ticket, clock, events) if events else ticket
+
+    # ------------------------------------------------------------------ the ladder
+
+    def fire(self, ticket_id: str, step: int, due_at: datetime | None = None) -> str:
+        """Run ladder step `step` if it is due now and not yet done. Returns what happened, for logs and tests."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None:
+            return "missing"
+        bind_ticket(ticket.id)
+        clock, cal = self._clock(ticket)
+        policy = find_policy(self.config, clock.policy_id) if clock else None
+        if clock is None or policy is None:
+            return "no-sla"
+        now = self.clock()
+        already = _done(ticket)
+        pending = {index: (s, when) for index, s, when in due_steps(policy, clock, cal, already)}
+        if step not in pending:
+            return "stale"  # already done, or its metric is paused or met
+        ladder_step, when = pending[step]
+        if when - now > EARLY_TOLERANCE:
+            self.timers.schedule(ticket.id, step, when, now)  # a hop of a long wait, or the due time moved later
+            return "rescheduled"
+        events: list[tuple[str, dict[str, Any]]] = []
+        info = {"step": step, "metric": ladder_step.metric, "at": ladder_step.at, "due": iso(when)}
+        values: dict[str, Any] = {}
+        if ladder_step.at >= 1.0 and not any(
+            s.metric == ladder_step.metric and s.at >= 1.0 for i, s in enumerate(policy.ladder) if i in already
+        ):
+            events.append(("sla.breached", info))
+        if ladder_step.action == "warn":
+            events.append(("sla.warning", info))
+        if ladder_step.action == "escalate" and ladder_step.tier and int(ticket.required_tier or 1) < ladder_step.tier:
+            events += self._escalation_values(ticket, ladder_step.tier, f"sla {ladder_step.metric} at {ladder_step.at:.0%}", values)
+        done = sorted({*already, step})
+        try:
+            self._save(ticket, clock, events, extra=values, ladder_done=done, guard_step=step)
+        except Conflict:
+            return "raced"  # someone else ran it, or the ticket changed: the newer state has its own timer
+        self._after_escalation(ticket, values)
+        self._announce(ticket, events, ladder_step.notify)
+        return "fired"
+
+    def escalate_now(self, ticket: TicketModel, tier: int, reason: str) -> TicketModel:
+        """Keyword and VIP criteria (R10, R18): move the ticket to a more experienced tier at once."""
+        if int(ticket.required_tier or 1) >= tier:
+            return ticket
+        values: dict[str, Any] = {}
+        events = self._escalation_values(ticket, tier, reason, values)
+        clock, _ = self._clock(ticket)
+        saved = self._save(ticket, clock, events, extra=values) if clock else self._plain_save(ticket, events, values)
+        self._after_escalation(saved, values)
+        self._announce(saved, events, ("supervisor",))
+        return saved
+
+    def keyword_escalation(self, ticket: TicketModel) -> TicketModel:
+        hits = [str(k) for k in (ticket.keywords or []) if str(k).lower() in ESCALATION_KEYWORDS]
+        return self.escalate_now(ticket, 2, f"keyword '{hits[0]}'") if hits else ticket
+
+    # ------------------------------------------------------------------ the sweep
+
+    def sweep(self, since: datetime, now: datetime) -> dict[str, int]:
+        """Fire every step due in the minute buckets from `since` to `now` that its timer missed."""
+        fired = stale = 0
+        bucket_time = since.replace(second=0, microsecond=0)
+        buckets = 0
+        while bucket_time <= now:
+            buckets += 1
+            for item in TicketModel.by_due.query(due_bucket(bucket_time), TicketModel.due_sort <= iso(now)):
+                for _ in range(20):  # several steps may be overdue at once; each firing moves the index on
+                    ticket = self.tickets.get(item.id)
+                    if ticket is None or ticket.due_sort is None or str(ticket.due_sort) > iso(now):
+                        break
+                    result = self.fire(ticket.id, int(str(ticket.due_sort).rsplit("#", 1)[-1]))
+                    fired += result == "fired"
+                    stale += result in ("stale", "raced")
+                    if result != "fired":
+                        break
+            bucket_time += timedelta(minutes=1)
+        return {"buckets": buckets, "fired": fired, "stale": stale}
+
+    # ------------------------------------------------------------------ internals
+
+    def _clock(self, ticket: TicketModel) -> tuple[SlaClock | None, BusinessCalendar]:
+        if not ticket.sla_clock:
+            return None, ALWAYS_OPEN
+        clock = SlaClock.from_document(ticket.sla_clock)
+        return clock, calendar(self.config, clock.calendar_id)
+
+    def _state(self, clock: SlaClock, cal: BusinessCalendar, at: datetime) -> str:
+        return clock.state(at, cal)
+
+    def _escalation_values(self, ticket: TicketModel, tier: int, reason: str, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
+        level_before = int(ticket.escalation_level or 0)
+        level = max(level_before, tier - 1)
+        values["required_tier"] = max(int(ticket.required_tier or 1), tier)
+        values["escalation_level"] = level
+        holder = self.agents.candidate(ticket.assignee) if ticket.assignee and ticket.status == Status.IN_PROGRESS.value else None
+        if holder is not None and holder.tier < tier:
+            values["release_from"] = ticket.assignee  # back to the queue for a tier-`tier` agent
+            values["status"] = Status.OPEN.value
+            values["assignee"] = None
+            values["queue_key"] = f"{ticket.team}#{Status.OPEN.value}"
+        return [("ticket.escalated", {"from_level": level_before, "to_level": level, "tier": tier, "reason": reason, "previous_assignee": values.get("release_from")})]
+
+    def _after_escalation(self, ticket: TicketModel, values: dict[str, Any]) -> None:
+        if "required_tier" in values and ticket.status == Status.OPEN.value:
+            self.routing.drain(ticket.team, include=ticket)
+
+    def _plain_save(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]], values: dict[str, Any]) -> TicketModel:
+        release_from = values.pop("release_from", None)
+        actions = ticket_set(ticket, **values)
+        change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from)
+        return ticket
+
+    def _save(
+        self,
+        ticket: TicketModel,
+        clock: SlaClock,
+        events: list[tuple[str, dict[str, Any]]],
+        *,
+        extra: dict[str, Any] | None = None,
+        ladder_done: list[int] | None = None,
+        guard_step: int | None = None,
+    ) -> TicketModel:
+        """Write the clock, its summary, the next due step (index + timer) and the events in one guarded update."""
+        now = self.clock()
+        cal = calendar(self.config, clock.calendar_id)
+        policy = find_policy(self.config, clock.policy_id)
+        done = ladder_done if ladder_done is not None else _done(ticket)
+        upcoming = due_steps(policy, clock, cal, done) if policy else []
+        summary = clock.to_document(cal, now)
+        values: dict[str, Any] = dict(extra or {})
+        release_from = values.pop("release_from", None)
+        values.update(
+            sla_clock=summary,
+            sla={k: summary[k] for k in ("policy", "first_response_due", "next_response_due", "resolution_due", "state")},
+            ladder_done=done,
+            due_bucket=due_bucket(upcoming[0][2]) if upcoming else None,
+            due_sort=f"{iso(upcoming[0][2])}#{upcoming[0][0]}" if upcoming else None,
+            updated_at=max(ticket.updated_at, iso(now)),
+        )
+        actions: list[Action] = ticket_set(ticket, **values)
+        guard = ~TicketModel.ladder_done.contains(guard_step) if guard_step is not None else None
+        change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from, guard=guard)
+        if upcoming:
+            index, _, when = upcoming[0]
+            self.timers.schedule(ticket.id, index, when, now)
+        for type_, data in events:
+            if type_.startswith("sla."):
+                count(Metric.SLA_EVENTS, kind=type_)
+        return ticket
+
+    def _event_items(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+        now = self.clock()
+        return [
+            event_item(
+                ticket.id,
+                AuditEvent(type=type_, at=now, actor="system:sla", data={k: v for k, v in data.items() if v is not None}),
+                derived_ulid(now, f"{ticket.id}#{type_}#{seq}#{ticket.version}"),
+                seq,
+            )
+            for seq, (type_, data) in enumerate(events)
+        ]
+
+    def _announce(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]], notify: Iterable[str]) -> None:
+        urgent = ticket.priority == "urgent"
+        for type_, data in events:
+            if type_ in ("sla.warning", "sla.breached", "ticket.escalated"):
+                self.bus.publish(type_, {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, **data})
+        if events and notify:
+            summary = ", ".join(t for t, _ in events)
+            self.alerts.alert(
+                ticket,
+                notify,
+                f"[{ticket.ref}] {summary}: {ticket.subject}",
+                f"Ticket {ticket.ref} ({ticket.priority}) — {summary}.\nSubject: {ticket.subject}\n"
+                + "\n".join(f"- {t}: {d}" for t, d in events),
+                urgent,
+            )
+        logger.info("sla events", extra={"ticket_id": ticket.id, "events": [t for t, _ in events]})

@@ -1,0 +1,64 @@
+"""Default wiring: the services every function uses, built from settings with the real adapters.
+
+Handlers call these once per cold start; tests build the same services with fakes where they need to.
+"""
+
+from __future__ import annotations
+
+from shared.adapters.event_bus import EventBus
+from shared.adapters.mailer import SesMailer
+from shared.adapters.route_queue import RouteAnnouncer
+from shared.adapters.secrets import purpose_key, signing_key
+from shared.adapters.timers import EscalationTimers
+from shared.alerts import MailAlerter
+from shared.customer_messages import CustomerMessenger
+from shared.escalation import SlaService
+from shared.route_events import Router
+from shared.routing import RoutingService
+from shared.settings import Settings, get_settings
+from shared.storage.agents import AgentRepository
+from shared.storage.config import ConfigRepository
+from shared.storage.customers import CustomerRepository
+from shared.storage.markers import MarkerRepository
+from shared.storage.tickets import TicketRepository
+from shared.ticket_changes import TicketChanges
+
+
+def build_router(settings: Settings | None = None) -> Router:
+    settings = settings or get_settings()
+    tickets, agents, customers, config = TicketRepository(), AgentRepository(), CustomerRepository(), ConfigRepository()
+    markers = MarkerRepository()
+    mailer = SesMailer(settings)
+    routing = RoutingService(tickets=tickets, agents=agents, customers=customers, config=config)
+    return Router(
+        tickets=tickets,
+        markers=markers,
+        routing=routing,
+        messenger=CustomerMessenger(
+            settings=settings,
+            tickets=tickets,
+            agents=agents,
+            customers=customers,
+            config=config,
+            markers=markers,
+            mailer=mailer,
+            reply_key=purpose_key(signing_key(settings), "reply-to"),
+        ),
+        changes=TicketChanges(tickets=tickets, agents=agents, announcer=RouteAnnouncer(settings)),
+        sla=build_sla_service(settings, routing),
+    )
+
+
+def build_sla_service(settings: Settings | None = None, routing: RoutingService | None = None) -> SlaService:
+    settings = settings or get_settings()
+    tickets, agents, config = TicketRepository(), AgentRepository(), ConfigRepository()
+    routing = routing or RoutingService(tickets=tickets, agents=agents, customers=CustomerRepository(), config=config)
+    return SlaService(
+        tickets=tickets,
+        agents=agents,
+        config=config,
+        timers=EscalationTimers(settings),
+        bus=EventBus(settings),
+        alerts=MailAlerter(settings, agents, config, MarkerRepository(), SesMailer(settings)),
+        routing=routing,
+    )

@@ -1,0 +1,207 @@
+"""SLA clocks and the escalation ladder on moto, with a controllable clock."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from shared.storage.config import ConfigRepository
+from shared.storage.models import TicketModel
+from shared.storage.tickets import TicketRepository
+from tests.integration.test_api_routing import call, change, put_agent
+from tests.support import compose, deliver
+
+pytestmark = pytest.mark.integration
+
+T0 = datetime(2026, 11, 2, 3, 15, tzinfo=timezone.utc)  # the default mail timestamp in tests.support
+
+FAST = {
+    "position": 1,
+    "name": "urgent in seconds",
+    "conditions": {"priority": ["urgent"], "tier": [], "channel": [], "tags": [], "team": []},
+    "targets": {"first_response": 40, "next_response": 60, "resolution": 400},
+    "calendar": "24x7",
+    "ladder": [
+        {"metric": "first_response", "at": 0.75, "action": "warn", "notify": ["assignee"]},
+        {"metric": "first_response", "at": 1.0, "action": "escalate", "tier": 2, "notify": ["supervisor"]},
+    ],
+}
+
+
+class RecordedTimers:
+    """The escalate queue's timers as (ticket id, step, due ISO) — SQS would hide them behind their delays."""
+
+    def __init__(self) -> None:
+        self.sent: list[dict] = []
+
+    def schedule(self, ticket_id: str, step: int, due_at: datetime, now: datetime) -> int:
+        from shared.adapters.timers import delay_for
+        from shared.timefmt import iso
+
+        self.sent.append({"ticket_id": ticket_id, "step": step, "due_at": iso(due_at)})
+        return delay_for(due_at, now)
+
+    def take(self) -> list[dict]:
+        sent, self.sent = self.sent, []
+        return sent
+
+
+class Clock:
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def sla(aws):
+    """The SLA service as the escalate function builds it, with a clock the test moves."""
+    from functions.escalate import handler as escalate
+    from functions.route import handler as route
+
+    clock = Clock(T0)
+    timers = RecordedTimers()
+    route._router = None
+    escalate._service = None
+    service = escalate.service()
+    service.clock, service.timers = clock, timers
+    router = route.build_router()
+    router.sla.clock, router.sla.timers = clock, timers
+    route._router = router
+    aws.recorded_timers = timers
+    yield service, clock
+    route._router = None
+    escalate._service = None
+
+
+def events(ticket_id: str) -> list[str]:
+    return [e.type for e in TicketRepository().thread(ticket_id)[1]]
+
+
+def test_an_urgent_ticket_warns_then_escalates_to_tier_2_each_step_once(aws, sla):
+    service, clock = sla
+    status, body = call("PUT", "/v1/sla-policies/urgent-fast", FAST, role="admin")
+    assert status == 200, body
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1, "email": "t1@example.com"})
+    put_agent("t2", {"team": "support", "capacity": 3, "presence": "online", "tier": 2})
+    ticket_id = deliver(aws.s3, compose(subject="Server mati total darurat"))["ticket_id"]
+    aws.route()
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.priority == "urgent" and ticket.assignee == "t1"
+    assert ticket.sla.as_dict()["policy"] == "urgent-fast"
+    assert "sla.applied" in events(ticket_id)
+    timers = aws.recorded_timers.take()
+    assert [(t["step"], t["due_at"]) for t in timers] == [(0, "2026-11-02T03:15:30.000Z")]
+
+    clock.now = T0 + timedelta(seconds=30)
+    assert service.fire(ticket_id, 0) == "fired"
+    assert service.fire(ticket_id, 0) == "stale"  # a duplicate timer changes nothing
+    assert "sla.warning" in events(ticket_id)
+    [next_timer] = aws.recorded_timers.take()
+    assert next_timer["step"] == 1 and next_timer["due_at"] == "2026-11-02T03:15:40.000Z"
+
+    clock.now = T0 + timedelta(seconds=35)
+    assert service.fire(ticket_id, 1) == "rescheduled"  # early: re-sent for the remaining 5 s
+    clock.now = T0 + timedelta(seconds=41)
+    assert service.fire(ticket_id, 1) == "fired"
+    for _ in range(3):
+        assert service.fire(ticket_id, 1) == "stale"
+
+    escalated = TicketModel.get(ticket_id)
+    assert escalated.escalation_level == 1 and escalated.assignee == "t2"
+    types = events(ticket_id)
+    assert types.count("sla.warning") == 1 and types.count("sla.breached") == 1 and types.count("ticket.escalated") == 1
+    assert escalated.sla.as_dict()["state"] == "breached"
+
+
+def test_sistem_macet_goes_to_tier_2_at_once(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    put_agent("t2", {"team": "support", "capacity": 3, "presence": "online", "tier": 2})
+    ticket_id = deliver(aws.s3, compose(subject="Sistem macet", body="Sistem macet sejak pagi"))["ticket_id"]
+    aws.route()
+
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.assignee == "t2" and ticket.escalation_level == 1 and ticket.required_tier == 2
+    escalation = [e for e in TicketRepository().thread(ticket_id)[1] if e.type == "ticket.escalated"]
+    assert "sistem macet" in escalation[0].data.as_dict()["reason"]
+
+
+def test_pending_stops_the_clock_and_the_customer_reply_resumes_it(aws, sla):
+    """The agent's PATCH runs on the real clock, so this scenario starts now rather than at T0."""
+    from shared.timefmt import iso, parse_iso, utcnow
+
+    service, clock = sla
+    call("PUT", "/v1/sla-policies/urgent-fast", FAST, role="admin")
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    start = utcnow().replace(microsecond=0)
+    clock.now = start
+    ticket_id = deliver(aws.s3, compose(subject="Darurat: server down", message_id="<p@x>"), timestamp=iso(start))["ticket_id"]
+    aws.route()
+    aws.recorded_timers.take()
+
+    change(ticket_id, status="pending")  # a few hundred ms of the 40 s were used
+    aws.route()
+    assert TicketModel.get(ticket_id).sla.as_dict()["state"] == "paused"
+    assert aws.recorded_timers.take() == []  # nothing runs while the customer has the ball
+    assert TicketModel.get(ticket_id).due_bucket is None
+
+    reply_at = start + timedelta(seconds=1000)
+    clock.now = reply_at
+    deliver(aws.s3, compose(body="Here is the log", in_reply_to="<p@x>"), timestamp=iso(reply_at))
+    aws.route()
+    ticket = TicketModel.get(ticket_id)
+    assert "sla.paused" in events(ticket_id) and "sla.resumed" in events(ticket_id)
+    [timer] = [t for t in aws.recorded_timers.take() if t["step"] == 0]
+    warn_due = parse_iso(timer["due_at"])
+    assert reply_at + timedelta(seconds=28) <= warn_due <= reply_at + timedelta(seconds=30)
+    due = parse_iso(ticket.sla.as_dict()["first_response_due"])
+    assert reply_at + timedelta(seconds=38) <= due <= reply_at + timedelta(seconds=40)
+
+
+def test_the_sweep_fires_what_a_lost_timer_missed_and_reads_only_due_buckets(aws, sla):
+    service, clock = sla
+    call("PUT", "/v1/sla-policies/urgent-fast", FAST, role="admin")
+    put_agent("t1", {"team": "support", "capacity": 9, "presence": "online", "tier": 1})
+    ticket_id = deliver(aws.s3, compose(subject="Urgent: outage"))["ticket_id"]
+    for n in range(5):  # not due for hours: the sweep must not touch them
+        deliver(aws.s3, compose(subject=f"normal {n}"))
+    aws.route()
+    aws.recorded_timers.take()  # the timers are lost
+
+    clock.now = T0 + timedelta(seconds=45)
+    result = service.sweep(T0, clock.now)
+
+    assert result["fired"] == 2 and result["buckets"] == 1
+    assert events(ticket_id).count("sla.warning") == 1 and events(ticket_id).count("ticket.escalated") == 1
+    assert service.sweep(T0, clock.now)["fired"] == 0  # a second sweep finds nothing new
+
+
+def test_resolving_meets_the_sla_and_tells_the_customer_once(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online"})
+    ticket_id = deliver(aws.s3, compose(subject="Invoice question"))["ticket_id"]
+    aws.route()
+    change(ticket_id, status="resolved")
+    aws.route()
+
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.sla.as_dict()["state"] == "met" and ticket.due_bucket is None
+    notices = [m for m in TicketRepository().thread(ticket_id)[0] if m.direction == "outbound"]
+    assert [m.author.as_dict()["system"] for m in notices] == ["acknowledgement", "resolved"]
+
+
+def test_calendars_and_policies_are_validated_by_the_api(aws):
+    ok = {"timezone": "Asia/Jakarta", "hours": {"mon": [["08:00", "17:00"]]}, "holidays": {"country": "ID", "subdivision": None, "extra": ["2026-12-24"]}}
+    assert call("PUT", "/v1/calendars/jakarta-office", ok, role="admin")[0] == 200
+    assert call("GET", "/v1/calendars", role="agent")[1]["items"][0]["id"] == "jakarta-office"
+    status, body = call("PUT", "/v1/calendars/bad", {**ok, "timezone": "Mars/Base"}, role="admin")
+    assert status == 400 and "timezone" in body["error"]["message"]
+    status, body = call("PUT", "/v1/sla-policies/x", {**FAST, "calendar": "nowhere"}, role="admin")
+    assert status == 400 and "nowhere" in body["error"]["message"]
+    assert call("PUT", "/v1/sla-policies/x", FAST, role="supervisor")[0] == 403
+    status, body = call("PUT", "/v1/sla-policies/x", {**FAST, "targets": {"first_response": -5}}, role="admin")
+    assert status == 400
+    listing = call("GET", "/v1/sla-policies", role="agent")[1]["items"]
+    assert [p["id"] for p in listing][0] == "default-urgent" or any(p["id"].startswith("default-") for p in listing)

@@ -218,29 +218,91 @@ class CustomerMessenger:
             },
         )
         message_id = derived_ulid(now, f"{ticket.id}#{kind}#{template_id}#{answering.message_id if answering else ''}")
+        self._deliver(
+            ticket,
+            answering,
+            message_id=message_id,
+            subject=rendered.subject,
+            text=rendered.text,
+            html=rendered.html,
+            now=now,
+            message_kind=MessageKind.AUTOMATIC,
+            author={"system": kind, "template": template.id, "language": template.language},
+            event=(
+                "notification.sent",
+                {
+                    "kind": kind,
+                    "template": template.id,
+                    "language": template.language,
+                    **(extra or {}),
+                    **{k: v for k, v in context.items() if k != "suggested_articles"},
+                },
+            ),
+            from_name="Support",
+        )
+        logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
+
+    def agent_reply(self, ticket: TicketModel, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:
+        """An agent's public answer on the ticket's channel (email: threaded, signed Reply-To, not automatic)."""
+        messages, _ = self.tickets.thread(ticket.id)
+        inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
+        message_id = derived_ulid(now, f"{ticket.id}#reply#{agent_id}#{len(messages)}")
+        self._deliver(
+            ticket,
+            inbound[-1] if inbound else None,
+            message_id=message_id,
+            subject=None,
+            text=text,
+            html=None,
+            now=now,
+            message_kind=MessageKind.AGENT,
+            author={"agent": agent_id, "name": agent_name},
+            event=("message.added", {"kind": "agent", "agent": agent_id}),
+            from_name=agent_name or "Support",
+        )
+        return message_id
+
+    def _deliver(
+        self,
+        ticket: TicketModel,
+        answering: ThreadItemModel | None,
+        *,
+        message_id: str,
+        subject: str | None,
+        text: str,
+        html: str | None,
+        now: datetime,
+        message_kind: MessageKind,
+        author: dict[str, Any],
+        event: tuple[str, dict[str, Any]],
+        from_name: str,
+    ) -> None:
+        """Send on the ticket's channel (email through SES; other channels are picked up from the thread by their
+        adapter) and record the outbound message with its event."""
         email_message_id = None
         if ticket.channel == "email" and ticket.customer.email:
             references = tuple(str(r) for r in answering.in_reply_to or ()) if answering is not None else ()
             raw = compose_mail(
                 OutboundMail(
                     from_address=self.settings.support_address,
-                    from_name="Support",
+                    from_name=from_name,
                     to_address=ticket.customer.email,
                     to_name=ticket.customer.name,
                     reply_to=reply_address(self.reply_key, ticket.ref, self.settings.support_address),
-                    subject=rendered.subject or reply_subject(ticket.subject, ticket.ref),
-                    text=rendered.text,
-                    html=rendered.html,
+                    subject=subject or reply_subject(ticket.subject, ticket.ref),
+                    text=text,
+                    html=html,
                     ref=ticket.ref,
                     in_reply_to=answering.email_message_id if answering is not None else None,
                     references=references,
                     loop_marker=self.settings.loop_marker,
-                    automatic=True,
+                    automatic=message_kind == MessageKind.AUTOMATIC,
                     message_id_domain=self.settings.support_domain,
                 )
             )
             email_message_id = self.mailer.send(raw, self.settings.support_address, [ticket.customer.email])
         at = iso(now)
+        event_type, event_data = event
         self.tickets.add_items(
             [
                 ThreadItemModel(
@@ -250,33 +312,28 @@ class CustomerMessenger:
                     at=at,
                     message_id=message_id,
                     direction=Direction.OUTBOUND.value,
-                    kind=MessageKind.AUTOMATIC.value,
+                    kind=message_kind.value,
                     channel=ticket.channel,
-                    author={"system": kind, "template": template.id, "language": template.language},
-                    subject=rendered.subject,
-                    body=rendered.text,
+                    author=author,
+                    subject=subject,
+                    body=text,
                     email_message_id=email_message_id,
                     recipients=[ticket.customer.email or ticket.customer.handle or ""],
                 ),
                 event_item(
                     ticket.id,
                     AuditEvent(
-                        type="notification.sent",
+                        type=event_type,
                         at=now,
-                        actor="system:customer-messages",
+                        actor=f"agent:{author['agent']}" if "agent" in author else "system:customer-messages",
                         data={
-                            "kind": kind,
-                            "template": template.id,
-                            "language": template.language,
+                            **event_data,
                             "channel": ticket.channel,
                             "message_id": message_id,
                             "email_message_id": email_message_id,
-                            **(extra or {}),
-                            **{k: v for k, v in context.items() if k != "suggested_articles"},
                         },
                     ),
                     derived_ulid(now, f"{message_id}#event"),
                 ),
             ]
         )
-        logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})

@@ -34,6 +34,8 @@ from shared.storage.tickets import TicketRepository, event_item
 from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
+REOPENS_BEFORE_ESCALATION = 2
+UNANSWERED_BEFORE_ESCALATION = 3
 ESCALATION_KEYWORDS = ("sistem macet", "system down", "server down", "data loss", "kehilangan data", "outage")
 
 
@@ -47,6 +49,10 @@ class Publisher(Protocol):
 
 class Alerter(Protocol):
     def alert(self, ticket: TicketModel, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None: ...
+
+
+class Notices(Protocol):
+    def notify_once(self, ticket: TicketModel, template_id: str) -> bool: ...
 
 
 class Drainer(Protocol):
@@ -91,6 +97,7 @@ class SlaService:
     bus: Publisher
     alerts: Alerter
     routing: Drainer
+    notices: Notices | None = None
     clock: Clock = utcnow
 
     # ------------------------------------------------------------------ the clock follows the ticket
@@ -192,6 +199,8 @@ class SlaService:
             return "raced"  # someone else ran it, or the ticket changed: the newer state has its own timer
         self._after_escalation(ticket, values)
         self._announce(ticket, events, ladder_step.notify)
+        if self.notices is not None and any(t == "sla.breached" for t, _ in events):
+            self.notices.notify_once(ticket, "delayed")  # the promise slipped: tell the customer, once
         return "fired"
 
     def escalate_now(self, ticket: TicketModel, tier: int, reason: str) -> TicketModel:
@@ -205,6 +214,14 @@ class SlaService:
         self._after_escalation(saved, values)
         self._announce(saved, events, ("supervisor",))
         return saved
+
+    def criteria_escalation(self, ticket: TicketModel) -> TicketModel:
+        """R18 criteria beyond time: reopened again and again, or a customer writing without an answer."""
+        if int(ticket.reopen_count or 0) >= REOPENS_BEFORE_ESCALATION:
+            return self.escalate_now(ticket, 2, f"reopened {int(ticket.reopen_count or 0)} times")
+        if int(ticket.customer_waiting_count or 0) >= UNANSWERED_BEFORE_ESCALATION:
+            return self.escalate_now(ticket, 2, f"customer wrote {int(ticket.customer_waiting_count or 0)} times without an answer")
+        return ticket
 
     def keyword_escalation(self, ticket: TicketModel) -> TicketModel:
         hits = [str(k) for k in (ticket.keywords or []) if str(k).lower() in ESCALATION_KEYWORDS]

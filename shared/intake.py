@@ -303,6 +303,7 @@ class IntakeService:
             automation_reasons=list(message.automation_reasons),
             follow_up_of=follow_up_of.id if follow_up_of else None,
             message_count=1,
+            customer_waiting_count=0 if message.automated else 1,
             created_at=at,
             updated_at=at,
             last_customer_message_at=None if message.automated else at,
@@ -370,6 +371,7 @@ class IntakeService:
                 ticket.resolved_at = None
                 changes.append(("ticket.reopened", {"reopen_count": ticket.reopen_count}))
             ticket.last_customer_message_at = at
+            ticket.customer_waiting_count = int(ticket.customer_waiting_count or 0) + 1
         ticket.message_count = (ticket.message_count or 0) + 1
         ticket.updated_at = max(ticket.updated_at, at)
         msg_item = self._message_item(message, ticket.id, suppressed=rate_limited)

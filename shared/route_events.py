@@ -89,6 +89,7 @@ class Router:
             ticket = self.routing.admit(ticket)
         elif not event.get("automated"):
             ticket = self.sla.on_customer_message(ticket, at)
+            ticket = self.sla.criteria_escalation(ticket)
         replied = None
         if not suppress:
             message = self.tickets.message(ticket.id, str(event.get("message_id")))

@@ -28,28 +28,35 @@ def build_router(settings: Settings | None = None) -> Router:
     settings = settings or get_settings()
     tickets, agents, customers, config = TicketRepository(), AgentRepository(), CustomerRepository(), ConfigRepository()
     markers = MarkerRepository()
-    mailer = SesMailer(settings)
     routing = RoutingService(tickets=tickets, agents=agents, customers=customers, config=config)
+    messenger = build_messenger(settings)
     return Router(
         tickets=tickets,
         markers=markers,
         routing=routing,
-        messenger=CustomerMessenger(
-            settings=settings,
-            tickets=tickets,
-            agents=agents,
-            customers=customers,
-            config=config,
-            markers=markers,
-            mailer=mailer,
-            reply_key=purpose_key(signing_key(settings), "reply-to"),
-        ),
+        messenger=messenger,
         changes=TicketChanges(tickets=tickets, agents=agents, announcer=RouteAnnouncer(settings)),
-        sla=build_sla_service(settings, routing),
+        sla=build_sla_service(settings, routing, messenger),
     )
 
 
-def build_sla_service(settings: Settings | None = None, routing: RoutingService | None = None) -> SlaService:
+def build_messenger(settings: Settings | None = None) -> CustomerMessenger:
+    settings = settings or get_settings()
+    return CustomerMessenger(
+        settings=settings,
+        tickets=TicketRepository(),
+        agents=AgentRepository(),
+        customers=CustomerRepository(),
+        config=ConfigRepository(),
+        markers=MarkerRepository(),
+        mailer=SesMailer(settings),
+        reply_key=purpose_key(signing_key(settings), "reply-to"),
+    )
+
+
+def build_sla_service(
+    settings: Settings | None = None, routing: RoutingService | None = None, messenger: CustomerMessenger | None = None
+) -> SlaService:
     settings = settings or get_settings()
     tickets, agents, config = TicketRepository(), AgentRepository(), ConfigRepository()
     routing = routing or RoutingService(tickets=tickets, agents=agents, customers=CustomerRepository(), config=config)
@@ -61,4 +68,5 @@ def build_sla_service(settings: Settings | None = None, routing: RoutingService 
         bus=EventBus(settings),
         alerts=MailAlerter(settings, agents, config, MarkerRepository(), SesMailer(settings)),
         routing=routing,
+        notices=messenger or build_messenger(settings),
     )

@@ -212,6 +212,31 @@ def create_ticket() -> Response:
     return Response(body=_ticket_with_thread(repo, ticket), status_code=status)
 
 
+@route("/v1/tickets/{ticket_id}/replies", methods=["POST"])
+def post_reply(ticket_id: str) -> Response:
+    """`{"body": "...", "internal": false}`: a public reply goes out on the ticket's channel (email: threaded,
+    signed Reply-To); `internal: true` is a note only agents see."""
+    body = _body()
+    unknown = set(body) - {"body", "internal"}
+    if unknown:
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use body, internal")
+    text = body.get("body")
+    if not isinstance(text, str) or not text.strip():
+        raise ValidationFailed("body is required")
+    if len(text) > 100_000:
+        raise ValidationFailed("body is longer than 100000 characters")
+    internal = body.get("internal", False)
+    if not isinstance(internal, bool):
+        raise ValidationFailed("internal must be true or false")
+    repo = TicketRepository()
+    ticket = _find_ticket(repo, ticket_id)
+    if ticket.status == Status.CLOSED.value and not internal:
+        raise InvalidTransition("the ticket is closed: a customer who writes again gets a follow-up ticket")
+    services().reply(ticket, _caller(), text.strip(), internal)
+    fresh = repo.get(ticket.id) or ticket
+    return Response(body=_ticket_with_thread(repo, fresh), status_code=201)
+
+
 @route("/v1/tickets/{ticket_id}", methods=["PATCH"])
 def patch_ticket(ticket_id: str) -> dict[str, Any]:
     """Status (through the state machine), assignee (null to put it back in the queue), priority, tags."""

@@ -20,7 +20,15 @@ from shared.storage.markers import MarkerRepository
 from shared.storage.models import AgentModel
 from shared.storage.tickets import TicketRepository
 from shared.ticket_changes import TicketChanges
-from shared.timefmt import utcnow
+from pynamodb.expressions.update import Action
+
+from shared.domain.ids import derived_ulid
+from shared.domain.model import AuditEvent
+from shared.route_events import Router
+from shared.services import build_router
+from shared.storage.models import ThreadItemModel, TicketModel
+from shared.storage.tickets import event_item
+from shared.timefmt import iso, utcnow
 
 AGENT_FIELDS = {"name", "email", "team", "presence", "capacity", "skills", "channels", "tier", "timezone", "working_hours"}
 API_CHANNELS = tuple(c.value for c in Channel if c != Channel.EMAIL)
@@ -42,6 +50,41 @@ class Services:
             announcer=self.announcer(),
             bodies=BlobStore(settings),
         )
+
+    @lru_cache(maxsize=1)
+    def router(self) -> Router:
+        return build_router()
+
+    def reply(self, ticket: TicketModel, caller: Principal, text: str, internal: bool) -> str:
+        """An agent's public reply (sent on the ticket's channel) or internal note; a public reply is the first
+        response the SLA measures, and clears the customer's unanswered count."""
+        now = utcnow()
+        agent_id = caller.agent_id or caller.subject
+        view = AgentRepository().get(agent_id)
+        name = view.profile.name if view is not None else None
+        repo = TicketRepository()
+        if internal:
+            at = iso(now)
+            message_id = derived_ulid(now, f"{ticket.id}#note#{agent_id}#{uuid.uuid4()}")
+            repo.add_items(
+                [
+                    ThreadItemModel(
+                        ticket_id=ticket.id, sk=f"MSG#{at}#{message_id}", item_type="message", at=at,
+                        message_id=message_id, direction="outbound", kind="note", channel=ticket.channel,
+                        author={"agent": agent_id, "name": name}, body=text,
+                    ),
+                    event_item(ticket.id, AuditEvent("note.added", now, f"agent:{agent_id}", {"message_id": message_id}),
+                               derived_ulid(now, f"{message_id}#event")),
+                ]
+            )  # fmt: skip
+            return message_id
+        message_id = self.router().messenger.agent_reply(ticket, agent_id, name, text, now)
+        actions: list[Action] = [TicketModel.updated_at.set(iso(now)), TicketModel.customer_waiting_count.set(0)]
+        if not ticket.first_responded_at:
+            actions.append(TicketModel.first_responded_at.set(iso(now)))
+        ticket.update(actions=actions, add_version_condition=False)
+        self.announcer().announce({"event": "reply.sent", "ticket_id": ticket.id, "message_id": message_id, "at": iso(now)})
+        return message_id
 
     def changes(self) -> TicketChanges:
         return TicketChanges(tickets=TicketRepository(), agents=AgentRepository(), announcer=self.announcer())

@@ -93,7 +93,7 @@ def test_mail_is_assigned_within_capacity_extra_waits_and_drains_in_order(local_
         result = local_stack.cli("outbox", "--json")
         assert result.returncode == 0, result.stderr
         sent = json.loads(result.stdout)["items"]
-        return sent if len(sent) >= 5 else None
+        return sent if len(sent) >= 6 else None  # five acknowledgements and the resolved notice
 
     sent = local_stack.wait_until(outbox, timeout=30)
     acknowledgements = [m for m in sent if not m["subject"].startswith("Re:")]

@@ -205,3 +205,56 @@ def test_calendars_and_policies_are_validated_by_the_api(aws):
     assert status == 400
     listing = call("GET", "/v1/sla-policies", role="agent")[1]["items"]
     assert [p["id"] for p in listing][0] == "default-urgent" or any(p["id"].startswith("default-") for p in listing)
+
+
+def test_an_agent_reply_goes_out_threaded_and_meets_the_first_response(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "name": "Tini"})
+    ticket_id = deliver(aws.s3, compose(subject="Printer", message_id="<pr@pelanggan.co.id>"))["ticket_id"]
+    aws.route()
+
+    status, ticket = call("POST", f"/v1/tickets/{ticket_id}/replies", {"body": "Sudah kami perbaiki, silakan coba lagi."}, role="agent", agent="t1")
+    assert status == 201, ticket
+    status, noted = call("POST", f"/v1/tickets/{ticket_id}/replies", {"body": "driver v2 fixed it", "internal": True}, role="agent", agent="t1")
+    assert status == 201
+    aws.route()
+
+    kinds = [(m["direction"], m["kind"]) for m in noted["messages"]]
+    assert kinds == [("inbound", "customer"), ("outbound", "automatic"), ("outbound", "agent"), ("outbound", "note")]
+    reply_mail = aws.sent_mail()[-1]
+    raw = reply_mail.raw_data if isinstance(reply_mail.raw_data, str) else reply_mail.raw_data.decode()
+    assert "In-Reply-To: <pr@pelanggan.co.id>" in raw and "Auto-Submitted" not in raw
+    assert len(aws.sent_mail()) == 2  # the acknowledgement and the reply; the note went to nobody
+    final = TicketModel.get(ticket_id)
+    assert final.first_responded_at and final.customer_waiting_count == 0
+    assert "sla.met" in events(ticket_id)
+    assert call("POST", f"/v1/tickets/{ticket_id}/replies", {"body": ""}, role="agent")[0] == 400
+
+
+def test_a_customer_writing_three_times_without_an_answer_is_escalated(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    put_agent("t2", {"team": "support", "capacity": 3, "presence": "online", "tier": 2})
+    ticket_id = deliver(aws.s3, compose(subject="Halo?", message_id="<w1@pelanggan.co.id>"))["ticket_id"]
+    aws.route()
+    assert TicketModel.get(ticket_id).assignee == "t1"
+    for n, minute in ((2, 20), (3, 40)):
+        deliver(aws.s3, compose(body=f"Halo? ({n})", in_reply_to="<w1@pelanggan.co.id>"), timestamp=f"2026-11-02T03:{minute}:00.000Z")
+        aws.route()
+
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.escalation_level == 1 and ticket.assignee == "t2"
+    escalation = [e for e in TicketRepository().thread(ticket_id)[1] if e.type == "ticket.escalated"]
+    assert "3 times without an answer" in escalation[0].data.as_dict()["reason"]
+
+
+def test_a_breached_promise_tells_the_customer_once_that_it_takes_longer(aws, sla):
+    service, clock = sla
+    call("PUT", "/v1/sla-policies/urgent-fast", FAST, role="admin")
+    ticket_id = deliver(aws.s3, compose(subject="Darurat: server down"))["ticket_id"]
+    aws.route()  # nobody online: it waits
+
+    clock.now = T0 + timedelta(seconds=45)
+    service.sweep(T0, clock.now)
+    service.sweep(T0, clock.now)
+
+    notices = [m for m in TicketRepository().thread(ticket_id)[0] if m.direction == "outbound"]
+    assert [m.author.as_dict()["system"] for m in notices] == ["acknowledgement", "delayed"]

@@ -355,26 +355,38 @@ def patch_customer(customer_id: str) -> dict[str, Any]:
 
 @route("/v1/teams/{team}", methods=["GET"])
 def get_team(team: str) -> dict[str, Any]:
+    doc = ConfigRepository().get("team", team) or {}
     settings = team_settings(ConfigRepository(), team)
-    return {"id": team, "strategy": settings.strategy, "language": settings.language}
+    return {"id": team, **doc, "strategy": settings.strategy, "language": settings.language}
 
 
 @route("/v1/teams/{team}", methods=["PUT"], role=Role.SUPERVISOR)
 def put_team(team: str) -> dict[str, Any]:
-    """The team's queue strategy (`urgency`: priority then age; `fifo`: age with VIP first) and language."""
+    """The team's queue `strategy` (`urgency`: priority then age; `fifo`: age with VIP first), `language`, the
+    business `calendar` its alerts keep to, and who is alerted: `supervisors` and `managers` (email addresses)."""
     body = _body()
-    unknown = set(body) - {"strategy", "language"}
+    unknown = set(body) - {"strategy", "language", "calendar", "supervisors", "managers"}
     if unknown:
-        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use strategy, language")
+        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use strategy, language, calendar, supervisors, managers")
     strategy = body.get("strategy", "urgency")
     if strategy not in STRATEGIES:
         raise ValidationFailed(f"strategy must be one of {', '.join(STRATEGIES)}")
     language = body.get("language", "id")
     if not isinstance(language, str) or not language.isalpha() or not 2 <= len(language) <= 3:
         raise ValidationFailed("language must be a language code such as id or en")
-    ConfigRepository().put("team", team, {"strategy": strategy, "language": language.lower()}, _caller().subject, utcnow())
+    calendar_id = body.get("calendar", ALWAYS_OPEN_ID)
+    config = ConfigRepository()
+    if calendar_id != ALWAYS_OPEN_ID and config.get("calendar", calendar_id) is None:
+        raise ValidationFailed(f"calendar: no calendar {calendar_id!r}; save it first with PUT /v1/calendars/...")
+    document: dict[str, Any] = {"strategy": strategy, "language": language.lower(), "calendar": calendar_id}
+    for role in ("supervisors", "managers"):
+        people = body.get(role, [])
+        if not isinstance(people, list) or not all(isinstance(p, str) and "@" in p for p in people):
+            raise ValidationFailed(f"{role} must be a list of email addresses")
+        document[role] = sorted(set(people))
+    config.put("team", team, document, _caller().subject, utcnow())
     services().announcer().announce({"event": "capacity.freed", "team": team})
-    return {"id": team, "strategy": strategy, "language": language.lower()}
+    return {"id": team, **document}
 
 
 @route("/v1/priority-rules", methods=["GET"])

@@ -127,6 +127,9 @@ class RunningStack:
         return self._clients[service]
 
     def wait_until(self, condition: Callable[[], T], timeout: float = 15.0, interval: float = 0.2) -> T:
+        """Poll until `condition()` is truthy. Timeouts are upper bounds on a shared, noisy machine, never timing
+        assertions: TICKETING_E2E_TIMEOUT_SCALE (default 2) stretches them all."""
+        timeout *= float(os.environ.get("TICKETING_E2E_TIMEOUT_SCALE", "2"))
         deadline = time.monotonic() + timeout
         while True:
             value = condition()

@@ -4,7 +4,7 @@ The sweep reads the sparse, minute-bucketed `by-due` index, so its DynamoDB read
 tickets due in the swept minutes, not the number of open tickets. Each run loads the tickets table with N open
 tickets: DUE urgent ones built through the real path (stored SLA policy with seconds-long targets,
 `SlaService.apply` on a controlled clock, their timers "lost"), and N - DUE filler tickets written with
-BatchWriteItem whose next ladder step (default per-priority policies) falls due an hour or more after the sweep.
+BatchWriteItem whose next ladder step (default per-priority policies) falls due 30 minutes or more after the sweep.
 Then one sweep over the last minutes, after every due step has passed, is measured: wall time, DynamoDB requests
 by operation, and items read (Query `Count`/`ScannedCount`, one per GetItem that found an item).
 """
@@ -168,7 +168,7 @@ def _one(size: int) -> dict[str, Any]:
             since = now - LOOKBACK
             assert since <= min(warn_dues)
 
-            # the filler: open tickets on the default policies, next step an hour or more after `now`
+            # the filler: open tickets on the default policies, next step 30 minutes or more after `now`
             rng = random.Random(size)
             defaults = {p.id: p for p in DEFAULT_POLICIES}
             load_started = time.perf_counter()

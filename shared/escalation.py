@@ -249,6 +249,43 @@ class SlaService:
             bucket_time += timedelta(minutes=1)
         return {"buckets": buckets, "fired": fired, "stale": stale}
 
+    def reconcile_load(self, team: str) -> dict[str, int]:
+        """Repair drift between each agent's load counter and the tickets they hold in progress.
+
+        Reads the team's in-progress tickets (bounded by the team's total capacity, not by history) and each
+        agent's load item; a mismatch is set right under a condition on the value read, so a concurrent
+        assignment is never overwritten."""
+        from collections import Counter
+
+        from shared.storage.models import AgentLoadModel
+
+        holding = Counter(
+            t.assignee for t in TicketModel.queue_by_priority.query(f"{team}#{Status.IN_PROGRESS.value}") if t.assignee
+        )
+        repaired = 0
+        for candidate in self.agents.candidates(team):
+            actual = holding.get(candidate.agent_id, 0)
+            if candidate.load == actual:
+                continue
+            try:
+                AgentLoadModel(agent_id=candidate.agent_id).update(
+                    actions=[AgentLoadModel.load.set(actual)], condition=AgentLoadModel.load == candidate.load
+                )
+                repaired += 1
+                logger.warning("load drift repaired", extra={"agent": candidate.agent_id, "was": candidate.load, "now": actual})
+            except Exception:  # noqa: BLE001 - it moved meanwhile: the next sweep looks again
+                logger.info("load changed while reconciling", extra={"agent": candidate.agent_id})
+        if repaired:
+            count(Metric.LOAD_DRIFT_REPAIRED, repaired)
+        return {"agents_repaired": repaired}
+
+    def backlog_age(self, team: str, now: datetime) -> float:
+        """Seconds the oldest waiting ticket of the team has waited (0 when none): an alarm on this catches a queue
+        nobody is draining."""
+        for oldest in TicketModel.queue_by_arrival.query(f"{team}#{Status.OPEN.value}", limit=50):
+            return max(0.0, (now - parse_iso(oldest.created_at)).total_seconds())
+        return 0.0
+
     # ------------------------------------------------------------------ internals
 
     def _clock(self, ticket: TicketModel) -> tuple[SlaClock | None, BusinessCalendar]:

@@ -34,6 +34,7 @@ class Metric:
     AUTO_REPLIES_SENT = "AutoRepliesSent"
     SLA_EVENTS = "SlaEvents"
     ALERTS_SENT = "AlertsSent"
+    LOAD_DRIFT_REPAIRED = "LoadDriftRepaired"
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:
@@ -45,6 +46,13 @@ def count(name: str, value: int = 1, **dimensions: str) -> None:
             metric.add_dimension(name="service", value=SERVICE)
             for key, dim in dimensions.items():
                 metric.add_dimension(name=key, value=dim)
+
+
+def gauge_seconds(name: str, value: float, **dimensions: str) -> None:
+    with single_metric(name=name, unit=MetricUnit.Seconds, value=value, namespace=NAMESPACE) as metric:
+        metric.add_dimension(name="service", value=SERVICE)
+        for key, dim in dimensions.items():
+            metric.add_dimension(name=key, value=dim)
 
 
 def bind_ticket(ticket_id: str) -> None:

@@ -15,7 +15,9 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.escalation import SlaService
-from shared.observability import logger, metrics
+from shared.observability import gauge_seconds, logger, metrics
+from shared.settings import get_settings
+from shared.storage.agents import AgentRepository
 from shared.services import build_sla_service
 from shared.storage.config import ConfigRepository
 from shared.timefmt import iso, parse_iso, utcnow
@@ -56,7 +58,13 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     cursor = config.get("sweep", "cursor") or {}
     since = parse_iso(str(cursor["swept_to"])) - OVERLAP if cursor.get("swept_to") else now - timedelta(minutes=15)
     since = max(since, now - MAX_LOOKBACK)
-    result = service().sweep(since, now)
+    result: dict[str, Any] = service().sweep(since, now)
     config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
+    teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
+    for team in sorted(teams):
+        result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
+        age = service().backlog_age(team, now)
+        gauge_seconds("UnassignedBacklogAge", age, team=team)
+        result[f"{team}.backlog_age_s"] = round(age)
     logger.info("sweep", extra=result)
     return result

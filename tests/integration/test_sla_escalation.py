@@ -258,3 +258,22 @@ def test_a_breached_promise_tells_the_customer_once_that_it_takes_longer(aws, sl
 
     notices = [m for m in TicketRepository().thread(ticket_id)[0] if m.direction == "outbound"]
     assert [m.author.as_dict()["system"] for m in notices] == ["acknowledgement", "delayed"]
+
+
+def test_the_sweep_repairs_load_drift_and_reports_the_backlog_age(aws, sla):
+    from functions.escalate.handler import sweep_handler
+    from shared.storage.models import AgentLoadModel
+    from tests.support import FakeContext
+
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online"})
+    deliver(aws.s3, compose(subject="one"))
+    aws.route()
+    AgentLoadModel(agent_id="t1").update(actions=[AgentLoadModel.load.set(3)])  # drift: 3 counted, 1 held
+    put_agent("t1", {"presence": "away"})
+    deliver(aws.s3, compose(subject="waiting"), timestamp="2026-11-02T03:20:00.000Z")
+    aws.route()
+
+    result = sweep_handler({}, FakeContext(function_name="ticketing-SweepFunction"))
+
+    assert int(AgentLoadModel.get("t1").load) == 1
+    assert result["support.repaired"] == 1 and result["support.backlog_age_s"] > 0

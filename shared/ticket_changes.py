@@ -37,6 +37,7 @@ class TicketChange:
     unassign: bool = False
     priority: str | None = None
     tags: tuple[str, ...] | None = None
+    escalation_level: int | None = None
     reason: str | None = None
 
 
@@ -135,6 +136,20 @@ class TicketChanges:
         if change.tags is not None and set(change.tags) != set(ticket.tags or ()):
             values["tags"] = set(change.tags) or None
             events.append(("ticket.tags_changed", {"from": sorted(ticket.tags or ()), "to": sorted(change.tags)}))
+        if change.escalation_level is not None and change.escalation_level != int(ticket.escalation_level or 0):
+            level = change.escalation_level
+            if not 0 <= level <= 2:
+                raise ValidationFailed("escalation_level is 0 (tier 1), 1 (tier 2) or 2 (tier 3)")
+            before = int(ticket.escalation_level or 0)
+            values["escalation_level"] = level
+            values["required_tier"] = level + 1
+            kind = "ticket.escalated" if level > before else "ticket.deescalated"
+            events.append((kind, {"from_level": before, "to_level": level, "tier": level + 1, "reason": change.reason, "by": actor}))
+            holder_view = self.agents.candidate(ticket.assignee) if ticket.assignee and current.holds_load else None
+            if holder_view is not None and holder_view.tier < level + 1 and not change.assignee:
+                # the holder's tier is too low now: back to the queue for a more experienced agent
+                target_status, target_assignee = Status.OPEN, None
+                values.update(status=Status.OPEN.value, queue_key=f"{ticket.team}#open", assignee=None, preferred_agent=None)
         if not events:
             return Outcome(ticket=ticket)
 

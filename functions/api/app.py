@@ -239,11 +239,17 @@ def post_reply(ticket_id: str) -> Response:
 
 @route("/v1/tickets/{ticket_id}", methods=["PATCH"])
 def patch_ticket(ticket_id: str) -> dict[str, Any]:
-    """Status (through the state machine), assignee (null to put it back in the queue), priority, tags."""
+    """Status (through the state machine), assignee (null to put it back in the queue), priority, tags, and
+    escalation_level (raising it needs a supervisor; lowering it de-escalates once the cause is gone)."""
     body = _body()
-    unknown = set(body) - {"status", "assignee", "priority", "tags", "reason"}
+    unknown = set(body) - {"status", "assignee", "priority", "tags", "escalation_level", "reason"}
     if unknown:
-        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use status, assignee, priority, tags, reason")
+        raise ValidationFailed(
+            f"unknown fields {sorted(unknown)}; use status, assignee, priority, tags, escalation_level, reason"
+        )
+    level = body.get("escalation_level")
+    if level is not None and (not isinstance(level, int) or isinstance(level, bool)):
+        raise ValidationFailed("escalation_level is 0 (tier 1), 1 (tier 2) or 2 (tier 3)")
     status = body.get("status")
     if status is not None:
         _choice({"status": status}, "status", Status)
@@ -259,6 +265,8 @@ def patch_ticket(ticket_id: str) -> dict[str, Any]:
     repo = TicketRepository()
     ticket = _find_ticket(repo, ticket_id)
     if "assignee" in body and body["assignee"] not in (None, caller.agent_id):
+        require_role(caller, Role.SUPERVISOR)
+    if level is not None:
         require_role(caller, Role.SUPERVISOR)  # agents take tickets themselves; moving others' work is a lead's call
     change = TicketChange(
         status=status,
@@ -266,6 +274,7 @@ def patch_ticket(ticket_id: str) -> dict[str, Any]:
         unassign="assignee" in body and body["assignee"] is None,
         priority=priority,
         tags=tuple(t.strip() for t in tags) if tags is not None else None,
+        escalation_level=level,
         reason=body.get("reason"),
     )
     outcome = services().changes().apply(ticket.id, change, f"agent:{caller.subject}")

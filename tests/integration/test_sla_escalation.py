@@ -277,3 +277,21 @@ def test_the_sweep_repairs_load_drift_and_reports_the_backlog_age(aws, sla):
 
     assert int(AgentLoadModel.get("t1").load) == 1
     assert result["support.repaired"] == 1 and result["support.backlog_age_s"] > 0
+
+
+def test_a_lead_escalates_by_hand_and_de_escalates_when_the_cause_is_gone(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    put_agent("t3", {"team": "support", "capacity": 3, "presence": "online", "tier": 3})
+    ticket_id = deliver(aws.s3, compose(subject="Complex migration"))["ticket_id"]
+    aws.route()
+    assert TicketModel.get(ticket_id).assignee == "t1"
+
+    assert call("PATCH", f"/v1/tickets/{ticket_id}", {"escalation_level": 2}, role="agent")[0] == 403
+    status, body = call("PATCH", f"/v1/tickets/{ticket_id}", {"escalation_level": 2, "reason": "needs the DBA"})
+    assert status == 200 and body["status"] == "open" and body["escalation_level"] == 2
+    aws.route()
+    assert TicketModel.get(ticket_id).assignee == "t3"
+
+    status, body = call("PATCH", f"/v1/tickets/{ticket_id}", {"escalation_level": 0, "reason": "migration done"})
+    assert status == 200 and body["escalation_level"] == 0 and body["assignee"] == "t3"  # the tier-3 agent keeps it
+    assert "ticket.deescalated" in events(ticket_id)

@@ -34,6 +34,9 @@ from shared.storage.tickets import TicketRepository, event_item
 from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
+IDLE_STEP = -1  # the pseudo-step "nobody touched this active ticket for too long"
+DEFAULT_IDLE_MINUTES = 240
+DEFAULT_VIP_IDLE_MINUTES = 30
 REOPENS_BEFORE_ESCALATION = 2
 UNANSWERED_BEFORE_ESCALATION = 3
 ESCALATION_KEYWORDS = ("sistem macet", "system down", "server down", "data loss", "kehilangan data", "outage")
@@ -173,6 +176,8 @@ class SlaService:
         if clock is None or policy is None:
             return "no-sla"
         now = self.clock()
+        if step == IDLE_STEP:
+            return self._fire_idle(ticket, clock, now)
         already = _done(ticket)
         pending = {index: (s, when) for index, s, when in due_steps(policy, clock, cal, already)}
         if step not in pending:
@@ -201,6 +206,39 @@ class SlaService:
         self._announce(ticket, events, ladder_step.notify)
         if self.notices is not None and any(t == "sla.breached" for t, _ in events):
             self.notices.notify_once(ticket, "delayed")  # the promise slipped: tell the customer, once
+        return "fired"
+
+    def idle_threshold(self, ticket: TicketModel) -> timedelta:
+        team = self.config.get("team", ticket.team) or {}
+        if ticket.customer.tier == "vip":
+            return timedelta(minutes=float(team.get("vip_idle_minutes", DEFAULT_VIP_IDLE_MINUTES)))
+        return timedelta(minutes=float(team.get("idle_minutes", DEFAULT_IDLE_MINUTES)))
+
+    def _idle_at(self, ticket: TicketModel) -> datetime | None:
+        if ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value) or ticket.idle_flagged_at == ticket.updated_at:
+            return None  # not active, or this quiet spell was already flagged
+        return parse_iso(ticket.updated_at) + self.idle_threshold(ticket)
+
+    def _fire_idle(self, ticket: TicketModel, clock: SlaClock, now: datetime) -> str:
+        """Idle tickets (R10): a VIP's goes to tier 2 at once (R18); any other is flagged and its people alerted.
+        Whatever touches the ticket moves `updated_at`, so a ticket that was worked on meanwhile is rescheduled."""
+        idle_at = self._idle_at(ticket)
+        if idle_at is None:
+            return "stale"
+        if idle_at - now > EARLY_TOLERANCE:
+            self._save(ticket, clock, [])  # worked on since: the due index moves to the new idle time
+            return "rescheduled"
+        idle_minutes = round((now - parse_iso(ticket.updated_at)).total_seconds() / 60)
+        values: dict[str, Any] = {"idle_flagged_at": ticket.updated_at}
+        events: list[tuple[str, dict[str, Any]]] = [("ticket.idle", {"idle_minutes": idle_minutes})]
+        if ticket.customer.tier == "vip" and int(ticket.required_tier or 1) < 2:
+            events += self._escalation_values(ticket, 2, f"VIP ticket idle for {idle_minutes} minutes", values)
+        try:
+            self._save(ticket, clock, events, extra=values)
+        except Conflict:
+            return "raced"
+        self._after_escalation(ticket, values)
+        self._announce(ticket, events, ("assignee", "supervisor"))
         return "fired"
 
     def escalate_now(self, ticket: TicketModel, tier: int, reason: str) -> TicketModel:
@@ -335,7 +373,7 @@ class SlaService:
         cal = calendar(self.config, clock.calendar_id)
         policy = find_policy(self.config, clock.policy_id)
         done = ladder_done if ladder_done is not None else _done(ticket)
-        upcoming = due_steps(policy, clock, cal, done) if policy else []
+        upcoming = [(index, when) for index, _, when in (due_steps(policy, clock, cal, done) if policy else [])]
         summary = clock.to_document(cal, now)
         values: dict[str, Any] = dict(extra or {})
         release_from = values.pop("release_from", None)
@@ -343,15 +381,23 @@ class SlaService:
             sla_clock=summary,
             sla={k: summary[k] for k in ("policy", "first_response_due", "next_response_due", "resolution_due", "state")},
             ladder_done=done,
-            due_bucket=due_bucket(upcoming[0][2]) if upcoming else None,
-            due_sort=f"{iso(upcoming[0][2])}#{upcoming[0][0]}" if upcoming else None,
-            updated_at=max(ticket.updated_at, iso(now)),
+        )  # updated_at is left alone: it marks people's activity, which idleness is measured from
+        ticket.status = values.get("status", ticket.status)
+        ticket.idle_flagged_at = values.get("idle_flagged_at", ticket.idle_flagged_at)
+        idle_at = self._idle_at(ticket)
+        if idle_at is not None:
+            upcoming.append((IDLE_STEP, idle_at))
+        upcoming.sort(key=lambda item: (item[1], item[0]))
+        values.update(
+            due_bucket=due_bucket(upcoming[0][1]) if upcoming else None,
+            due_sort=f"{iso(upcoming[0][1])}#{upcoming[0][0]}" if upcoming else None,
         )
         actions: list[Action] = ticket_set(ticket, **values)
         guard = ~TicketModel.ladder_done.contains(guard_step) if guard_step is not None else None
         change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from, guard=guard)
-        if upcoming:
-            index, _, when = upcoming[0]
+        timed = [(index, when) for index, when in upcoming if index != IDLE_STEP]  # idleness needs no second-precision
+        if timed:
+            index, when = timed[0]
             self.timers.schedule(ticket.id, index, when, now)
         for type_, data in events:
             if type_.startswith("sla."):

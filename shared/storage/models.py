@@ -151,6 +151,7 @@ class TicketModel(Model):
     due_bucket = UnicodeAttribute(null=True)
     due_sort = UnicodeAttribute(null=True)
     customer_waiting_count = NumberAttribute(default=0)  # customer messages since the last agent reply
+    idle_flagged_at = UnicodeAttribute(null=True)  # the `updated_at` of the quiet spell already flagged idle
     # routing
     required_skill = UnicodeAttribute(null=True)
     required_tier = NumberAttribute(default=1)

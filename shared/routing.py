@@ -9,6 +9,7 @@ to the next candidate, a bounded number of times.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any, Callable
 from datetime import datetime
 from pynamodb.exceptions import UpdateError
 
@@ -101,15 +102,9 @@ class RoutingService:
             ticket, queue_priority_sort=ticket.queue_priority_sort, queue_fifo_sort=ticket.queue_fifo_sort
         )
         ticket.queue_key = f"{ticket.team}#triage" if ticket.status == Status.OPEN.value else ticket.queue_key
-        try:
-            ticket.update(actions=actions)
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            fresh = self.tickets.get(ticket.id)
-            if fresh is None:
-                raise NotFound(f"ticket {ticket.id} vanished") from error
-            return self.prioritise(fresh)
+        raced = self._update_or_redo(ticket, actions, self.prioritise)
+        if raced is not None:
+            return raced
         self.tickets.add_items(
             [
                 event_item(
@@ -137,16 +132,24 @@ class RoutingService:
         """Move a triaged ticket into its team's queue, once priority, SLA and tier are settled."""
         if not ticket.queue_key.endswith("#triage") or ticket.priority_source is None:
             return ticket
+        actions = ticket_set(ticket, queue_key=f"{ticket.team}#{ticket.status}")
+        return self._update_or_redo(ticket, actions, self.admit) or ticket
+
+    def _update_or_redo(
+        self, ticket: TicketModel, actions: list[Any], redo: Callable[[TicketModel], TicketModel]
+    ) -> TicketModel | None:
+        """A version-guarded update; if the ticket changed since it was read, read it again and `redo` the decision
+        on the fresh copy (returned). None when the update went through."""
         try:
-            ticket.update(actions=ticket_set(ticket, queue_key=f"{ticket.team}#{ticket.status}"))
+            ticket.update(actions=actions)
+            return None
         except UpdateError as error:
             if error.cause_response_code != "ConditionalCheckFailedException":
                 raise
             fresh = self.tickets.get(ticket.id)
             if fresh is None:
                 raise NotFound(f"ticket {ticket.id} vanished") from error
-            return self.admit(fresh)
-        return ticket
+            return redo(fresh)
 
     # ------------------------------------------------------------------ assignment
 

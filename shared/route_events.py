@@ -75,8 +75,14 @@ class Router:
         at = parse_iso(str(event["at"])) if event.get("at") else utcnow()
         if kind == "ticket.changed":
             ticket = self.sla.on_status(ticket, str(event.get("from")), str(event.get("to")), at)
-            if event.get("to") == "resolved" and not str(event.get("reason") or "").startswith("auto-reply"):
-                self.messenger.notify_once(ticket, "resolved")  # an auto-reply that resolved already said it all
+            if event.get("to") == "resolved":
+                self.sla.bus.publish(
+                    "ticket.resolved",
+                    {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, "at": event.get("at"),
+                     "escalation_level": int(ticket.escalation_level or 0), "sla": plain(ticket.sla)},
+                )  # fmt: skip
+                if not str(event.get("reason") or "").startswith("auto-reply"):
+                    self.messenger.notify_once(ticket, "resolved")  # an auto-reply that resolved already said it all
             return {"sla": (plain(ticket.sla) or {}).get("state")}
         if kind == "reply.sent":
             self.sla.on_agent_reply(ticket, at)

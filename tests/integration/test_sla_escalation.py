@@ -73,9 +73,22 @@ def sla(aws):
     router.routing.clock = router.messenger.clock = router.changes.clock = service.routing.clock = clock
     route._router = router
     aws.recorded_timers = timers
+    import boto3
+
+    tap = aws.sqs.create_queue(QueueName="bus-tap")["QueueUrl"]
+    arn = aws.sqs.get_queue_attributes(QueueUrl=tap, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    events_client = boto3.client("events", region_name="us-east-1")
+    events_client.put_rule(Name="tap", EventPattern=json.dumps({"source": ["ticketing"]}), EventBusName="default")
+    events_client.put_targets(Rule="tap", EventBusName="default", Targets=[{"Id": "q", "Arn": arn}])
+    aws.bus_tap = tap
     yield service, clock
     route._router = None
     escalate._service = None
+
+
+def bus_events(aws) -> list[dict]:
+    """What reached the EventBridge bus, through a rule that copies every `ticketing` event to a queue."""
+    return [json.loads(m["Body"]) for m in aws.sqs.receive_message(QueueUrl=aws.bus_tap, MaxNumberOfMessages=10).get("Messages", [])]
 
 
 def events(ticket_id: str) -> list[str]:
@@ -116,6 +129,9 @@ def test_an_urgent_ticket_warns_then_escalates_to_tier_2_each_step_once(aws, sla
     types = events(ticket_id)
     assert types.count("sla.warning") == 1 and types.count("sla.breached") == 1 and types.count("ticket.escalated") == 1
     assert escalated.sla.as_dict()["state"] == "breached"
+    published = bus_events(aws)
+    assert [e["detail-type"] for e in published] == ["sla.warning", "sla.breached", "ticket.escalated"]
+    assert all(e["detail"]["ticket_id"] == ticket_id for e in published)
 
 
 def test_sistem_macet_goes_to_tier_2_at_once(aws, sla):
@@ -189,6 +205,7 @@ def test_resolving_meets_the_sla_and_tells_the_customer_once(aws, sla):
 
     ticket = TicketModel.get(ticket_id)
     assert ticket.sla.as_dict()["state"] == "met" and ticket.due_bucket is None
+    assert [e["detail-type"] for e in bus_events(aws)] == ["ticket.resolved"]
     notices = [m for m in TicketRepository().thread(ticket_id)[0] if m.direction == "outbound"]
     assert sorted(m.author.as_dict()["system"] for m in notices) == ["acknowledgement", "resolved"]
 

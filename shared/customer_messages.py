@@ -82,6 +82,16 @@ def matching_auto_reply(rules: Iterable[AutoReplyRule], channel: str, text: str)
     return None
 
 
+def sla_targets(ticket: TicketModel) -> dict[Priority, tuple[int, int]] | None:
+    """The ticket's own SLA targets (first response, resolution), when its clock has them; else the defaults."""
+    metrics = dict((ticket.sla_clock or {}).get("metrics") or {})
+    try:
+        first, resolution = int(metrics["first_response"]["target"]), int(metrics["resolution"]["target"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {Priority(ticket.priority): (first, resolution)}
+
+
 def stored_templates(config: ConfigRepository) -> list[MessageTemplate]:
     """The team's own templates first, then the shipped defaults (choose_template takes the first match)."""
     own = [template_from_document(doc) for doc in config.list("template").values()]
@@ -113,7 +123,7 @@ class CustomerMessenger:
         if claim.state != "claimed":
             return False
         strategy = team_settings(self.config, ticket.team).strategy
-        eta = estimate(Priority(ticket.priority), self._queue_state(ticket, strategy))
+        eta = estimate(Priority(ticket.priority), self._queue_state(ticket, strategy), targets=sla_targets(ticket))
         first = self.tickets.first_message(ticket.id)
         language = self._language(ticket, first)
         context = {

@@ -342,3 +342,14 @@ def test_an_idle_vip_ticket_goes_to_tier_2_and_other_idle_tickets_are_flagged(aw
     clock.now = T0 + timedelta(hours=4, minutes=1)
     service.sweep(T0, clock.now)  # the every-minute sweeps since: its SLA steps fired first, then the idle flag
     assert "sla.warning" in events(plain_ticket) and "ticket.idle" in events(plain_ticket)
+
+
+def test_the_acknowledgement_promises_within_the_tickets_own_sla(aws, sla):
+    slow = {**FAST, "targets": {"first_response": 300, "next_response": 600, "resolution": 3600}, "ladder": []}
+    call("PUT", "/v1/sla-policies/urgent-fast", slow, role="admin")
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online"})
+    ticket_id = deliver(aws.s3, compose(subject="Darurat: aplikasi mati", body="Aplikasi mati, mohon bantuan"))["ticket_id"]
+    aws.route()
+
+    [ack] = [e for e in TicketRepository().thread(ticket_id)[1] if e.type == "notification.sent"]
+    assert ack.data.as_dict()["eta_first_response"] == "sekitar 5 menit"  # the policy's 5 minutes, not the default hour

@@ -31,3 +31,12 @@ def test_nobody_online_falls_back_to_the_target():
 def test_resolution_is_never_promised_before_first_response_plus_handling():
     e = estimate(Priority.URGENT, QueueState(tickets_ahead=100, online_capacity=2, free_slots=0, assigned=False))
     assert e.resolution_seconds >= e.first_response_seconds + 1800
+
+
+def test_the_tickets_own_sla_targets_replace_the_defaults():
+    e = estimate(
+        Priority.URGENT,
+        QueueState(tickets_ahead=0, online_capacity=3, free_slots=3, assigned=True),
+        targets={Priority.URGENT: (300, 3600)},
+    )
+    assert e.first_response_seconds == 300 and e.resolution_seconds == 3600

@@ -90,7 +90,10 @@ def test_an_urgent_ticket_warns_then_goes_to_tier_2_with_events_and_alerts(confi
     assert assigned["sla"]["policy"] == "urgent-seconds"
 
     escalated = stack.wait_until(
-        lambda: (t := ticket_by_subject(stack, token, "Darurat kasir 1")) and "ticket.escalated" in event_types(t) and t,
+        lambda: (t := ticket_by_subject(stack, token, "Darurat kasir 1"))
+        and "ticket.escalated" in event_types(t)
+        and t["assignee"] == "tier2"  # the reassignment follows the escalation
+        and t,
         timeout=30,
     )
     types = event_types(escalated)

@@ -14,14 +14,9 @@ import time
 from collections import Counter
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("SIGNING_SECRET", "bench-signing-secret")
-os.environ.setdefault("ROUTE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route")
-os.environ.setdefault("SENDER_MAILS_PER_HOUR", "100000")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.inprocess import use_fake_aws
+
+use_fake_aws(SENDER_MAILS_PER_HOUR="100000")
 
 MAILS = int(os.environ.get("BENCH_MAILS", "300"))
 

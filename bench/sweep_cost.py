@@ -20,14 +20,9 @@ from collections import Counter, defaultdict
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-os.environ.setdefault("AWS_ACCESS_KEY_ID", "bench")
-os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "bench")
-os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-os.environ.setdefault("SIGNING_SECRET", "bench-signing-secret")
-os.environ.setdefault("ROUTE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route")
-os.environ.setdefault("ESCALATE_QUEUE_URL", "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-escalate")
-os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.inprocess import use_fake_aws
+
+use_fake_aws()
 
 SIZES = tuple(int(n) for n in os.environ.get("BENCH_SWEEP_SIZES", "1000,20000").split(","))
 DUE = int(os.environ.get("BENCH_SWEEP_DUE", "50"))

@@ -133,7 +133,7 @@ class SlaService:
             return self._save(ticket, clock.resume(at, cal), [("sla.resumed", {"reason": f"status {after}"})])
         if after in (Status.RESOLVED.value, Status.CLOSED.value) and not clock.finished:
             met = clock.meet("resolution", at, cal)
-            return self._save(ticket, met, [("sla.met", {"metric": "resolution", "state": self._state(clock, cal, at)})])
+            return self._save(ticket, met, [("sla.met", {"metric": "resolution", "state": clock.state(at, cal)})])
         if before == Status.RESOLVED.value and after == Status.OPEN.value:
             return self._save(ticket, clock.restart("resolution", at), [("sla.resumed", {"reason": "reopened"})])
         return ticket
@@ -331,9 +331,6 @@ class SlaService:
             return None, ALWAYS_OPEN
         clock = SlaClock.from_document(ticket.sla_clock)
         return clock, calendar(self.config, clock.calendar_id)
-
-    def _state(self, clock: SlaClock, cal: BusinessCalendar, at: datetime) -> str:
-        return clock.state(at, cal)
 
     def _escalation_values(self, ticket: TicketModel, tier: int, reason: str, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
         level_before = int(ticket.escalation_level or 0)

@@ -33,6 +33,7 @@ import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.utils import make_msgid
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -46,6 +47,19 @@ T = TypeVar("T")
 # Set by tests/conftest.py for in-process tests; the stack must get its own values from the template instead.
 _TEST_ONLY_VARIABLES = ("SIGNING_SECRET", "AWS_ENDPOINT_URL", "ROUTE_QUEUE_URL", "ESCALATE_QUEUE_URL", "MAIL_BUCKET",
                         "SIGNING_SECRET_NAME", "EVENT_BUS_NAME", "SUPPORT_DOMAIN", "STAGE")  # fmt: skip
+
+
+def customer_mail(subject: str, body: str, sender: str, **headers: str) -> EmailMessage:
+    """A customer's mail to the support address; keyword headers use '_' for '-' (In_Reply_To=...)."""
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = "support@example.com"
+    message["Subject"] = subject
+    message["Message-ID"] = make_msgid(domain="pelanggan.co.id")
+    for name, value in headers.items():
+        message[name.replace("_", "-")] = value
+    message.set_content(body)
+    return message
 
 
 def free_ports(count: int) -> list[int]:

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import json
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, customer_mail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 
 def mail(subject: str, body: str, *, sender: str = "Dewi Lestari <dewi@pelanggan.co.id>", **headers: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@example.com"
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="pelanggan.co.id")
-    for name, value in headers.items():
-        message[name.replace("_", "-")] = value
-    message.set_content(body)
-    return message
+    return customer_mail(subject, body, sender, **headers)
 
 
 def find_ticket(stack: RunningStack, token: str, subject: str) -> dict[str, Any] | None:

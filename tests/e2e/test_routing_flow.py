@@ -6,12 +6,11 @@ from __future__ import annotations
 
 import json
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, customer_mail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -19,13 +18,7 @@ PRIORITY_RANK = {"urgent": 1, "high": 2, "medium": 3, "low": 4}
 
 
 def mail(sender: str, subject: str, body: str) -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@example.com"
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="pelanggan.co.id")
-    message.set_content(body)
-    return message
+    return customer_mail(subject, body, sender)
 
 
 def tickets(stack: RunningStack, token: str) -> list[dict[str, Any]]:

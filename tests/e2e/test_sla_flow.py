@@ -7,12 +7,11 @@ from __future__ import annotations
 import json
 import time
 from email.message import EmailMessage
-from email.utils import make_msgid
 from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import RunningStack
+from tests.e2e.conftest import RunningStack, customer_mail
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -40,13 +39,7 @@ HIGH_POLICY = {
 
 
 def urgent_mail(subject: str, sender: str, body: str = "Darurat, aplikasi kasir mati total.") -> EmailMessage:
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = "support@example.com"
-    message["Subject"] = subject
-    message["Message-ID"] = make_msgid(domain="pelanggan.co.id")
-    message.set_content(body)
-    return message
+    return customer_mail(subject, body, sender)
 
 
 def ticket_by_subject(stack: RunningStack, token: str, subject: str) -> dict[str, Any] | None:

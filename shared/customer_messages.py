@@ -11,13 +11,14 @@ marker is claimed before sending, because a duplicate "we got your mail" is wors
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Iterable, Protocol
 
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Direction, MessageKind, Priority
-from shared.eta import QueueState, estimate
+from shared.assignment import Need, why_not
+from shared.eta import DEFAULT_TARGETS, Estimate, QueueState, estimate, forecast_first_answer
 from shared.language import detect_language, format_duration
 from shared.mail.outbound import OutboundMail, compose_mail, reply_subject
 from shared.mail.reply_address import reply_address
@@ -32,7 +33,7 @@ from shared.storage.models import ThreadItemModel, TicketModel
 from shared.storage.tickets import TicketRepository, event_item
 from shared.templates import DEFAULT_TEMPLATES, MessageTemplate, choose_template, render_template, template_from_document
 from shared.textmatch import find_phrases
-from shared.timefmt import Clock, iso, utcnow
+from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 
 class Mailer(Protocol):
@@ -110,20 +111,19 @@ class CustomerMessenger:
     reply_key: bytes
     clock: Clock = utcnow
 
-    def acknowledge(self, ticket: TicketModel, suppress: bool) -> bool:
-        """Send the acknowledgement with ref and ETA once per ticket. True if it went out now."""
+    def acknowledge(self, ticket: TicketModel, suppress: bool) -> Estimate | None:
+        """Send the acknowledgement with ref and ETA once per ticket. Returns what it promised if it went out now."""
         if suppress or ticket.automated:
-            return False
+            return None
         customer = self.customers.get(ticket.customer_id)
         if customer is not None and customer.bouncing:
             logger.info("no acknowledgement: the address bounces", extra={"ticket_id": ticket.id})
-            return False
+            return None
         now = self.clock()
         claim = self.markers.claim(f"ack#{ticket.id}", now, lease_seconds=10 * 365 * 86400)
         if claim.state != "claimed":
-            return False
-        strategy = team_settings(self.config, ticket.team).strategy
-        eta = estimate(Priority(ticket.priority), self._queue_state(ticket, strategy), targets=sla_targets(ticket))
+            return None
+        eta = estimate(Priority(ticket.priority), self._queue_state(ticket), targets=sla_targets(ticket))
         first = self.tickets.first_message(ticket.id)
         language = self._language(ticket, first)
         context = {
@@ -134,9 +134,27 @@ class CustomerMessenger:
         self._send(ticket, first, "acknowledgement", language, context, now, kind="acknowledgement")
         self.markers.complete(f"ack#{ticket.id}", {"sent_at": iso(now)})
         count(Metric.ACKNOWLEDGEMENTS_SENT, channel=ticket.channel)
-        return True
+        return eta
 
-    def notify_once(self, ticket: TicketModel, template_id: str) -> bool:
+    def forecast_first_answer(self, ticket: TicketModel, now: datetime) -> datetime | None:
+        """When the live queue now says the first answer is likely (None with nobody online who could take it)."""
+        first_target = (sla_targets(ticket) or DEFAULT_TARGETS)[Priority(ticket.priority)][0]
+        assigned_at = parse_iso(ticket.assigned_at) if ticket.assignee and ticket.assigned_at else None
+        return forecast_first_answer(now, self._queue_state(ticket), first_target=first_target, assigned_at=assigned_at)
+
+    def tell_delayed(self, ticket: TicketModel, first_answer_seconds: int | None, resolution_seconds: int) -> bool:
+        """The one "taking longer than usual" notice, with the new estimate (first answer only while unanswered)."""
+        language = self._language(ticket, self.tickets.first_message(ticket.id))
+        context = {
+            "eta_first_response": format_duration(first_answer_seconds, language) if first_answer_seconds is not None else "",
+            "eta_resolution": format_duration(resolution_seconds, language),
+        }
+        sent = self.notify_once(ticket, "delayed", context)
+        if sent:
+            count(Metric.DELAY_NOTICES_SENT, channel=ticket.channel)
+        return sent
+
+    def notify_once(self, ticket: TicketModel, template_id: str, context: dict[str, Any] | None = None) -> bool:
         """A status notice (`resolved`, `delayed`) sent at most once per ticket; never to automated or bouncing."""
         if ticket.automated:
             return False
@@ -148,7 +166,7 @@ class CustomerMessenger:
         if self.markers.claim(key, now, lease_seconds=10 * 365 * 86400).state != "claimed":
             return False
         language = self._language(ticket, self.tickets.first_message(ticket.id))
-        self._send(ticket, self._last_inbound(ticket), template_id, language, {}, now, kind=template_id)
+        self._send(ticket, self._last_inbound(ticket), template_id, language, dict(context or {}), now, kind=template_id)
         self.markers.complete(key, {"sent_at": iso(now)})
         return True
 
@@ -179,9 +197,14 @@ class CustomerMessenger:
 
     # ------------------------------------------------------------------
 
-    def _queue_state(self, ticket: TicketModel, strategy: str) -> QueueState:
-        online = [c for c in self.agents.candidates(ticket.team) if c.presence == "online"]
+    def _queue_state(self, ticket: TicketModel) -> QueueState:
+        """The queue as this ticket sees it: only agents who could take it (online, tier, skill, channel, hours)
+        count, whatever their load."""
+        now = self.clock()
+        need = Need(channel=ticket.channel, skill=ticket.required_skill, tier=int(ticket.required_tier or 1))
+        online = [c for c in self.agents.candidates(ticket.team) if why_not(replace(c, load=0), need, now) is None]
         waiting = ticket.status == "open" and not ticket.assignee
+        strategy = team_settings(self.config, ticket.team).strategy
         return QueueState(
             tickets_ahead=self.tickets.count_ahead(ticket, strategy) if waiting else 0,
             online_capacity=sum(c.capacity for c in online),

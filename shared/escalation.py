@@ -7,9 +7,15 @@ records the step under a condition (`ladder_done` does not yet contain it), so d
 are no-ops and each step runs once. A sparse, minute-bucketed due index lets the scheduled sweep find what a lost
 timer missed without reading tickets that are not due.
 
+Every escalation names its cause, and the ticket comes down again when the cause is gone (an agent answered,
+the keyword tag was removed: shared/escalation_causes.py).
+
+What the acknowledgement promised the customer (first answer, resolution) is one more entry in the due index:
+when the forecast slips clearly past it, or its time comes unmet, the customer is told once that it takes longer.
+
 Every change is an event on the ticket (`sla.applied`, `sla.paused`, `sla.resumed`, `sla.warning`,
-`sla.breached`, `sla.met`, `ticket.escalated`) and warnings, breaches and escalations also go to the EventBridge
-bus for integrations.
+`sla.breached`, `sla.met`, `ticket.escalated`, `ticket.deescalated`, `eta.slipped`) and all but the clock's own
+bookkeeping also go to the EventBridge bus for integrations.
 """
 
 from __future__ import annotations
@@ -24,8 +30,28 @@ from shared.business_calendar import ALWAYS_OPEN, ALWAYS_OPEN_ID, BusinessCalend
 from shared.domain.errors import Conflict
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
+from shared.escalation_causes import (
+    ANSWER_ENDS,
+    Shift,
+    causes_of,
+    ended,
+    escalation_keyword,
+    keyword_cause,
+    raised,
+    sla_cause,
+)
+from shared.eta import revised, slipped
 from shared.observability import Metric, bind_ticket, count, logger
-from shared.sla import DEFAULT_POLICIES, SlaClock, SlaPolicy, due_steps, policy_from_document, select_policy, start_clock
+from shared.sla import (
+    DEFAULT_POLICIES,
+    SlaClock,
+    SlaPolicy,
+    due_steps,
+    policy_from_document,
+    promise_due,
+    select_policy,
+    start_clock,
+)
 from shared.storage.agents import AgentRepository
 from shared.storage.assignments import change_holding_ticket, ticket_set
 from shared.storage.config import ConfigRepository
@@ -35,11 +61,12 @@ from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
 IDLE_STEP = -1  # the pseudo-step "nobody touched this active ticket for too long"
+PROMISE_STEP = -2  # the pseudo-step "what the acknowledgement promised the customer is due"
+BUS_EVENTS = ("sla.warning", "sla.breached", "ticket.escalated", "ticket.deescalated", "eta.slipped")
 DEFAULT_IDLE_MINUTES = 240
 DEFAULT_VIP_IDLE_MINUTES = 30
 REOPENS_BEFORE_ESCALATION = 2
 UNANSWERED_BEFORE_ESCALATION = 3
-ESCALATION_KEYWORDS = ("sistem macet", "system down", "server down", "data loss", "kehilangan data", "outage")
 
 
 class Timers(Protocol):
@@ -55,7 +82,9 @@ class Alerter(Protocol):
 
 
 class Notices(Protocol):
-    def notify_once(self, ticket: TicketModel, template_id: str) -> bool: ...
+    def forecast_first_answer(self, ticket: TicketModel, now: datetime) -> datetime | None: ...
+
+    def tell_delayed(self, ticket: TicketModel, first_answer_seconds: int | None, resolution_seconds: int) -> bool: ...
 
 
 class Drainer(Protocol):
@@ -152,16 +181,22 @@ class SlaService:
         return ticket
 
     def on_agent_reply(self, ticket: TicketModel, at: datetime) -> TicketModel:
+        """First/next response met; escalations caused by the wait (SLA, unanswered, idle) come down again."""
         clock, cal = self._clock(ticket)
-        if clock is None:
-            return ticket
-        events = []
+        events: list[tuple[str, dict[str, Any]]] = []
         for metric in ("first_response", "next_response"):
-            m = clock.metrics.get(metric)
-            if m is not None and m.outstanding and m.running_since is not None:
+            m = clock.metrics.get(metric) if clock else None
+            if clock is not None and m is not None and m.outstanding and m.running_since is not None:
                 events.append(("sla.met", {"metric": metric, "late": m.used(at, cal) > m.target}))
                 clock = clock.meet(metric, at, cal)
-        return self._save(ticket, clock, events) if events else ticket
+        values: dict[str, Any] = {}
+        events += self._deescalation(ticket, ANSWER_ENDS, "an agent answered", values)
+        if not events and not values:
+            return ticket
+        saved = self._save(ticket, clock, events, extra=values) if clock else self._plain_save(ticket, events, values)
+        self._after_escalation(saved, values)
+        self._announce(saved, events, ())
+        return saved
 
     # ------------------------------------------------------------------ the ladder
 
@@ -178,6 +213,8 @@ class SlaService:
         now = self.clock()
         if step == IDLE_STEP:
             return self._fire_idle(ticket, clock, now)
+        if step == PROMISE_STEP:
+            return self._fire_promise(ticket, clock, cal, now)
         already = _done(ticket)
         pending = {index: (s, when) for index, s, when in due_steps(policy, clock, cal, already)}
         if step not in pending:
@@ -195,8 +232,9 @@ class SlaService:
             events.append(("sla.breached", info))
         if ladder_step.action == "warn":
             events.append(("sla.warning", info))
-        if ladder_step.action == "escalate" and ladder_step.tier and int(ticket.required_tier or 1) < ladder_step.tier:
-            events += self._escalation_values(ticket, ladder_step.tier, f"sla {ladder_step.metric} at {ladder_step.at:.0%}", values)
+        if ladder_step.action == "escalate" and ladder_step.tier:
+            reason = f"sla {ladder_step.metric} at {ladder_step.at:.0%}"
+            events += self._escalation(ticket, sla_cause(ladder_step.metric), ladder_step.tier, reason, values)
         done = sorted({*already, step})
         try:
             self._save(ticket, clock, events, extra=values, ladder_done=done, guard_step=step)
@@ -204,8 +242,7 @@ class SlaService:
             return "raced"  # someone else ran it, or the ticket changed: the newer state has its own timer
         self._after_escalation(ticket, values)
         self._announce(ticket, events, ladder_step.notify)
-        if self.notices is not None and any(t == "sla.breached" for t, _ in events):
-            self.notices.notify_once(ticket, "delayed")  # the promise slipped: tell the customer, once
+        self.check_promise(ticket.id, f"sla {ladder_step.metric} at {ladder_step.at:.0%}")
         return "fired"
 
     def idle_threshold(self, ticket: TicketModel) -> timedelta:
@@ -231,8 +268,8 @@ class SlaService:
         idle_minutes = round((now - parse_iso(ticket.updated_at)).total_seconds() / 60)
         values: dict[str, Any] = {"idle_flagged_at": ticket.updated_at}
         events: list[tuple[str, dict[str, Any]]] = [("ticket.idle", {"idle_minutes": idle_minutes})]
-        if ticket.customer.tier == "vip" and int(ticket.required_tier or 1) < 2:
-            events += self._escalation_values(ticket, 2, f"VIP ticket idle for {idle_minutes} minutes", values)
+        if ticket.customer.tier == "vip":
+            events += self._escalation(ticket, "idle", 2, f"VIP ticket idle for {idle_minutes} minutes", values)
         try:
             self._save(ticket, clock, events, extra=values)
         except Conflict:
@@ -241,12 +278,14 @@ class SlaService:
         self._announce(ticket, events, ("assignee", "supervisor"))
         return "fired"
 
-    def escalate_now(self, ticket: TicketModel, tier: int, reason: str) -> TicketModel:
-        """Keyword and VIP criteria (R10, R18): move the ticket to a more experienced tier at once."""
-        if int(ticket.required_tier or 1) >= tier:
+    def escalate_now(self, ticket: TicketModel, cause: str, tier: int, reason: str, **extra: Any) -> TicketModel:
+        """Keyword and criteria escalation (R10, R18): move the ticket to a more experienced tier at once. A cause
+        already recorded changes nothing; one that asks for no more than the ticket has is recorded quietly."""
+        before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
+        if raised(before, cause, tier) == before:
             return ticket
-        values: dict[str, Any] = {}
-        events = self._escalation_values(ticket, tier, reason, values)
+        values: dict[str, Any] = dict(extra)
+        events = self._escalation(ticket, cause, tier, reason, values)
         clock, _ = self._clock(ticket)
         saved = self._save(ticket, clock, events, extra=values) if clock else self._plain_save(ticket, events, values)
         self._after_escalation(saved, values)
@@ -256,14 +295,99 @@ class SlaService:
     def criteria_escalation(self, ticket: TicketModel) -> TicketModel:
         """R18 criteria beyond time: reopened again and again, or a customer writing without an answer."""
         if int(ticket.reopen_count or 0) >= REOPENS_BEFORE_ESCALATION:
-            return self.escalate_now(ticket, 2, f"reopened {int(ticket.reopen_count or 0)} times")
+            ticket = self.escalate_now(ticket, "reopened", 2, f"reopened {int(ticket.reopen_count or 0)} times")
         if int(ticket.customer_waiting_count or 0) >= UNANSWERED_BEFORE_ESCALATION:
-            return self.escalate_now(ticket, 2, f"customer wrote {int(ticket.customer_waiting_count or 0)} times without an answer")
+            waiting = int(ticket.customer_waiting_count or 0)
+            ticket = self.escalate_now(ticket, "unanswered", 2, f"customer wrote {waiting} times without an answer")
         return ticket
 
     def keyword_escalation(self, ticket: TicketModel) -> TicketModel:
-        hits = [str(k) for k in (ticket.keywords or []) if str(k).lower() in ESCALATION_KEYWORDS]
-        return self.escalate_now(ticket, 2, f"keyword '{hits[0]}'") if hits else ticket
+        """An escalation keyword in the message escalates at once and becomes a tag: agents see why, and removing
+        the tag (PATCH) says the emergency is over."""
+        hits = [k for k in (escalation_keyword(str(w)) for w in ticket.keywords or []) if k]
+        if not hits:
+            return ticket
+        tags = {*(ticket.tags or ()), hits[0]}
+        return self.escalate_now(ticket, keyword_cause(hits[0]), 2, f"keyword '{hits[0]}'", tags=tags)
+
+    # ------------------------------------------------------------------ the customer's promise
+
+    def promise(self, ticket_id: str, first_response_seconds: int, resolution_seconds: int) -> None:
+        """Keep what the acknowledgement told the customer (business seconds on the ticket's own clock) and put
+        its due time in the due index, so a slip is noticed even if nobody looks."""
+        for _ in range(3):
+            ticket = self.tickets.get(ticket_id)
+            if ticket is None or ticket.eta_promise:
+                return
+            clock, _ = self._clock(ticket)
+            if clock is None:
+                return
+            doc = {"made_at": iso(self.clock()), "first_response": first_response_seconds, "resolution": resolution_seconds}
+            try:
+                self._save(ticket, clock, [], extra={"eta_promise": doc})
+                return
+            except Conflict:
+                continue  # routing or an agent moved it meanwhile: read it again
+        logger.warning("promise not recorded: the ticket kept changing", extra={"ticket_id": ticket_id})
+
+    def check_promise(self, ticket_id: str, reason: str) -> str:
+        """Ask the live queue again when the first answer is likely; tell the customer now if that lands clearly
+        past the promise, instead of waiting for the promise to break."""
+        ticket = self.tickets.get(ticket_id)
+        if ticket is None or self.notices is None:
+            return "missing"
+        clock, cal = self._clock(ticket)
+        due = self._promise_due(ticket, clock, cal, metrics=("first_response",)) if clock else None
+        if clock is None or due is None:
+            return "none"
+        now = self.clock()
+        forecast = self.notices.forecast_first_answer(ticket, now)
+        made_at = parse_iso(str((ticket.eta_promise or {}).get("made_at") or ticket.created_at))
+        if not slipped(now, due[1], due[1] - made_at, forecast):
+            return "on time"
+        return self._break_promise(ticket, clock, now, due, forecast, reason)
+
+    def _promise_due(
+        self, ticket: TicketModel, clock: SlaClock, cal: BusinessCalendar, metrics: Iterable[str] = ("first_response", "resolution")
+    ) -> tuple[str, datetime] | None:
+        promise = ticket.eta_promise or {}
+        if not promise or promise.get("slipped_at") or ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value):
+            return None
+        return promise_due(clock, cal, {m: promise.get(m) for m in metrics})
+
+    def _fire_promise(self, ticket: TicketModel, clock: SlaClock, cal: BusinessCalendar, now: datetime) -> str:
+        due = self._promise_due(ticket, clock, cal)
+        if due is None:
+            if str(ticket.due_sort or "").endswith(f"#{PROMISE_STEP}"):
+                self._save(ticket, clock, [])  # the index still points here: move it on to the next step
+            return "stale"  # answered, resolved, paused, or the customer was already told
+        if due[1] - now > EARLY_TOLERANCE:
+            self.timers.schedule(ticket.id, PROMISE_STEP, due[1], now)
+            return "rescheduled"
+        forecast = self.notices.forecast_first_answer(ticket, now) if self.notices else None
+        return self._break_promise(ticket, clock, now, due, forecast, "the promised time came")
+
+    def _break_promise(
+        self, ticket: TicketModel, clock: SlaClock, now: datetime, due: tuple[str, datetime], forecast: datetime | None, reason: str
+    ) -> str:
+        """Tell the customer once that it takes longer, with a new estimate, then close the promise. The notice
+        goes first: it is sent at most once (a marker), so a lost race only repeats this, never the mail."""
+        metric, promised_at = due
+        cal = calendar(self.config, clock.calendar_id)
+        first_response, resolution = clock.metrics.get("first_response"), clock.metrics.get("resolution")
+        first_at = forecast if first_response is not None and first_response.outstanding else None
+        left = max(0.0, resolution.target - resolution.used(now, cal)) if resolution is not None else 0.0
+        first_seconds, resolution_seconds = revised(now, first_at, left)
+        if self.notices is not None:
+            self.notices.tell_delayed(ticket, first_seconds if first_at else None, resolution_seconds)
+        event = {"metric": metric, "promised": iso(promised_at), "forecast": iso(forecast) if forecast else None, "reason": reason}
+        values = {"eta_promise": {**(ticket.eta_promise or {}), "slipped_at": iso(now)}}
+        try:
+            self._save(ticket, clock, [("eta.slipped", event)], extra=values)
+        except Conflict:
+            return "raced"
+        self._announce(ticket, [("eta.slipped", event)], ())
+        return "fired"
 
     # ------------------------------------------------------------------ the sweep
 
@@ -332,20 +456,38 @@ class SlaService:
         clock = SlaClock.from_document(ticket.sla_clock)
         return clock, calendar(self.config, clock.calendar_id)
 
-    def _escalation_values(self, ticket: TicketModel, tier: int, reason: str, values: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-        level_before = int(ticket.escalation_level or 0)
-        level = max(level_before, tier - 1)
-        values["required_tier"] = max(int(ticket.required_tier or 1), tier)
-        values["escalation_level"] = level
+    def _escalation(
+        self, ticket: TicketModel, cause: str, tier: int, reason: str, values: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """Record `cause` asking for `tier`. If that raises the ticket's tier and its agent's tier is too low, the
+        ticket goes back to the queue (in the same transaction that gives the agent's slot back)."""
+        before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
+        shift = Shift(before, raised(before, cause, tier))
+        values.update(shift.values())
+        if shift.kind != "ticket.escalated":
+            return []
         holder = self.agents.candidate(ticket.assignee) if ticket.assignee and ticket.status == Status.IN_PROGRESS.value else None
-        if holder is not None and holder.tier < tier:
+        if holder is not None and holder.tier < shift.tier:
             values["release_from"] = ticket.assignee  # back to the queue for a tier-`tier` agent
             values["status"] = Status.OPEN.value
             values["assignee"] = None
             values["queue_key"] = f"{ticket.team}#{Status.OPEN.value}"
-        return [("ticket.escalated", {"from_level": level_before, "to_level": level, "tier": tier, "reason": reason, "previous_assignee": values.get("release_from")})]
+        return [("ticket.escalated", {**shift.event(reason), "previous_assignee": values.get("release_from")})]
+
+    def _deescalation(
+        self, ticket: TicketModel, gone: Iterable[str], reason: str, values: dict[str, Any]
+    ) -> list[tuple[str, dict[str, Any]]]:
+        """The causes in `gone` ended; if the highest did, the ticket comes down to what the rest ask for. Whoever
+        holds it keeps it; a ticket still in the queue becomes open to the lower tier (drained after saving)."""
+        before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
+        shift = Shift(before, ended(before, gone))
+        if shift.after == before:
+            return []
+        values.update(shift.values())
+        return [("ticket.deescalated", shift.event(reason))] if shift.kind == "ticket.deescalated" else []
 
     def _after_escalation(self, ticket: TicketModel, values: dict[str, Any]) -> None:
+        """A tier change on a ticket waiting in the queue: drain, so an agent of the right tier takes it now."""
         if "required_tier" in values and ticket.status == Status.OPEN.value:
             self.routing.drain(ticket.team, include=ticket)
 
@@ -381,10 +523,15 @@ class SlaService:
         )  # updated_at is left alone: it marks people's activity, which idleness is measured from
         ticket.status = values.get("status", ticket.status)
         ticket.idle_flagged_at = values.get("idle_flagged_at", ticket.idle_flagged_at)
+        ticket.eta_promise = values.get("eta_promise", ticket.eta_promise)
         idle_at = self._idle_at(ticket)
         if idle_at is not None:
             upcoming.append((IDLE_STEP, idle_at))
-        upcoming.sort(key=lambda item: (item[1], item[0]))
+        promised = self._promise_due(ticket, clock, cal)
+        if promised is not None:
+            upcoming.append((PROMISE_STEP, promised[1]))
+        upcoming.sort(key=lambda item: (item[1], item[0] < 0, item[0]))  # ladder steps before pseudo-steps due alike
+        head_before = ticket.due_sort
         values.update(
             due_bucket=due_bucket(upcoming[0][1]) if upcoming else None,
             due_sort=f"{iso(upcoming[0][1])}#{upcoming[0][0]}" if upcoming else None,
@@ -393,8 +540,8 @@ class SlaService:
         guard = ~TicketModel.ladder_done.contains(guard_step) if guard_step is not None else None
         change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from, guard=guard)
         timed = [(index, when) for index, when in upcoming if index != IDLE_STEP]  # idleness needs no second-precision
-        if timed:
-            index, when = timed[0]
+        if timed and (ticket.due_sort != head_before or upcoming[0][0] == IDLE_STEP):
+            index, when = timed[0]  # an unchanged timed head already has its timer (and the sweep backs it)
             self.timers.schedule(ticket.id, index, when, now)
         for type_, data in events:
             if type_.startswith("sla."):
@@ -416,7 +563,7 @@ class SlaService:
     def _announce(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]], notify: Iterable[str]) -> None:
         urgent = ticket.priority == "urgent"
         for type_, data in events:
-            if type_ in ("sla.warning", "sla.breached", "ticket.escalated"):
+            if type_ in BUS_EVENTS:
                 self.bus.publish(type_, {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, **data})
         if events and notify:
             summary = ", ".join(t for t, _ in events)

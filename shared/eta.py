@@ -4,12 +4,18 @@ First response: an agent who already holds the ticket answers within the pick-up
 for the tickets ahead of it to be worked through by the agents online, each slot freeing after an average
 handling time. Nobody online: the SLA target is the only honest promise. The estimate is never shortened to
 fit the target — if the queue says longer, the customer hears longer.
+
+What the acknowledgement said is kept as the ticket's promise. Later, whenever the queue changes under a ticket
+that is still unanswered (it went back to the queue, a ladder step fired), `forecast_first_answer` asks the live
+queue again; when the forecast lands clearly past the promise, the customer is told before the promise breaks
+(`slipped`). With nobody online there is no basis for a forecast: only reaching the promised time tells.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from shared.domain.model import Priority
 
@@ -59,3 +65,41 @@ def estimate(
             first = pickup_seconds + rounds * handle_seconds
     resolution = max(resolution_target, first + handle_seconds)
     return Estimate(first_response_seconds=int(first), resolution_seconds=int(resolution), queue_position=position)
+
+
+SLIP_GRACE_MIN = timedelta(minutes=1)
+SLIP_GRACE_SHARE = 0.1  # a forecast within 10 % of the promised wait past the promise is noise, not a slip
+
+
+def forecast_first_answer(
+    now: datetime,
+    queue: QueueState,
+    *,
+    first_target: int,
+    assigned_at: datetime | None,
+    pickup_seconds: int = 900,
+    handle_seconds: int = 1800,
+) -> datetime | None:
+    """When the first answer now looks likely, by the same model as `estimate`; None with nobody online."""
+    if queue.assigned:
+        return max(now, (assigned_at or now) + timedelta(seconds=min(pickup_seconds, first_target)))
+    if queue.online_capacity <= 0:
+        return None
+    waiting_for_free_slot = max(0, queue.tickets_ahead + 1 - queue.free_slots)
+    rounds = math.ceil(waiting_for_free_slot / queue.online_capacity)
+    return now + timedelta(seconds=pickup_seconds + rounds * handle_seconds)
+
+
+def slipped(now: datetime, promised_at: datetime, promised_wait: timedelta, forecast: datetime | None) -> bool:
+    """The promise is broken (its time came) or the forecast lands clearly past it."""
+    if now >= promised_at:
+        return True
+    grace = max(SLIP_GRACE_MIN, promised_wait * SLIP_GRACE_SHARE)
+    return forecast is not None and forecast > promised_at + grace
+
+
+def revised(now: datetime, first_answer: datetime | None, resolution_left: float, handle_seconds: int = 1800) -> tuple[int, int]:
+    """The new (first answer, resolution) estimate in seconds for the "taking longer" notice. `first_answer` is
+    None once answered; resolution is never promised sooner than one more handling time."""
+    first = max(0, int((first_answer - now).total_seconds())) if first_answer is not None else 0
+    return first, int(max(resolution_left, first + handle_seconds))

@@ -31,6 +31,7 @@ class Metric:
     TICKETS_ASSIGNED = "TicketsAssigned"
     ASSIGNMENT_CONFLICTS = "AssignmentConflicts"
     ACKNOWLEDGEMENTS_SENT = "AcknowledgementsSent"
+    DELAY_NOTICES_SENT = "DelayNoticesSent"
     AUTO_REPLIES_SENT = "AutoRepliesSent"
     SLA_EVENTS = "SlaEvents"
     ALERTS_SENT = "AlertsSent"

@@ -37,6 +37,7 @@ def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
         },
         "assignee": ticket.assignee,
         "escalation_level": int(ticket.escalation_level or 0),
+        "escalation_causes": dict(ticket.escalation_causes or {}),
         "tags": sorted(ticket.tags or []),
         "automated": bool(ticket.automated),
         "automation_reasons": list(ticket.automation_reasons or []),
@@ -48,6 +49,21 @@ def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
         "first_responded_at": ticket.first_responded_at,
         "resolved_at": ticket.resolved_at,
         "sla": plain(ticket.sla),
+        "promise": promise_resource(ticket),
+    }
+
+
+def promise_resource(ticket: TicketModel) -> dict[str, Any] | None:
+    """What the acknowledgement told the customer (business seconds on the ticket's SLA clock) and whether they
+    have been told since that it takes longer."""
+    promise = ticket.eta_promise
+    if not promise:
+        return None
+    return {
+        "made_at": promise.get("made_at"),
+        "first_response_seconds": promise.get("first_response"),
+        "resolution_seconds": promise.get("resolution"),
+        "slipped_at": promise.get("slipped_at"),
     }
 
 

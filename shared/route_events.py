@@ -1,12 +1,12 @@
 """What the route stage does with each announcement on the route queue.
 
 ticket.created   decide priority; start the SLA clock; escalate at once on keyword criteria; answer a keyword
-                 auto-reply or acknowledge with ref and ETA; drain the queue
+                 auto-reply or acknowledge with ref and ETA (kept as the promise); drain the queue
 message.added    the customer wrote again: resume/restart the SLA clock; a chat keyword auto-reply; a ticket sent
                  back to the queue by the reply is drained
 ticket.changed   a status change: the SLA clock pauses (pending), resumes, or is met (resolved/closed); the
-                 customer is told when their ticket is resolved
-reply.sent       an agent answered: first/next response met
+                 customer is told when their ticket is resolved; a ticket back in the queue checks its promise
+reply.sent       an agent answered: first/next response met; escalations caused by the wait come down
 capacity.freed / agent.available
                  drain the team's queue
 
@@ -75,6 +75,8 @@ class Router:
         at = parse_iso(str(event["at"])) if event.get("at") else utcnow()
         if kind == "ticket.changed":
             ticket = self.sla.on_status(ticket, str(event.get("from")), str(event.get("to")), at)
+            if event.get("to") == "open" and event.get("from") == "in_progress":
+                self.sla.check_promise(ticket.id, "back in the queue")  # the agent let go: does the promise hold?
             if event.get("to") == "resolved":
                 self.sla.bus.publish(
                     "ticket.resolved",
@@ -108,7 +110,9 @@ class Router:
         drained = self.routing.drain(ticket.team, include=ticket) if ticket.status == "open" else DrainResult()
         if kind == "ticket.created" and replied is None:
             fresh = self.tickets.get(ticket.id) or ticket
-            self.messenger.acknowledge(fresh, suppress=suppress)
+            promised = self.messenger.acknowledge(fresh, suppress=suppress)
+            if promised is not None:
+                self.sla.promise(ticket.id, promised.first_response_seconds, promised.resolution_seconds)
         return self._report(drained, auto_reply=replied.name if replied else None)
 
     @staticmethod

@@ -305,9 +305,13 @@ class MetricClock:
         A fraction already used up in an earlier stretch is due at the start of the current one: it is overdue,
         and the exact past instant is not kept.
         """
+        return self.at_used(fraction * self.target, calendar)
+
+    def at_used(self, seconds: float, calendar: BusinessCalendar) -> datetime | None:
+        """When `seconds` of business time are used if the clock keeps running; None when not running."""
         if self.running_since is None or self.met_at is not None:
             return None
-        return calendar.add(self.running_since, max(0.0, fraction * self.target - self.elapsed))
+        return calendar.add(self.running_since, max(0.0, seconds - self.elapsed))
 
     def _stopped(self, at: datetime, calendar: BusinessCalendar) -> MetricClock:
         if self.running_since is None:
@@ -478,3 +482,18 @@ def due_steps(
         if when is not None:
             out.append((index, step, when))
     return sorted(out, key=lambda item: (item[2], item[0]))
+
+
+def promise_due(clock: SlaClock, calendar: BusinessCalendar, promised: Mapping[str, Any]) -> tuple[str, datetime] | None:
+    """When the clock reaches what the customer was promised (business seconds per metric, as the acknowledgement
+    said them), for the soonest metric still outstanding. Like a ladder step it follows pauses and the calendar:
+    time the ticket waits on the customer does not count against the promise."""
+    soonest: tuple[datetime, str] | None = None
+    for metric, seconds in promised.items():
+        stopwatch = clock.metrics.get(metric)
+        if stopwatch is None or not stopwatch.outstanding or seconds is None:
+            continue
+        when = stopwatch.at_used(float(seconds), calendar)
+        if when is not None and (soonest is None or when < soonest[0]):
+            soonest = (when, metric)
+    return (soonest[1], soonest[0]) if soonest else None

@@ -532,6 +532,7 @@ DEFAULT_TEMPLATES: tuple[MessageTemplate, ...] = (
             'Hi{% if customer_name %} {{ customer_name }}{% endif %}, we are sorry: your request "{{ subject }}" '
             "({{ ref }}) is taking longer than usual. It has not been forgotten; "
             "{% if agent_name %}{{ agent_name }} is{% else %}our team is{% endif %} still working on it. "
+            "{% if eta_first_response %}Expected first reply: {{ eta_first_response }}. {% endif %}"
             "New expected resolution: {{ eta_resolution }}. "
             "Thank you for your patience; we will update you as soon as there is news."
         ),
@@ -545,6 +546,7 @@ DEFAULT_TEMPLATES: tuple[MessageTemplate, ...] = (
             'Halo{% if customer_name %} {{ customer_name }}{% endif %}, mohon maaf, permintaan Anda "{{ subject }}" '
             "({{ ref }}) membutuhkan waktu lebih lama dari biasanya. Permintaan Anda tidak terlupakan; "
             "{% if agent_name %}{{ agent_name }}{% else %}tim kami{% endif %} masih menanganinya. "
+            "{% if eta_first_response %}Perkiraan balasan pertama: {{ eta_first_response }}. {% endif %}"
             "Perkiraan penyelesaian yang baru: {{ eta_resolution }}. "
             "Terima kasih atas kesabaran Anda; kami akan segera mengabari begitu ada perkembangan."
         ),

@@ -16,6 +16,7 @@ from shared.domain.errors import Conflict, InvalidTransition, NotFound, Validati
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Priority, Status
 from shared.domain.status import transition
+from shared.escalation_causes import Shift, causes_of, retagged, set_by_hand
 from shared.observability import logger
 from shared.storage.agents import AgentRepository
 from shared.storage.assignments import AgentUnavailable, change_holding_ticket, ticket_set
@@ -28,6 +29,12 @@ MAX_RETRIES = 3
 
 class Announcer(Protocol):
     def announce(self, event: dict[str, Any]) -> None: ...
+
+
+def _shift_reason(change: TicketChange, actor: str) -> str:
+    if change.escalation_level is not None:
+        return f"level set by {actor}"
+    return f"escalation keyword tags changed by {actor}"
 
 
 @dataclass(frozen=True)
@@ -81,6 +88,19 @@ class TicketChanges:
                 self.announcer.announce({"event": "capacity.freed", "team": outcome.freed_team, "ticket_id": ticket_id})
             return outcome
         raise Conflict(f"ticket {ticket_id} kept changing")
+
+    @staticmethod
+    def _escalation_shift(ticket: TicketModel, change: TicketChange) -> Shift | None:
+        """A supervisor's level overrules the causes; escalation-keyword tags added or removed raise or end theirs."""
+        before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
+        after = dict(before)
+        if change.tags is not None:
+            after = retagged(after, ticket.tags or (), change.tags)
+        if change.escalation_level is not None and change.escalation_level != int(ticket.escalation_level or 0):
+            if not 0 <= change.escalation_level <= 2:
+                raise ValidationFailed("escalation_level is 0 (tier 1), 1 (tier 2) or 2 (tier 3)")
+            after = set_by_hand(after, change.escalation_level)
+        return Shift(before, after) if after != before else None
 
     def _apply(self, ticket: TicketModel, change: TicketChange, actor: str) -> Outcome:
         now = self.clock()
@@ -136,17 +156,13 @@ class TicketChanges:
         if change.tags is not None and set(change.tags) != set(ticket.tags or ()):
             values["tags"] = set(change.tags) or None
             events.append(("ticket.tags_changed", {"from": sorted(ticket.tags or ()), "to": sorted(change.tags)}))
-        if change.escalation_level is not None and change.escalation_level != int(ticket.escalation_level or 0):
-            level = change.escalation_level
-            if not 0 <= level <= 2:
-                raise ValidationFailed("escalation_level is 0 (tier 1), 1 (tier 2) or 2 (tier 3)")
-            before = int(ticket.escalation_level or 0)
-            values["escalation_level"] = level
-            values["required_tier"] = level + 1
-            kind = "ticket.escalated" if level > before else "ticket.deescalated"
-            events.append((kind, {"from_level": before, "to_level": level, "tier": level + 1, "reason": change.reason, "by": actor}))
+        shift = self._escalation_shift(ticket, change)
+        if shift is not None and shift.after != shift.before:
+            values.update(shift.values())
+            if shift.kind is not None:
+                events.append((shift.kind, {**shift.event(change.reason or _shift_reason(change, actor)), "by": actor}))
             holder_view = self.agents.candidate(ticket.assignee) if ticket.assignee and current.holds_load else None
-            if holder_view is not None and holder_view.tier < level + 1 and not change.assignee:
+            if holder_view is not None and holder_view.tier < shift.tier and not change.assignee:
                 # the holder's tier is too low now: back to the queue for a more experienced agent
                 target_status, target_assignee = Status.OPEN, None
                 values.update(status=Status.OPEN.value, queue_key=f"{ticket.team}#open", assignee=None, preferred_agent=None)
@@ -173,10 +189,11 @@ class TicketChanges:
         ]
         change_holding_ticket(ticket, actions, event_items, release_from=release_from, take_for=take_for)
         requeued = target_status == Status.OPEN and current != Status.OPEN
+        lowered = shift is not None and shift.kind == "ticket.deescalated" and target_status == Status.OPEN
         return Outcome(
             ticket=ticket,
             events=[e[0] for e in events],
-            freed_team=ticket.team if (release_from or requeued) else None,
+            freed_team=ticket.team if (release_from or requeued or lowered) else None,
             status_change=(current.value, target_status.value) if target_status != current else None,
             at=at,
         )

@@ -240,7 +240,8 @@ def post_reply(ticket_id: str) -> Response:
 @route("/v1/tickets/{ticket_id}", methods=["PATCH"])
 def patch_ticket(ticket_id: str) -> dict[str, Any]:
     """Status (through the state machine), assignee (null to put it back in the queue), priority, tags, and
-    escalation_level (raising it needs a supervisor; lowering it de-escalates once the cause is gone)."""
+    escalation_level (needs a supervisor; it overrules the recorded causes). Tagging an escalation keyword
+    ("system down", "sistem macet" ...) escalates to tier 2; removing the tag ends that cause."""
     body = _body()
     unknown = set(body) - {"status", "assignee", "priority", "tags", "escalation_level", "reason"}
     if unknown:

@@ -152,6 +152,8 @@ class TicketModel(Model):
     due_sort = UnicodeAttribute(null=True)
     customer_waiting_count = NumberAttribute(default=0)  # customer messages since the last agent reply
     idle_flagged_at = UnicodeAttribute(null=True)  # the `updated_at` of the quiet spell already flagged idle
+    escalation_causes = JSONAttribute(null=True)  # cause -> tier it asks for (shared/escalation_causes.py)
+    eta_promise = JSONAttribute(null=True)  # what the acknowledgement promised, in business seconds per metric
     # routing
     required_skill = UnicodeAttribute(null=True)
     required_tier = NumberAttribute(default=1)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 
 from shared.domain.model import Priority
-from shared.eta import QueueState, estimate
+from shared.eta import QueueState, estimate, forecast_first_answer, revised, slipped
 
 pytestmark = pytest.mark.unit
 
@@ -40,3 +42,36 @@ def test_the_tickets_own_sla_targets_replace_the_defaults():
         targets={Priority.URGENT: (300, 3600)},
     )
     assert e.first_response_seconds == 300 and e.resolution_seconds == 3600
+
+
+# --- the promise, forecast again later -----------------------------------------------------------------------
+
+T = datetime(2026, 11, 2, 9, 0, tzinfo=timezone.utc)
+
+
+def test_an_assigned_ticket_is_forecast_one_pickup_after_it_was_assigned():
+    queue = QueueState(tickets_ahead=0, online_capacity=3, free_slots=1, assigned=True)
+    assert forecast_first_answer(T, queue, first_target=3600, assigned_at=T - timedelta(minutes=5)) == T + timedelta(minutes=10)
+    assert forecast_first_answer(T, queue, first_target=300, assigned_at=T) == T + timedelta(minutes=5)  # never past the target's pace
+    assert forecast_first_answer(T, queue, first_target=3600, assigned_at=T - timedelta(hours=1)) == T  # overdue: now
+
+
+def test_a_waiting_ticket_is_forecast_from_the_queue_and_not_at_all_with_nobody_online():
+    busy = QueueState(tickets_ahead=3, online_capacity=2, free_slots=0, assigned=False)
+    assert forecast_first_answer(T, busy, first_target=3600, assigned_at=None) == T + timedelta(seconds=900 + 2 * 1800)
+    nobody = QueueState(tickets_ahead=0, online_capacity=0, free_slots=0, assigned=False)
+    assert forecast_first_answer(T, nobody, first_target=3600, assigned_at=None) is None
+
+
+def test_a_promise_slips_when_its_time_comes_or_the_forecast_lands_clearly_past_it():
+    promised_at, wait = T + timedelta(minutes=30), timedelta(minutes=30)
+    assert slipped(promised_at, promised_at, wait, None)  # the time came unmet
+    assert not slipped(T, promised_at, wait, None)  # no forecast: only the promised time tells
+    assert not slipped(T, promised_at, wait, promised_at + timedelta(minutes=2))  # within 10 % of the wait: noise
+    assert slipped(T, promised_at, wait, promised_at + timedelta(minutes=4))
+    assert not slipped(T, T + timedelta(seconds=40), timedelta(seconds=40), T + timedelta(seconds=90))  # a minute at least
+
+
+def test_the_revised_estimate_counts_the_new_first_answer_and_never_less_than_one_handling():
+    assert revised(T, T + timedelta(minutes=45), resolution_left=0) == (2700, 2700 + 1800)
+    assert revised(T, None, resolution_left=7200) == (0, 7200)

@@ -21,6 +21,7 @@ from shared.sla import (
     due_steps,
     policy_from_document,
     policy_to_document,
+    promise_due,
     select_policy,
     start_clock,
 )
@@ -409,3 +410,27 @@ def test_a_clock_document_with_dynamodb_numbers_reads_back():
 def test_a_broken_clock_document_is_refused():
     with pytest.raises(ValidationFailed, match="sla"):
         SlaClock.from_document({"metrics": {}})
+
+
+# --- the customer's promise -----------------------------------------------------------------------------------
+
+
+def test_the_promise_falls_due_on_the_soonest_outstanding_metric_and_follows_pauses():
+    urgent = default(Priority.URGENT)
+    clock = start_clock(urgent, at())
+    promised = {"first_response": 45 * 60, "resolution": 3 * 3600}
+    assert promise_due(clock, ALWAYS_OPEN, promised) == ("first_response", at(minutes=45))
+    paused = clock.pause(at(minutes=10), ALWAYS_OPEN)
+    assert promise_due(paused, ALWAYS_OPEN, promised) is None  # waiting on the customer does not count
+    resumed = paused.resume(at(hours=2), ALWAYS_OPEN)
+    assert promise_due(resumed, ALWAYS_OPEN, promised) == ("first_response", at(hours=2, minutes=35))
+    answered = resumed.meet("first_response", at(hours=2, minutes=5), ALWAYS_OPEN)
+    assert promise_due(answered, ALWAYS_OPEN, promised) == ("resolution", at(hours=4, minutes=50))
+    assert promise_due(answered.meet("resolution", at(hours=3), ALWAYS_OPEN), ALWAYS_OPEN, promised) is None
+
+
+def test_a_promise_in_business_seconds_waits_for_office_hours():
+    calendar = jakarta_office()
+    office = policy_from_document("vip", dict(VIP_URGENT_DOC, targets={"first_response": 4 * HOUR}, ladder=[]))
+    clock = start_clock(office, wib(2026, 6, 5, 16, 30))  # Friday, half an hour before closing
+    assert promise_due(clock, calendar, {"first_response": HOUR}) == ("first_response", wib(2026, 6, 8, 8, 30))

@@ -1,6 +1,7 @@
 """Issue 4's "done when", through the local stack: an urgent ticket on a policy measured in seconds warns, then goes
 to tier 2, with events and alerts visible; a pending ticket's clock stops and resumes on the customer's reply;
-replayed timer messages change nothing."""
+replayed timer messages change nothing; the customer hears once that it takes longer than promised, and the
+ticket comes down again when the tier-2 agent answers."""
 
 from __future__ import annotations
 
@@ -144,3 +145,36 @@ def test_a_pending_ticket_stops_its_clock_until_the_customer_replies(configured:
     )
     types = event_types(resumed)
     assert types.index("sla.paused") < types.index("sla.resumed") < types.index("sla.warning")
+
+
+def test_the_customer_hears_of_the_slip_and_the_answer_brings_the_ticket_back_down(configured: RunningStack) -> None:
+    stack = configured
+    token = stack.token("supervisor")
+    subject = "Darurat kasir 3"
+    stack.send_mail(urgent_mail(subject, "Toko Tiga <tiga@pelanggan.co.id>"))
+    escalated = stack.wait_until(
+        lambda: (t := ticket_by_subject(stack, token, subject)) and t["assignee"] == "tier2" and t["escalation_level"] == 1 and t,
+        timeout=30,
+    )
+    assert escalated["promise"]["first_response_seconds"] == 6  # tier1 had it: an answer within the 6 s target
+
+    def customer_mail_about(kind_words: str) -> list[dict[str, Any]] | None:
+        result = stack.cli("outbox", "--json", "--to", "tiga@pelanggan.co.id")
+        found = [m for m in json.loads(result.stdout)["items"] if kind_words in m["text"]]
+        return found or None
+
+    [notice] = stack.wait_until(lambda: customer_mail_about("lebih lama dari biasanya"), timeout=20)
+    assert escalated["ref"] in notice["subject"] and notice["auto_submitted"] == "auto-generated"
+    assert "Perkiraan penyelesaian yang baru: sekitar" in notice["text"]
+
+    agent = stack.token("agent", agent="tier2")
+    status, body = stack.request("POST", f"/v1/tickets/{escalated['id']}/replies", token=agent, body={"body": "Sudah normal kembali."})
+    assert status == 201, body
+    down = stack.wait_until(
+        lambda: (t := ticket_by_subject(stack, token, subject)) and t["escalation_level"] == 0 and t, timeout=20
+    )
+    assert down["assignee"] == "tier2" and down["escalation_causes"] == {}
+    deescalated = next(e for e in down["events"] if e["type"] == "ticket.deescalated")
+    assert deescalated["data"]["reason"] == "an agent answered"
+    slips = [e for e in down["events"] if e["type"] == "eta.slipped"]
+    assert len(slips) == 1 and customer_mail_about("lebih lama dari biasanya") == [notice]  # told once

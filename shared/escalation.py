@@ -263,7 +263,10 @@ class SlaService:
         if idle_at is None:
             return "stale"
         if idle_at - now > EARLY_TOLERANCE:
-            self._save(ticket, clock, [])  # worked on since: the due index moves to the new idle time
+            try:
+                self._save(ticket, clock, [])  # worked on since: the due index moves to the new idle time
+            except Conflict:
+                return "raced"
             return "rescheduled"
         idle_minutes = round((now - parse_iso(ticket.updated_at)).total_seconds() / 60)
         values: dict[str, Any] = {"idle_flagged_at": ticket.updated_at}
@@ -292,9 +295,10 @@ class SlaService:
         self._announce(saved, events, ("supervisor",))
         return saved
 
-    def criteria_escalation(self, ticket: TicketModel) -> TicketModel:
-        """R18 criteria beyond time: reopened again and again, or a customer writing without an answer."""
-        if int(ticket.reopen_count or 0) >= REOPENS_BEFORE_ESCALATION:
+    def criteria_escalation(self, ticket: TicketModel, reopened: bool = False) -> TicketModel:
+        """R18 criteria beyond time: reopened again and again (judged when it reopens, so a supervisor who lowered
+        the level is not overruled by the next message), or a customer writing without an answer."""
+        if reopened and int(ticket.reopen_count or 0) >= REOPENS_BEFORE_ESCALATION:
             ticket = self.escalate_now(ticket, "reopened", 2, f"reopened {int(ticket.reopen_count or 0)} times")
         if int(ticket.customer_waiting_count or 0) >= UNANSWERED_BEFORE_ESCALATION:
             waiting = int(ticket.customer_waiting_count or 0)
@@ -359,7 +363,10 @@ class SlaService:
         due = self._promise_due(ticket, clock, cal)
         if due is None:
             if str(ticket.due_sort or "").endswith(f"#{PROMISE_STEP}"):
-                self._save(ticket, clock, [])  # the index still points here: move it on to the next step
+                try:
+                    self._save(ticket, clock, [])  # the index still points here: move it on to the next step
+                except Conflict:
+                    return "raced"  # changed meanwhile: that save moved the index
             return "stale"  # answered, resolved, paused, or the customer was already told
         if due[1] - now > EARLY_TOLERANCE:
             self.timers.schedule(ticket.id, PROMISE_STEP, due[1], now)

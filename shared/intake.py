@@ -356,9 +356,11 @@ class IntakeService:
         changes: list[tuple[str, dict[str, Any]]] = [
             ("message.added", {"message_id": message.message_id, "automated": message.automated, "rate_limited": rate_limited})
         ]
+        reopened = False
         if not message.automated:
             # automated mail (out-of-office, bounces) never reopens or resumes a ticket
             outcome = on_customer_reply(Status(ticket.status))
+            reopened = outcome.reopened
             if outcome.status.value != ticket.status:
                 changes.append(("ticket.status_changed", {"from": ticket.status, "to": outcome.status.value, "reason": "customer_reply"}))
                 ticket.status = outcome.status.value
@@ -390,6 +392,7 @@ class IntakeService:
                 "channel": message.channel.value,
                 "automated": message.automated,
                 "suppress_auto_response": suppressed,
+                "reopened": reopened,
                 "at": at,
             }
         )

@@ -77,6 +77,8 @@ class Router:
             ticket = self.sla.on_status(ticket, str(event.get("from")), str(event.get("to")), at)
             if event.get("to") == "open" and event.get("from") == "in_progress":
                 self.sla.check_promise(ticket.id, "back in the queue")  # the agent let go: does the promise hold?
+            if event.get("from") == "resolved" and event.get("to") in ("open", "in_progress"):
+                ticket = self.sla.criteria_escalation(ticket, reopened=True)  # an agent reopened it
             if event.get("to") == "resolved":
                 self.sla.bus.publish(
                     "ticket.resolved",
@@ -97,7 +99,7 @@ class Router:
             ticket = self.routing.admit(ticket)
         elif not event.get("automated"):
             ticket = self.sla.on_customer_message(ticket, at)
-            ticket = self.sla.criteria_escalation(ticket)
+            ticket = self.sla.criteria_escalation(ticket, reopened=bool(event.get("reopened")))
         replied = None
         if not suppress:
             message = self.tickets.message(ticket.id, str(event.get("message_id")))

@@ -572,3 +572,23 @@ def test_an_answer_in_time_keeps_the_first_promise_and_the_resolution_promise_is
     assert outbound_kinds(ticket_id).count("delayed") == 1
     assert escalation_events(ticket_id, "eta.slipped")[0]["metric"] == "resolution"
     assert "Perkiraan balasan pertama" not in delayed_notice(ticket_id)  # answered: only the resolution is re-estimated
+
+
+def test_a_ticket_reopened_twice_escalates_when_it_reopens_and_a_supervisor_can_lower_it(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    put_agent("t2", {"team": "support", "capacity": 3, "presence": "online", "tier": 2})
+    ticket_id = deliver(aws.s3, compose(subject="Sinkronisasi gagal", message_id="<r1@pelanggan.co.id>"))["ticket_id"]
+    aws.route()
+    for n in (1, 2):
+        reply(ticket_id, "t1")
+        change(ticket_id, status="resolved")
+        aws.route()
+        deliver(aws.s3, compose(body=f"Masih gagal ({n})", in_reply_to="<r1@pelanggan.co.id>"), timestamp=f"2026-11-02T04:0{n}:00.000Z")
+        aws.route()
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.reopen_count == 2 and ticket.escalation_causes == {"reopened": 2} and ticket.assignee == "t2"
+
+    change(ticket_id, escalation_level=0, reason="same root cause, tier 1 can finish it")
+    deliver(aws.s3, compose(body="Ada kabar?", in_reply_to="<r1@pelanggan.co.id>"), timestamp="2026-11-02T04:10:00.000Z")
+    aws.route()
+    assert TicketModel.get(ticket_id).escalation_level == 0  # a message that reopens nothing does not overrule the lead

@@ -20,9 +20,11 @@ bookkeeping also go to the EventBridge bus for integrations.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Iterable, Iterator, Protocol
 
 from pynamodb.expressions.update import Action
 
@@ -131,6 +133,35 @@ class SlaService:
     routing: Drainer
     notices: Notices | None = None
     clock: Clock = utcnow
+    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
+
+    @contextmanager
+    def config_snapshot(self) -> Iterator[None]:
+        """Within one invocation, read the policy list and each calendar once: a sweep firing 50 steps read them
+        a few hundred times. Outside it every read is fresh, so a policy saved through the API applies at once.
+        Per thread: the local stack runs the sweep and the timer poller side by side on one service."""
+        self._local.snapshot = {}
+        try:
+            yield
+        finally:
+            self._local.snapshot = None
+
+    def _policy(self, policy_id: str) -> SlaPolicy | None:
+        snapshot = getattr(self._local, "snapshot", None)
+        if snapshot is None:
+            return find_policy(self.config, policy_id)
+        if "policies" not in snapshot:
+            snapshot["policies"] = policies(self.config)
+        return next((p for p in snapshot["policies"] if p.id == policy_id), None)
+
+    def _calendar(self, calendar_id: str) -> BusinessCalendar:
+        snapshot = getattr(self._local, "snapshot", None)
+        if snapshot is None:
+            return calendar(self.config, calendar_id)
+        key = f"calendar#{calendar_id}"
+        if key not in snapshot:
+            snapshot[key] = calendar(self.config, calendar_id)
+        return snapshot[key]  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ the clock follows the ticket
 
@@ -207,7 +238,7 @@ class SlaService:
             return "missing"
         bind_ticket(ticket.id)
         clock, cal = self._clock(ticket)
-        policy = find_policy(self.config, clock.policy_id) if clock else None
+        policy = self._policy(clock.policy_id) if clock else None
         if clock is None or policy is None:
             return "no-sla"
         now = self.clock()
@@ -380,7 +411,7 @@ class SlaService:
         """Tell the customer once that it takes longer, with a new estimate, then close the promise. The notice
         goes first: it is sent at most once (a marker), so a lost race only repeats this, never the mail."""
         metric, promised_at = due
-        cal = calendar(self.config, clock.calendar_id)
+        cal = self._calendar(clock.calendar_id)
         first_response, resolution = clock.metrics.get("first_response"), clock.metrics.get("resolution")
         first_at = forecast if first_response is not None and first_response.outstanding else None
         left = max(0.0, resolution.target - resolution.used(now, cal)) if resolution is not None else 0.0
@@ -400,6 +431,10 @@ class SlaService:
 
     def sweep(self, since: datetime, now: datetime) -> dict[str, int]:
         """Fire every step due in the minute buckets from `since` to `now` that its timer missed."""
+        with self.config_snapshot():
+            return self._sweep(since, now)
+
+    def _sweep(self, since: datetime, now: datetime) -> dict[str, int]:
         fired = stale = 0
         bucket_time = since.replace(second=0, microsecond=0)
         buckets = 0
@@ -461,7 +496,7 @@ class SlaService:
         if not ticket.sla_clock:
             return None, ALWAYS_OPEN
         clock = SlaClock.from_document(ticket.sla_clock)
-        return clock, calendar(self.config, clock.calendar_id)
+        return clock, self._calendar(clock.calendar_id)
 
     def _escalation(
         self, ticket: TicketModel, cause: str, tier: int, reason: str, values: dict[str, Any]
@@ -516,8 +551,8 @@ class SlaService:
     ) -> TicketModel:
         """Write the clock, its summary, the next due step (index + timer) and the events in one guarded update."""
         now = self.clock()
-        cal = calendar(self.config, clock.calendar_id)
-        policy = find_policy(self.config, clock.policy_id)
+        cal = self._calendar(clock.calendar_id)
+        policy = self._policy(clock.policy_id)
         done = ladder_done if ladder_done is not None else _done(ticket)
         upcoming = [(index, when) for index, _, when in (due_steps(policy, clock, cal, done) if policy else [])]
         summary = clock.to_document(cal, now)

@@ -46,7 +46,8 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
+    with service().config_snapshot():  # one read of the policies and calendars per batch
+        return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
 
 
 @metrics.log_metrics

@@ -191,9 +191,13 @@ def test_the_sweep_fires_what_a_lost_timer_missed_and_reads_only_due_buckets(aws
     aws.recorded_timers.take()  # the timers are lost
 
     clock.now = T0 + timedelta(seconds=45)
+    listed: list[str] = []
+    read = service.config.list
+    service.config.list = lambda kind: listed.append(kind) or read(kind)  # type: ignore[method-assign]
     result = service.sweep(T0, clock.now)
 
     assert result["fired"] == 2 and result["buckets"] == 1
+    assert listed.count("sla-policy") == 1  # one read of the policies for the whole sweep
     assert events(ticket_id).count("sla.warning") == 1 and events(ticket_id).count("ticket.escalated") == 1
     assert service.sweep(T0, clock.now)["fired"] == 0  # a second sweep finds nothing new
 

@@ -170,8 +170,9 @@ def report(figures: dict[str, Any]) -> str:
             f"created_at; {figures['scheduled_late']} step(s) were already due by then), then wait for the escalate "
             "queue's next receive (1 s long polls, batches of up to 10, one batch at a time per queue) and the "
             "function's own work: the escalate step also records the breach, takes the ticket back from the tier-1 "
-            "agent, re-drains the queue and sends the customer the one-time delayed notice, so it is heavier than a "
-            "warning, and steps falling due together wait behind each other. Recorded `due` agrees with created_at + fraction x target within "
+            "agent, re-drains the queue and asks the live queue whether the acknowledgement's promise still holds "
+            "(telling the customer once when it does not), so it is heavier than a warning, and steps falling due "
+            "together wait behind each other. Recorded `due` agrees with created_at + fraction x target within "
             f"{figures['due_mismatch']:.3f} s. Stack start {figures['startup_seconds']:.1f} s, whole run "
             f"{figures['total_seconds']:.1f} s.",
         ]

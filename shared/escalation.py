@@ -273,7 +273,8 @@ class SlaService:
             return "raced"  # someone else ran it, or the ticket changed: the newer state has its own timer
         self._after_escalation(ticket, values)
         self._announce(ticket, events, ladder_step.notify)
-        self.check_promise(ticket.id, f"sla {ladder_step.metric} at {ladder_step.at:.0%}")
+        if ticket.eta_promise and not ticket.eta_promise.get("slipped_at"):  # else there is nothing to re-check
+            self.check_promise(ticket.id, f"sla {ladder_step.metric} at {ladder_step.at:.0%}")
         return "fired"
 
     def idle_threshold(self, ticket: TicketModel) -> timedelta:

@@ -1,14 +1,18 @@
 """Alerts to people inside the team — the assignee, the team's supervisors and managers — by SES mail.
 
 Rate-limited per recipient so an incident cannot become a mail storm, and kept to the team's business hours
-unless the ticket is urgent (an alert outside hours is logged and counted as deferred; the ticket's events and
-the EventBridge bus still carry it for on-call tooling).
+unless the ticket is urgent. An alert outside hours is held, not dropped: it is appended to the team's deferred
+list, and the first sweep inside business hours sends each recipient one digest of what waited (the ticket's
+events and the EventBridge bus carry every alert at once for on-call tooling).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterable
+from datetime import datetime, timedelta
+from typing import Any, Iterable
+
+from pynamodb.exceptions import UpdateError
 
 from shared.business_calendar import ALWAYS_OPEN_ID
 from shared.customer_messages import Mailer
@@ -18,10 +22,28 @@ from shared.settings import Settings
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
 from shared.storage.markers import MarkerRepository
-from shared.storage.models import TicketModel
-from shared.timefmt import Clock, utcnow
+from shared.storage.models import MarkerModel, TicketModel
+from shared.timefmt import Clock, iso, utcnow
 
 ALERTS_PER_RECIPIENT_PER_10_MIN = 10
+DEFERRED_KEPT = timedelta(days=14)  # a list nobody's calendar ever opens for expires rather than grows forever
+
+
+def deferred_key(team: str) -> str:
+    return f"alerts-deferred#{team}"
+
+
+def digest_text(team: str, entries: list[dict[str, Any]]) -> tuple[str, str]:
+    """Subject and text of one recipient's digest, oldest alert first."""
+    noun = "alert" if len(entries) == 1 else "alerts"
+    lines = [
+        f"{len(entries)} {noun} for team {team} came in outside business hours and were held until now.",
+        "Each ticket's events have the details; urgent tickets were alerted at once and are not repeated here.",
+        "",
+    ]
+    for entry in sorted(entries, key=lambda e: str(e.get("at"))):
+        lines.append(f"- {str(entry.get('at'))[:16].replace('T', ' ')} UTC  {entry.get('subject')}")
+    return f"[{team}] {len(entries)} {noun} held outside business hours", "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -49,33 +71,86 @@ class MailAlerter:
         from shared.escalation import calendar
 
         now = self.clock()
-        team = self.config.get("team", ticket.team) or {}
-        cal = calendar(self.config, str(team.get("calendar", ALWAYS_OPEN_ID)))
-        if not urgent and not cal.is_open(now):
-            count(Metric.ALERTS_SENT, outcome="deferred")
-            logger.info("alert outside business hours deferred", extra={"ticket_id": ticket.id, "subject": subject})
+        addresses = self.recipients(ticket, roles)
+        if not urgent and not self._team_calendar(ticket.team).is_open(now):
+            self._defer(ticket, addresses, subject, now)
             return
-        for address in self.recipients(ticket, roles):
+        for address in addresses:
             if self.markers.hit(f"rate#alert#{address}", now, 600) > ALERTS_PER_RECIPIENT_PER_10_MIN:
                 count(Metric.ALERTS_SENT, outcome="rate_limited")
                 continue
-            raw = compose_mail(
-                OutboundMail(
-                    from_address=self.settings.support_address,
-                    from_name="Ticketing alerts",
-                    to_address=address,
-                    to_name=None,
-                    reply_to=self.settings.support_address,
-                    subject=subject,
-                    text=text,
-                    html=None,
-                    ref=ticket.ref,
-                    in_reply_to=None,
-                    references=(),
-                    loop_marker=self.settings.loop_marker,
-                    automatic=True,
-                    message_id_domain=self.settings.support_domain,
-                )
-            )
-            self.mailer.send(raw, self.settings.support_address, [address])
+            self._send(address, subject, text, ticket.ref)
             count(Metric.ALERTS_SENT, outcome="sent")
+
+    def send_deferred(self, team: str) -> int:
+        """Inside the team's business hours, send each recipient one digest of the alerts held back; returns the
+        number of digests sent. The list is taken under a condition on its append count, so alerts appended
+        meanwhile (or a concurrent sweep) leave it for the next minute, and none is sent twice."""
+        now = self.clock()
+        if not self._team_calendar(team).is_open(now):
+            return 0
+        try:
+            held = MarkerModel.get(deferred_key(team), consistent_read=True)
+        except MarkerModel.DoesNotExist:
+            return 0
+        entries = [dict(e) for e in held.deferred or []]
+        if not entries:
+            return 0
+        try:
+            MarkerModel(key=deferred_key(team)).update(
+                actions=[MarkerModel.deferred.remove()], condition=MarkerModel.hits == int(held.hits or 0)
+            )
+        except UpdateError:
+            logger.info("deferred alerts changed while taking them; next sweep", extra={"team": team})
+            return 0
+        by_recipient: dict[str, list[dict[str, Any]]] = {}
+        for entry in entries:
+            for address in entry.get("to") or []:
+                by_recipient.setdefault(str(address), []).append(entry)
+        for address, own in sorted(by_recipient.items()):
+            subject, text = digest_text(team, own)
+            self._send(address, subject, text, None)
+            count(Metric.ALERTS_SENT, outcome="digest")
+        logger.info("deferred alerts sent", extra={"team": team, "alerts": len(entries), "digests": len(by_recipient)})
+        return len(by_recipient)
+
+    def _defer(self, ticket: TicketModel, addresses: list[str], subject: str, now: datetime) -> None:
+        if not addresses:
+            return
+        entry = {"at": iso(now), "ticket_id": ticket.id, "ref": ticket.ref, "subject": subject, "to": addresses}
+        MarkerModel(key=deferred_key(ticket.team)).update(
+            actions=[
+                MarkerModel.deferred.set((MarkerModel.deferred | []).append([entry])),
+                MarkerModel.hits.add(1),
+                MarkerModel.expires_at.set(int((now + DEFERRED_KEPT).timestamp())),
+            ]
+        )
+        count(Metric.ALERTS_SENT, outcome="deferred")
+        logger.info("alert outside business hours held for the digest", extra={"ticket_id": ticket.id, "subject": subject})
+
+    def _team_calendar(self, team_name: str) -> Any:
+        from shared.escalation import calendar
+
+        team = self.config.get("team", team_name) or {}
+        return calendar(self.config, str(team.get("calendar", ALWAYS_OPEN_ID)))
+
+    def _send(self, address: str, subject: str, text: str, ref: str | None) -> None:
+        raw = compose_mail(
+            OutboundMail(
+                from_address=self.settings.support_address,
+                from_name="Ticketing alerts",
+                to_address=address,
+                to_name=None,
+                reply_to=self.settings.support_address,
+                subject=subject,
+                text=text,
+                html=None,
+                ref=ref,
+                in_reply_to=None,
+                references=(),
+                loop_marker=self.settings.loop_marker,
+                automatic=True,
+                message_id_domain=self.settings.support_domain,
+            )
+        )
+        self.mailer.send(raw, self.settings.support_address, [address])

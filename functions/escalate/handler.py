@@ -2,7 +2,8 @@
 
 Timers are hints: the service re-reads the ticket and records a step under a condition, so duplicates, stale and
 early timers change nothing. The sweep (an EventBridge schedule, every minute) reads the minute buckets of the due
-index since the last sweep and fires what a lost timer missed.
+index since the last sweep and fires what a lost timer missed; per team it repairs load drift, reports the
+backlog age and, inside business hours, sends the digest of alerts held outside them.
 """
 
 from __future__ import annotations
@@ -64,6 +65,7 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
     for team in sorted(teams):
         result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
+        result[f"{team}.digests"] = service().alerts.send_deferred(team)  # alerts held overnight, once hours begin
         age = service().backlog_age(team, now)
         gauge_seconds("UnassignedBacklogAge", age, team=team)
         result[f"{team}.backlog_age_s"] = round(age)

@@ -55,7 +55,7 @@ class OutboundMail:
     subject: str
     text: str
     html: str | None
-    ref: str
+    ref: str | None  # None for mail about no single ticket (an alert digest): the subject then carries no ref
     in_reply_to: str | None
     references: tuple[str, ...]
     loop_marker: str
@@ -71,12 +71,11 @@ def compose_mail(mail: OutboundMail) -> bytes:
     Headers use RFC 2047 (not SMTPUTF8) for non-ASCII names and subjects and bodies are 7-bit clean, so any relay
     on the way can carry the mail unchanged.
     """
-    ref = _canonical_ref(mail.ref)
     msg = EmailMessage(policy=policy.SMTP)
     msg["From"] = _address(mail.from_name, mail.from_address)
     msg["To"] = _address(mail.to_name, mail.to_address)
     msg["Reply-To"] = _address(mail.from_name, mail.reply_to)
-    msg["Subject"] = subject_with_ref(mail.subject, ref)
+    msg["Subject"] = subject_with_ref(mail.subject, _canonical_ref(mail.ref)) if mail.ref else _single_line(mail.subject)
     msg["Date"] = format_datetime(_utc(mail.date or utcnow()))
     msg["Message-ID"] = _own_message_id(mail)
 

@@ -292,7 +292,8 @@ class AgentLoadModel(Model):
 
 
 class MarkerModel(Model):
-    """Idempotency markers (`inbound#...`), rate windows (`rate#...`) and ref reservations (`ref#...`)."""
+    """Idempotency markers (`inbound#...`), rate windows (`rate#...`), ref reservations (`ref#...`) and the alerts
+    each team's calendar held back (`alerts-deferred#<team>`, `hits` counting the appends)."""
 
     class Meta(_Meta):
         table_name = _settings.markers_table
@@ -303,6 +304,7 @@ class MarkerModel(Model):
     hits = NumberAttribute(null=True)
     ticket_id = UnicodeAttribute(null=True)
     result = MapAttribute(null=True)  # type: ignore[var-annotated]
+    deferred = ListAttribute(null=True)  # type: ignore[var-annotated]  # alerts held outside business hours
     expires_at = NumberAttribute(null=True)
 
 

@@ -596,3 +596,47 @@ def test_a_ticket_reopened_twice_escalates_when_it_reopens_and_a_supervisor_can_
     deliver(aws.s3, compose(body="Ada kabar?", in_reply_to="<r1@pelanggan.co.id>"), timestamp="2026-11-02T04:10:00.000Z")
     aws.route()
     assert TicketModel.get(ticket_id).escalation_level == 0  # a message that reopens nothing does not overrule the lead
+
+
+# --- alerts outside business hours ----------------------------------------------------------------------------------
+
+
+def test_alerts_outside_business_hours_are_held_and_sent_as_one_digest_when_the_office_opens(aws, sla):
+    from unittest import mock
+
+    from functions.escalate.handler import sweep_handler
+    from shared.storage.models import MarkerModel
+    from tests.support import FakeContext
+
+    service, clock = sla
+    office = {"timezone": "Asia/Jakarta", "hours": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    assert call("PUT", "/v1/calendars/jakarta-office", office, role="admin")[0] == 200
+    call("PUT", "/v1/teams/support", {"calendar": "jakarta-office", "supervisors": ["lead@example.com"]})
+    put_agent("t1", {"team": "support", "capacity": 5, "presence": "online", "tier": 1, "email": "t1@example.com"})
+    every = {**FAST, "conditions": {**FAST["conditions"], "priority": []}}  # the SLA runs 24x7; alerts keep office hours
+    assert call("PUT", "/v1/sla-policies/all-fast", every, role="admin")[0] == 200
+    saturday_night = datetime(2026, 11, 7, 14, 0, tzinfo=timezone.utc)  # 21:00 in Jakarta
+    service.alerts.clock = clock
+    clock.now = saturday_night
+    ids = [deliver(aws.s3, compose(subject=f"Pertanyaan {n}", sender=f"c{n}@pelanggan.co.id"), timestamp="2026-11-07T14:00:00.000Z")["ticket_id"] for n in (1, 2)]
+    aws.route()
+
+    clock.now = saturday_night + timedelta(seconds=45)
+    service.sweep(saturday_night, clock.now)  # warnings to t1, escalations to the lead: all held
+    team_mail = [m for m in aws.sent_mail() if m.destinations[0] in ("t1@example.com", "lead@example.com")]
+    assert team_mail == []  # the customers heard of the delay; the team's alerts wait for the office
+    held = MarkerModel.get("alerts-deferred#support").deferred
+    assert sorted(str(e["to"][0]) for e in held) == ["lead@example.com"] * 2 + ["t1@example.com"] * 2
+    assert service.alerts.send_deferred("support") == 0  # still closed
+
+    monday_morning = datetime(2026, 11, 9, 1, 5, tzinfo=timezone.utc)  # 08:05 in Jakarta
+    clock.now = monday_morning
+    with mock.patch("functions.escalate.handler.utcnow", return_value=monday_morning):
+        result = sweep_handler({}, FakeContext(function_name="ticketing-SweepFunction"))
+    assert result["support.digests"] == 2  # one mail each for t1 and the lead
+    digests = {m.destinations[0]: m for m in aws.sent_mail() if "held outside" in str(m.raw_data)}
+    assert sorted(digests) == ["lead@example.com", "t1@example.com"]
+    body = digests["lead@example.com"].raw_data
+    body = body if isinstance(body, str) else body.decode()
+    assert "2 alerts held outside business hours" in body and all(TicketModel.get(i).ref in body for i in ids)
+    assert service.alerts.send_deferred("support") == 0  # sent once

@@ -288,3 +288,23 @@ def test_dates_are_sent_in_utc_whatever_zone_the_caller_used():
 def test_outbound_mail_is_a_value():
     with pytest.raises(dataclasses.FrozenInstanceError):
         outbound().subject = "changed"  # type: ignore[misc]
+
+
+def test_mail_about_no_single_ticket_keeps_its_subject_without_a_ref():
+    parsed = parse_email(compose_mail(outbound(ref=None, subject="[support] 3 alerts held outside business hours")))
+
+    assert parsed.subject == "[support] 3 alerts held outside business hours"
+
+
+def test_an_alert_digest_lists_each_alert_oldest_first():
+    from shared.alerts import digest_text
+
+    subject, text = digest_text(
+        "support",
+        [
+            {"at": "2026-11-07T14:02:00.000Z", "subject": "[T-BBBBBB] ticket.escalated: Kasir mati"},
+            {"at": "2026-11-07T14:01:00.000Z", "subject": "[T-AAAAAA] sla.warning: Kasir mati"},
+        ],
+    )
+    assert subject == "[support] 2 alerts held outside business hours"
+    assert text.index("T-AAAAAA") < text.index("T-BBBBBB") and "2026-11-07 14:01 UTC" in text

@@ -18,6 +18,7 @@ from typing import Any, Iterable, Protocol
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Direction, MessageKind, Priority
 from shared.assignment import Need, why_not
+from shared.escalation import calendar as sla_calendar
 from shared.eta import DEFAULT_TARGETS, Estimate, QueueState, estimate, forecast_first_answer
 from shared.language import detect_language, format_duration
 from shared.mail.outbound import OutboundMail, compose_mail, reply_subject
@@ -127,14 +128,22 @@ class CustomerMessenger:
         first = self.tickets.first_message(ticket.id)
         language = self._language(ticket, first)
         context = {
-            "eta_first_response": format_duration(eta.first_response_seconds, language),
-            "eta_resolution": format_duration(eta.resolution_seconds, language),
+            "eta_first_response": format_duration(self.wall_seconds(ticket, now, eta.first_response_seconds), language),
+            "eta_resolution": format_duration(self.wall_seconds(ticket, now, eta.resolution_seconds), language),
             "queue_position": eta.queue_position,
         }
         self._send(ticket, first, "acknowledgement", language, context, now, kind="acknowledgement")
         self.markers.complete(f"ack#{ticket.id}", {"sent_at": iso(now)})
         count(Metric.ACKNOWLEDGEMENTS_SENT, channel=ticket.channel)
         return eta
+
+    def wall_seconds(self, ticket: TicketModel, now: datetime, business_seconds: float) -> float:
+        """What a wait in business time on the ticket's SLA calendar means on the customer's clock from now:
+        15 minutes asked for at 16:55 on a Friday is Monday morning, and the customer is told so."""
+        calendar_id = (ticket.sla_clock or {}).get("calendar")
+        if not calendar_id:
+            return business_seconds
+        return (sla_calendar(self.config, str(calendar_id)).add(now, business_seconds) - now).total_seconds()
 
     def forecast_first_answer(self, ticket: TicketModel, now: datetime) -> datetime | None:
         """When the live queue now says the first answer is likely (None with nobody online who could take it)."""
@@ -143,7 +152,8 @@ class CustomerMessenger:
         return forecast_first_answer(now, self._queue_state(ticket), first_target=first_target, assigned_at=assigned_at)
 
     def tell_delayed(self, ticket: TicketModel, first_answer_seconds: int | None, resolution_seconds: int) -> bool:
-        """The one "taking longer than usual" notice, with the new estimate (first answer only while unanswered)."""
+        """The one "taking longer than usual" notice, with the new estimate in the customer's own clock time
+        (first answer only while unanswered)."""
         language = self._language(ticket, self.tickets.first_message(ticket.id))
         context = {
             "eta_first_response": format_duration(first_answer_seconds, language) if first_answer_seconds is not None else "",

@@ -286,9 +286,12 @@ class SlaService:
         return timedelta(minutes=float(team.get("idle_minutes", DEFAULT_IDLE_MINUTES)))
 
     def _idle_at(self, ticket: TicketModel) -> datetime | None:
+        """When the ticket counts as idle: the team's idle time in the business hours of its SLA calendar, so a
+        ticket left on Friday evening is not idle before Monday."""
         if ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value) or ticket.idle_flagged_at == ticket.updated_at:
             return None  # not active, or this quiet spell was already flagged
-        return parse_iso(ticket.updated_at) + self.idle_threshold(ticket)
+        cal = self._calendar(str((ticket.sla_clock or {}).get("calendar") or ALWAYS_OPEN_ID))
+        return cal.add(parse_iso(ticket.updated_at), self.idle_threshold(ticket).total_seconds())
 
     def _fire_idle(self, ticket: TicketModel, clock: SlaClock, now: datetime) -> str:
         """Idle tickets (R10): a VIP's goes to tier 2 at once (R18); any other is flagged and its people alerted.
@@ -418,7 +421,8 @@ class SlaService:
         first_response, resolution = clock.metrics.get("first_response"), clock.metrics.get("resolution")
         first_at = forecast if first_response is not None and first_response.outstanding else None
         left = max(0.0, resolution.target - resolution.used(now, cal)) if resolution is not None else 0.0
-        first_seconds, resolution_seconds = revised(now, first_at, left)
+        left_on_the_clock = (cal.add(now, left) - now).total_seconds()  # the customer's clock, not business time
+        first_seconds, resolution_seconds = revised(now, first_at, left_on_the_clock)
         if self.notices is not None:
             self.notices.tell_delayed(ticket, first_seconds if first_at else None, resolution_seconds)
         event = {"metric": metric, "promised": iso(promised_at), "forecast": iso(forecast) if forecast else None, "reason": reason}
@@ -569,6 +573,7 @@ class SlaService:
         ticket.status = values.get("status", ticket.status)
         ticket.idle_flagged_at = values.get("idle_flagged_at", ticket.idle_flagged_at)
         ticket.eta_promise = values.get("eta_promise", ticket.eta_promise)
+        ticket.sla_clock = summary  # the idle time counts in this clock's calendar
         idle_at = self._idle_at(ticket)
         if idle_at is not None:
             upcoming.append((IDLE_STEP, idle_at))

@@ -640,3 +640,26 @@ def test_alerts_outside_business_hours_are_held_and_sent_as_one_digest_when_the_
     body = body if isinstance(body, str) else body.decode()
     assert "2 alerts held outside business hours" in body and all(TicketModel.get(i).ref in body for i in ids)
     assert service.alerts.send_deferred("support") == 0  # sent once
+
+
+def test_the_acknowledgement_counts_a_wait_in_office_hours_on_the_customers_clock(aws, sla):
+    from shared.timefmt import iso
+
+    service, clock = sla
+    office = {"timezone": "Asia/Jakarta", "hours": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}
+    assert call("PUT", "/v1/calendars/jakarta-office", office, role="admin")[0] == 200
+    policy = {**FAST, "conditions": {**FAST["conditions"], "priority": []}, "calendar": "jakarta-office", "ladder": [],
+              "targets": {"first_response": 4 * 3600, "next_response": 4 * 3600, "resolution": 16 * 3600}}  # fmt: skip
+    assert call("PUT", "/v1/sla-policies/office", policy, role="admin")[0] == 200
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    friday_1655 = datetime(2026, 11, 6, 9, 55, tzinfo=timezone.utc)  # 16:55 in Jakarta
+    clock.now = friday_1655
+    ticket_id = deliver(aws.s3, compose(subject="Pertanyaan tagihan"), timestamp=iso(friday_1655))["ticket_id"]
+    aws.route()
+
+    [ack] = [e for e in TicketRepository().thread(ticket_id)[1] if e.type == "notification.sent"]
+    assert ack.data.as_dict()["eta_first_response"] == "sekitar 3 hari"  # 15 business minutes end Monday 08:10
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.eta_promise["first_response"] == 900
+    assert ticket.due_sort == "2026-11-09T01:10:00.000Z#-2"  # Monday 08:10 in Jakarta
+    assert service._idle_at(ticket) == datetime(2026, 11, 9, 4, 55, tzinfo=timezone.utc)  # 4 office hours: Monday 11:55

@@ -20,11 +20,9 @@ bookkeeping also go to the EventBridge bus for integrations.
 
 from __future__ import annotations
 
-import threading
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Protocol
 
 from pynamodb.expressions.update import Action
 
@@ -56,7 +54,7 @@ from shared.sla import (
 )
 from shared.storage.agents import AgentRepository
 from shared.storage.assignments import change_holding_ticket, ticket_set
-from shared.storage.config import ConfigRepository
+from shared.storage.config import ConfigRepository, read_once
 from shared.storage.models import TicketModel
 from shared.storage.tickets import TicketRepository, event_item
 from shared.timefmt import Clock, iso, parse_iso, utcnow
@@ -135,35 +133,12 @@ class SlaService:
     routing: Drainer
     notices: Notices | None = None
     clock: Clock = utcnow
-    _local: threading.local = field(default_factory=threading.local, init=False, repr=False)
-
-    @contextmanager
-    def config_snapshot(self) -> Iterator[None]:
-        """Within one invocation, read the policy list and each calendar once: a sweep firing 50 steps read them
-        a few hundred times. Outside it every read is fresh, so a policy saved through the API applies at once.
-        Per thread: the local stack runs the sweep and the timer poller side by side on one service."""
-        self._local.snapshot = {}
-        try:
-            yield
-        finally:
-            self._local.snapshot = None
 
     def _policy(self, policy_id: str) -> SlaPolicy | None:
-        snapshot = getattr(self._local, "snapshot", None)
-        if snapshot is None:
-            return find_policy(self.config, policy_id)
-        if "policies" not in snapshot:
-            snapshot["policies"] = policies(self.config)
-        return next((p for p in snapshot["policies"] if p.id == policy_id), None)
+        return find_policy(self.config, policy_id)
 
     def _calendar(self, calendar_id: str) -> BusinessCalendar:
-        snapshot = getattr(self._local, "snapshot", None)
-        if snapshot is None:
-            return calendar(self.config, calendar_id)
-        key = f"calendar#{calendar_id}"
-        if key not in snapshot:
-            snapshot[key] = calendar(self.config, calendar_id)
-        return snapshot[key]  # type: ignore[no-any-return]
+        return calendar(self.config, calendar_id)
 
     # ------------------------------------------------------------------ the clock follows the ticket
 
@@ -223,7 +198,8 @@ class SlaService:
                 events.append(("sla.met", {"metric": metric, "late": m.used(at, cal) > m.target}))
                 clock = clock.meet(metric, at, cal)
         values: dict[str, Any] = {}
-        events += self._deescalation(ticket, ANSWER_ENDS, "an agent answered", values)
+        if ticket.status not in (Status.RESOLVED.value, Status.CLOSED.value):  # a resolved ticket keeps its level
+            events += self._deescalation(ticket, ANSWER_ENDS, "an agent answered", values)
         if not events and not values:
             return ticket
         saved = self._save(ticket, clock, events, extra=values) if clock else self._plain_save(ticket, events, values)
@@ -438,7 +414,7 @@ class SlaService:
 
     def sweep(self, since: datetime, now: datetime) -> dict[str, int]:
         """Fire every step due in the minute buckets from `since` to `now` that its timer missed."""
-        with self.config_snapshot():
+        with read_once():  # the policies, calendars and team settings once for the whole sweep
             return self._sweep(since, now)
 
     def _sweep(self, since: datetime, now: datetime) -> dict[str, int]:

@@ -20,7 +20,7 @@ from shared.observability import gauge_seconds, logger, metrics
 from shared.settings import get_settings
 from shared.storage.agents import AgentRepository
 from shared.services import build_sla_service
-from shared.storage.config import ConfigRepository
+from shared.storage.config import ConfigRepository, read_once
 from shared.timefmt import iso, parse_iso, utcnow
 
 processor = BatchProcessor(event_type=EventType.SQS)
@@ -47,7 +47,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    with service().config_snapshot():  # one read of the policies and calendars per batch
+    with read_once():  # policies, calendars and team settings read once per batch
         return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
 
 
@@ -55,19 +55,20 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge schedule: sweep from the last swept minute (less an overlap) to now."""
-    now = utcnow()
-    config = ConfigRepository()
-    cursor = config.get("sweep", "cursor") or {}
-    since = parse_iso(str(cursor["swept_to"])) - OVERLAP if cursor.get("swept_to") else now - timedelta(minutes=15)
-    since = max(since, now - MAX_LOOKBACK)
-    result: dict[str, Any] = service().sweep(since, now)
-    config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
-    teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
-    for team in sorted(teams):
-        result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
-        result[f"{team}.digests"] = service().alerts.send_deferred(team)  # alerts held overnight, once hours begin
-        age = service().backlog_age(team, now)
-        gauge_seconds("UnassignedBacklogAge", age, team=team)
-        result[f"{team}.backlog_age_s"] = round(age)
-    logger.info("sweep", extra=result)
-    return result
+    with read_once():  # settings read once for the whole run
+        now = utcnow()
+        config = ConfigRepository()
+        cursor = config.get("sweep", "cursor") or {}
+        since = parse_iso(str(cursor["swept_to"])) - OVERLAP if cursor.get("swept_to") else now - timedelta(minutes=15)
+        since = max(since, now - MAX_LOOKBACK)
+        result: dict[str, Any] = service().sweep(since, now)
+        config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
+        teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
+        for team in sorted(teams):
+            result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
+            result[f"{team}.digests"] = service().alerts.send_deferred(team)  # alerts held overnight, once hours begin
+            age = service().backlog_age(team, now)
+            gauge_seconds("UnassignedBacklogAge", age, team=team)
+            result[f"{team}.backlog_age_s"] = round(age)
+        logger.info("sweep", extra=result)
+        return result

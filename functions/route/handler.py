@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from shared.observability import logger, metrics
 from shared.route_events import Router
 from shared.services import build_router
+from shared.storage.config import read_once
 
 processor = BatchProcessor(event_type=EventType.SQS)
 _router: Router | None = None
@@ -31,4 +32,5 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @logger.inject_lambda_context(log_event=False, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
+    with read_once():  # priority rules, policies, templates and team settings read once per batch
+        return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))

@@ -109,13 +109,17 @@ def test_an_urgent_ticket_warns_then_goes_to_tier_2_with_events_and_alerts(confi
 
     # replaying the timers that already fired changes nothing
     queue = stack.state()["env"]["ESCALATE_QUEUE_URL"]
-    for step in (0, 1, 0):
+    for step in (0, 1, 0, -2):  # -2: the customer's promise, already told
         body = {"ticket_id": escalated["id"], "step": step, "due_at": escalated["created_at"]}
         stack.aws("sqs").send_message(QueueUrl=queue, MessageBody=json.dumps(body))
     time.sleep(3)  # let the escalate poller consume them (they are not delayed)
     again = ticket_by_subject(stack, token, "Darurat kasir 1")
     assert again is not None and escalation_events(again) == escalation_events(escalated)
     assert again["assignee"] == "tier2" and again["escalation_level"] == 1
+    told = stack.wait_until(
+        lambda: (t := ticket_by_subject(stack, token, "Darurat kasir 1")) and "eta.slipped" in event_types(t) and t, timeout=15
+    )
+    assert event_types(told).count("eta.slipped") == 1  # the replayed promise timer told nobody twice
 
 
 def test_a_pending_ticket_stops_its_clock_until_the_customer_replies(configured: RunningStack) -> None:

@@ -191,13 +191,17 @@ def test_the_sweep_fires_what_a_lost_timer_missed_and_reads_only_due_buckets(aws
     aws.recorded_timers.take()  # the timers are lost
 
     clock.now = T0 + timedelta(seconds=45)
+    from unittest import mock
+
+    from shared.storage.models import ConfigModel
+
     listed: list[str] = []
-    read = service.config.list
-    service.config.list = lambda kind: listed.append(kind) or read(kind)  # type: ignore[method-assign]
-    result = service.sweep(T0, clock.now)
+    query = ConfigModel.query
+    with mock.patch.object(ConfigModel, "query", side_effect=lambda kind, *a, **k: listed.append(kind) or query(kind, *a, **k)):
+        result = service.sweep(T0, clock.now)
 
     assert result["fired"] == 2 and result["buckets"] == 1
-    assert listed.count("sla-policy") == 1  # one read of the policies for the whole sweep
+    assert listed.count("sla-policy") == 1  # one DynamoDB read of the policies for the whole sweep
     assert events(ticket_id).count("sla.warning") == 1 and events(ticket_id).count("ticket.escalated") == 1
     assert service.sweep(T0, clock.now)["fired"] == 0  # a second sweep finds nothing new
 
@@ -521,6 +525,7 @@ def test_a_queue_longer_than_the_target_is_promised_honestly_and_the_breach_alon
     [slip] = escalation_events(ticket_id, "eta.slipped")
     assert slip["metric"] == "first_response" and slip["reason"] == "the promised time came"
     assert TicketModel.get(ticket_id).eta_promise["slipped_at"]
+    assert service.fire(ticket_id, -2) == "stale" and outbound_kinds(ticket_id).count("delayed") == 1  # a replay
 
 
 def test_a_forecast_past_the_promise_tells_the_customer_before_the_promise_breaks(aws, sla):

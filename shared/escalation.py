@@ -134,12 +134,6 @@ class SlaService:
     notices: Notices | None = None
     clock: Clock = utcnow
 
-    def _policy(self, policy_id: str) -> SlaPolicy | None:
-        return find_policy(self.config, policy_id)
-
-    def _calendar(self, calendar_id: str) -> BusinessCalendar:
-        return calendar(self.config, calendar_id)
-
     # ------------------------------------------------------------------ the clock follows the ticket
 
     def apply(self, ticket: TicketModel) -> TicketModel:
@@ -216,7 +210,7 @@ class SlaService:
             return "missing"
         bind_ticket(ticket.id)
         clock, cal = self._clock(ticket)
-        policy = self._policy(clock.policy_id) if clock else None
+        policy = find_policy(self.config, clock.policy_id) if clock else None
         if clock is None or policy is None:
             return "no-sla"
         now = self.clock()
@@ -266,7 +260,7 @@ class SlaService:
         ticket left on Friday evening is not idle before Monday."""
         if ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value) or ticket.idle_flagged_at == ticket.updated_at:
             return None  # not active, or this quiet spell was already flagged
-        cal = self._calendar(str((ticket.sla_clock or {}).get("calendar") or ALWAYS_OPEN_ID))
+        cal = calendar(self.config, str((ticket.sla_clock or {}).get("calendar") or ALWAYS_OPEN_ID))
         return cal.add(parse_iso(ticket.updated_at), self.idle_threshold(ticket).total_seconds())
 
     def _fire_idle(self, ticket: TicketModel, clock: SlaClock, now: datetime) -> str:
@@ -393,7 +387,7 @@ class SlaService:
         """Tell the customer once that it takes longer, with a new estimate, then close the promise. The notice
         goes first: it is sent at most once (a marker), so a lost race only repeats this, never the mail."""
         metric, promised_at = due
-        cal = self._calendar(clock.calendar_id)
+        cal = calendar(self.config, clock.calendar_id)
         first_response, resolution = clock.metrics.get("first_response"), clock.metrics.get("resolution")
         first_at = forecast if first_response is not None and first_response.outstanding else None
         left = max(0.0, resolution.target - resolution.used(now, cal)) if resolution is not None else 0.0
@@ -479,7 +473,7 @@ class SlaService:
         if not ticket.sla_clock:
             return None, ALWAYS_OPEN
         clock = SlaClock.from_document(ticket.sla_clock)
-        return clock, self._calendar(clock.calendar_id)
+        return clock, calendar(self.config, clock.calendar_id)
 
     def _escalation(
         self, ticket: TicketModel, cause: str, tier: int, reason: str, values: dict[str, Any]
@@ -534,8 +528,8 @@ class SlaService:
     ) -> TicketModel:
         """Write the clock, its summary, the next due step (index + timer) and the events in one guarded update."""
         now = self.clock()
-        cal = self._calendar(clock.calendar_id)
-        policy = self._policy(clock.policy_id)
+        cal = calendar(self.config, clock.calendar_id)
+        policy = find_policy(self.config, clock.policy_id)
         done = ladder_done if ladder_done is not None else _done(ticket)
         upcoming = [(index, when) for index, _, when in (due_steps(policy, clock, cal, done) if policy else [])]
         summary = clock.to_document(cal, now)

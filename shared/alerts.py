@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, Iterable
 
 from pynamodb.exceptions import UpdateError
+from pynamodb.expressions.condition import size
 
 from shared.business_calendar import ALWAYS_OPEN_ID
 from shared.customer_messages import Mailer
@@ -27,6 +28,7 @@ from shared.timefmt import Clock, iso, utcnow
 
 ALERTS_PER_RECIPIENT_PER_10_MIN = 10
 DEFERRED_KEPT = timedelta(days=14)  # a list nobody's calendar ever opens for expires rather than grows forever
+MAX_DEFERRED = 500  # held alerts per team (one item, well under DynamoDB's 400 KB); beyond, they are only counted
 
 
 def deferred_key(team: str) -> str:
@@ -96,9 +98,10 @@ class MailAlerter:
         entries = [dict(e) for e in held.deferred or []]
         if not entries:
             return 0
-        try:
+        try:  # taking them moves the append count too, so a second sweep holding the same read cannot take them again
             MarkerModel(key=deferred_key(team)).update(
-                actions=[MarkerModel.deferred.remove()], condition=MarkerModel.hits == int(held.hits or 0)
+                actions=[MarkerModel.deferred.remove(), MarkerModel.hits.add(1)],
+                condition=MarkerModel.hits == int(held.hits or 0),
             )
         except UpdateError:
             logger.info("deferred alerts changed while taking them; next sweep", extra={"team": team})
@@ -107,26 +110,46 @@ class MailAlerter:
         for entry in entries:
             for address in entry.get("to") or []:
                 by_recipient.setdefault(str(address), []).append(entry)
+        sent = 0
         for address, own in sorted(by_recipient.items()):
             subject, text = digest_text(team, own)
-            self._send(address, subject, text, None)
+            try:
+                self._send(address, subject, text, None)
+            except Exception:  # noqa: BLE001 - put this recipient's alerts back for the next sweep; go on with the rest
+                logger.exception("digest not sent; held again", extra={"team": team, "to": address})
+                for entry in own:
+                    self._hold(team, {**entry, "to": [address]}, now)
+                continue
+            sent += 1
             count(Metric.ALERTS_SENT, outcome="digest")
-        logger.info("deferred alerts sent", extra={"team": team, "alerts": len(entries), "digests": len(by_recipient)})
-        return len(by_recipient)
+        logger.info("deferred alerts sent", extra={"team": team, "alerts": len(entries), "digests": sent})
+        return sent
 
     def _defer(self, ticket: TicketModel, addresses: list[str], subject: str, now: datetime) -> None:
         if not addresses:
             return
         entry = {"at": iso(now), "ticket_id": ticket.id, "ref": ticket.ref, "subject": subject, "to": addresses}
-        MarkerModel(key=deferred_key(ticket.team)).update(
-            actions=[
-                MarkerModel.deferred.set((MarkerModel.deferred | []).append([entry])),
-                MarkerModel.hits.add(1),
-                MarkerModel.expires_at.set(int((now + DEFERRED_KEPT).timestamp())),
-            ]
-        )
-        count(Metric.ALERTS_SENT, outcome="deferred")
-        logger.info("alert outside business hours held for the digest", extra={"ticket_id": ticket.id, "subject": subject})
+        if self._hold(ticket.team, entry, now):
+            count(Metric.ALERTS_SENT, outcome="deferred")
+            logger.info("alert outside business hours held for the digest", extra={"ticket_id": ticket.id, "subject": subject})
+
+    def _hold(self, team: str, entry: dict[str, Any], now: datetime) -> bool:
+        """Append to the team's held alerts; False when the list is full (the alert stays on the ticket's events
+        and the bus)."""
+        try:
+            MarkerModel(key=deferred_key(team)).update(
+                actions=[
+                    MarkerModel.deferred.set((MarkerModel.deferred | []).append([entry])),
+                    MarkerModel.hits.add(1),
+                    MarkerModel.expires_at.set(int((now + DEFERRED_KEPT).timestamp())),
+                ],
+                condition=MarkerModel.deferred.does_not_exist() | (size(MarkerModel.deferred) < MAX_DEFERRED),
+            )
+        except UpdateError:
+            count(Metric.ALERTS_SENT, outcome="dropped")
+            logger.warning("held alerts list full; alert only on the ticket and the bus", extra={"team": team})
+            return False
+        return True
 
     def _team_calendar(self, team_name: str) -> Any:
         from shared.escalation import calendar

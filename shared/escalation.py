@@ -40,7 +40,7 @@ from shared.escalation_causes import (
     raised,
     sla_cause,
 )
-from shared.eta import revised, slipped
+from shared.eta import HANDLE_SECONDS, slipped
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.sla import (
     DEFAULT_POLICIES,
@@ -60,6 +60,7 @@ from shared.storage.tickets import TicketRepository, event_item
 from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
+RETRY_AFTER = timedelta(seconds=1)  # a step that lost a race to another save looks again this much later
 IDLE_STEP = -1  # the pseudo-step "nobody touched this active ticket for too long"
 PROMISE_STEP = -2  # the pseudo-step "what the acknowledgement promised the customer is due"
 BUS_EVENTS = ("sla.warning", "sla.breached", "ticket.escalated", "ticket.deescalated", "eta.slipped")
@@ -164,7 +165,8 @@ class SlaService:
             return self._save(ticket, clock.resume(at, cal), [("sla.resumed", {"reason": f"status {after}"})])
         if after in (Status.RESOLVED.value, Status.CLOSED.value) and not clock.finished:
             met = clock.meet("resolution", at, cal)
-            return self._save(ticket, met, [("sla.met", {"metric": "resolution", "state": clock.state(at, cal)})])
+            kept = {} if (ticket.eta_promise or {}).get("slipped_at") else {"eta_promise": {**(ticket.eta_promise or {}), "kept_at": iso(at)}}
+            return self._save(ticket, met, [("sla.met", {"metric": "resolution", "state": clock.state(at, cal)})], extra=kept)
         if before == Status.RESOLVED.value and after == Status.OPEN.value:
             return self._save(ticket, clock.restart("resolution", at), [("sla.resumed", {"reason": "reopened"})])
         return ticket
@@ -242,7 +244,8 @@ class SlaService:
         try:
             self._save(ticket, clock, events, extra=values, ladder_done=done, guard_step=step)
         except Conflict:
-            return "raced"  # someone else ran it, or the ticket changed: the newer state has its own timer
+            self.timers.schedule(ticket.id, step, now + RETRY_AFTER, now)  # if it still is due then, it runs then
+            return "raced"  # someone else ran it, or the ticket changed meanwhile
         self._after_escalation(ticket, values)
         self._announce(ticket, events, ladder_step.notify)
         if ticket.eta_promise and not ticket.eta_promise.get("slipped_at"):  # else there is nothing to re-check
@@ -361,10 +364,18 @@ class SlaService:
     def _promise_due(
         self, ticket: TicketModel, clock: SlaClock, cal: BusinessCalendar, metrics: Iterable[str] = ("first_response", "resolution")
     ) -> tuple[str, datetime] | None:
-        promise = ticket.eta_promise or {}
-        if not promise or promise.get("slipped_at") or ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value):
+        """When what the customer was promised falls due. Without an acknowledgement's promise (an auto-reply
+        answered instead, or it could not be recorded) the SLA targets are what "usual" means. A first reply the
+        API already recorded counts even before its routing has met the clock."""
+        promise = dict(ticket.eta_promise or {})
+        if ticket.automated or promise.get("slipped_at") or promise.get("kept_at"):
             return None
-        return promise_due(clock, cal, {m: promise.get(m) for m in metrics})
+        if ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value):
+            return None
+        if not promise:
+            promise = {name: m.target for name, m in clock.metrics.items()}
+        wanted = [m for m in metrics if not (m == "first_response" and ticket.first_responded_at)]
+        return promise_due(clock, cal, {m: promise.get(m) for m in wanted})
 
     def _fire_promise(self, ticket: TicketModel, clock: SlaClock, cal: BusinessCalendar, now: datetime) -> str:
         due = self._promise_due(ticket, clock, cal)
@@ -379,7 +390,10 @@ class SlaService:
             self.timers.schedule(ticket.id, PROMISE_STEP, due[1], now)
             return "rescheduled"
         forecast = self.notices.forecast_first_answer(ticket, now) if self.notices else None
-        return self._break_promise(ticket, clock, now, due, forecast, "the promised time came")
+        outcome = self._break_promise(ticket, clock, now, due, forecast, "the promised time came")
+        if outcome == "raced":
+            self.timers.schedule(ticket.id, PROMISE_STEP, now + RETRY_AFTER, now)
+        return outcome
 
     def _break_promise(
         self, ticket: TicketModel, clock: SlaClock, now: datetime, due: tuple[str, datetime], forecast: datetime | None, reason: str
@@ -389,12 +403,15 @@ class SlaService:
         metric, promised_at = due
         cal = calendar(self.config, clock.calendar_id)
         first_response, resolution = clock.metrics.get("first_response"), clock.metrics.get("resolution")
-        first_at = forecast if first_response is not None and first_response.outstanding else None
+        unanswered = first_response is not None and first_response.outstanding and not ticket.first_responded_at
+        first_at = max(forecast, now) if unanswered and forecast is not None else None
+        # the new resolution, on the customer's clock: what is left of the target, and never sooner than one
+        # handling time (in business hours) after the first answer, or after now once answered
         left = max(0.0, resolution.target - resolution.used(now, cal)) if resolution is not None else 0.0
-        left_on_the_clock = (cal.add(now, left) - now).total_seconds()  # the customer's clock, not business time
-        first_seconds, resolution_seconds = revised(now, first_at, left_on_the_clock)
+        resolution_at = max(cal.add(now, left), cal.add(first_at or now, HANDLE_SECONDS))
         if self.notices is not None:
-            self.notices.tell_delayed(ticket, first_seconds if first_at else None, resolution_seconds)
+            first_seconds = int((first_at - now).total_seconds()) if first_at else None
+            self.notices.tell_delayed(ticket, first_seconds, int((resolution_at - now).total_seconds()))
         event = {"metric": metric, "promised": iso(promised_at), "forecast": iso(forecast) if forecast else None, "reason": reason}
         values = {"eta_promise": {**(ticket.eta_promise or {}), "slipped_at": iso(now)}}
         try:
@@ -560,8 +577,9 @@ class SlaService:
         guard = ~TicketModel.ladder_done.contains(guard_step) if guard_step is not None else None
         change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from, guard=guard)
         timed = [(index, when) for index, when in upcoming if index != IDLE_STEP]  # idleness needs no second-precision
-        if timed and (ticket.due_sort != head_before or upcoming[0][0] == IDLE_STEP):
-            index, when = timed[0]  # an unchanged timed head already has its timer (and the sweep backs it)
+        head_due = bool(timed) and timed[0][1] - now <= EARLY_TOLERANCE
+        if timed and (ticket.due_sort != head_before or upcoming[0][0] == IDLE_STEP or head_due):
+            index, when = timed[0]  # an unchanged future head already has its timer; a due one gets another
             self.timers.schedule(ticket.id, index, when, now)
         for type_, data in events:
             if type_.startswith("sla."):
@@ -587,12 +605,16 @@ class SlaService:
                 self.bus.publish(type_, {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, **data})
         if events and notify:
             summary = ", ".join(t for t, _ in events)
-            self.alerts.alert(
-                ticket,
-                notify,
-                f"[{ticket.ref}] {summary}: {ticket.subject}",
-                f"Ticket {ticket.ref} ({ticket.priority}) — {summary}.\nSubject: {ticket.subject}\n"
-                + "\n".join(f"- {t}: {d}" for t, d in events),
-                urgent,
-            )
+            try:
+                self.alerts.alert(
+                    ticket,
+                    notify,
+                    f"[{ticket.ref}] {summary}: {ticket.subject}",
+                    f"Ticket {ticket.ref} ({ticket.priority}) — {summary}.\nSubject: {ticket.subject}\n"
+                    + "\n".join(f"- {t}: {d}" for t, d in events),
+                    urgent,
+                )
+            except Exception:  # noqa: BLE001 - the step is recorded and on the bus; a retry would not alert again
+                count(Metric.ALERTS_SENT, outcome="failed")
+                logger.exception("alert failed", extra={"ticket_id": ticket.id, "events": [t for t, _ in events]})
         logger.info("sla events", extra={"ticket_id": ticket.id, "events": [t for t, _ in events]})

@@ -14,6 +14,10 @@ the ticket de-escalates to what the remaining causes ask for:
     reopened               reopened N times                                  never
     manual                 a supervisor                                      a supervisor lowers the level
 
+A supervisor's level overrules the causes asking for more: they stay recorded as OVERRULED (0) and are not raised
+again until they end and come back (the customer's next unanswered message does not undo the lead's call; an
+answer, and three new unanswered messages after it, do).
+
 A resolved ticket keeps its level (reports count escalations by it; a reopened ticket picks up where it was).
 Whoever holds a de-escalated ticket keeps it; only a ticket still waiting in the queue becomes open to the
 lower tier. Pure: no I/O, so the rules are tested without AWS.
@@ -30,6 +34,7 @@ ESCALATION_KEYWORDS = ("sistem macet", "system down", "server down", "data loss"
 KEYWORD_TIER = 2
 ANSWER_ENDS = ("sla:first_response", "sla:next_response", "unanswered", "idle")
 LEGACY = "earlier"  # a level set before causes were recorded: only a supervisor lowers it
+OVERRULED = 0  # the tier of a cause a supervisor overruled: it asks for nothing until it ends
 
 
 def sla_cause(metric: str) -> str:
@@ -58,8 +63,16 @@ def tier_of(causes: Mapping[str, int]) -> int:
     return max([1, *causes.values()])
 
 
+def live(causes: Mapping[str, int]) -> list[str]:
+    """The causes that ask for a tier now (not overruled), sorted."""
+    return sorted(c for c, t in causes.items() if t != OVERRULED)
+
+
 def raised(causes: Mapping[str, int], cause: str, tier: int) -> dict[str, int]:
-    """`cause` asks for `tier` (a cause raised again keeps the higher of the two tiers)."""
+    """`cause` asks for `tier` (a cause raised again keeps the higher of the two tiers; an overruled one stays
+    overruled until it ends)."""
+    if causes.get(cause) == OVERRULED:
+        return dict(causes)
     return {**causes, cause: max(tier, causes.get(cause, 0))}
 
 
@@ -71,7 +84,7 @@ def ended(causes: Mapping[str, int], gone: Iterable[str]) -> dict[str, int]:
 def set_by_hand(causes: Mapping[str, int], level: int) -> dict[str, int]:
     """A supervisor sets the level: causes asking for more are overruled; the level itself becomes `manual`."""
     tier = level + 1
-    kept = {c: t for c, t in causes.items() if t <= tier and c != "manual"}
+    kept = {c: (t if t <= tier else OVERRULED) for c, t in causes.items() if c != "manual"}
     return {**kept, "manual": tier} if tier > tier_of(kept) else kept
 
 
@@ -116,7 +129,7 @@ class Shift:
             "to_level": self.tier - 1,
             "tier": self.tier,
             "reason": reason,
-            "causes": sorted(self.after),
+            "causes": live(self.after),
         }
 
     def values(self) -> dict[str, object]:

@@ -19,6 +19,9 @@ from datetime import datetime, timedelta
 
 from shared.domain.model import Priority
 
+PICKUP_SECONDS = 900  # an agent who holds a ticket answers within this
+HANDLE_SECONDS = 1800  # a ticket takes this long to work through, on average
+
 # (first response, resolution) targets in seconds until SLA policies (issue 4) supply them per ticket
 DEFAULT_TARGETS: dict[Priority, tuple[int, int]] = {
     Priority.URGENT: (3600, 4 * 3600),
@@ -47,8 +50,8 @@ def estimate(
     priority: Priority,
     queue: QueueState,
     *,
-    pickup_seconds: int = 900,
-    handle_seconds: int = 1800,
+    pickup_seconds: int = PICKUP_SECONDS,
+    handle_seconds: int = HANDLE_SECONDS,
     targets: dict[Priority, tuple[int, int]] | None = None,
 ) -> Estimate:
     first_target, resolution_target = (targets or DEFAULT_TARGETS)[priority]
@@ -77,8 +80,8 @@ def forecast_first_answer(
     *,
     first_target: int,
     assigned_at: datetime | None,
-    pickup_seconds: int = 900,
-    handle_seconds: int = 1800,
+    pickup_seconds: int = PICKUP_SECONDS,
+    handle_seconds: int = HANDLE_SECONDS,
 ) -> datetime | None:
     """When the first answer now looks likely, by the same model as `estimate`; None with nobody online."""
     if queue.assigned:
@@ -96,10 +99,3 @@ def slipped(now: datetime, promised_at: datetime, promised_wait: timedelta, fore
         return True
     grace = max(SLIP_GRACE_MIN, promised_wait * SLIP_GRACE_SHARE)
     return forecast is not None and forecast > promised_at + grace
-
-
-def revised(now: datetime, first_answer: datetime | None, resolution_left: float, handle_seconds: int = 1800) -> tuple[int, int]:
-    """The new (first answer, resolution) estimate in seconds for the "taking longer" notice. `first_answer` is
-    None once answered; resolution is never promised sooner than one more handling time."""
-    first = max(0, int((first_answer - now).total_seconds())) if first_answer is not None else 0
-    return first, int(max(resolution_left, first + handle_seconds))

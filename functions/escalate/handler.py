@@ -66,7 +66,10 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
         for team in sorted(teams):
             result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
-            result[f"{team}.digests"] = service().alerts.send_deferred(team)  # alerts held overnight, once hours begin
+            try:
+                result[f"{team}.digests"] = service().alerts.send_deferred(team)  # held overnight, sent once hours begin
+            except Exception:  # noqa: BLE001 - one team's digest must not stop the others' repair and gauges
+                logger.exception("deferred alerts not sent", extra={"team": team})
             age = service().backlog_age(team, now)
             gauge_seconds("UnassignedBacklogAge", age, team=team)
             result[f"{team}.backlog_age_s"] = round(age)

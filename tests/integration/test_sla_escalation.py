@@ -273,6 +273,11 @@ def test_a_customer_writing_three_times_without_an_answer_is_escalated(aws, sla)
     escalation = [e for e in TicketRepository().thread(ticket_id)[1] if e.type == "ticket.escalated"]
     assert "3 times without an answer" in escalation[0].data.as_dict()["reason"]
 
+    change(ticket_id, escalation_level=0, reason="a billing question; tier 1 can answer")
+    deliver(aws.s3, compose(body="Halo? (4)", in_reply_to="<w1@pelanggan.co.id>"), timestamp="2026-11-02T03:50:00.000Z")
+    aws.route()
+    assert TicketModel.get(ticket_id).escalation_level == 0  # the fourth message does not undo the lead's call
+
 
 def test_a_breached_promise_tells_the_customer_once_that_it_takes_longer(aws, sla):
     service, clock = sla
@@ -482,7 +487,7 @@ def test_a_supervisor_lowering_the_level_overrules_the_causes(aws, sla):
     ticket_id = deliver(aws.s3, compose(subject="Sistem macet"))["ticket_id"]
     aws.route()
     body = change(ticket_id, escalation_level=0, reason="false alarm")
-    assert body["escalation_level"] == 0 and body["escalation_causes"] == {}
+    assert body["escalation_level"] == 0 and body["escalation_causes"] == {"keyword:sistem macet": 0}  # overruled
     body = change(ticket_id, tags=[*body["tags"], "billing"])  # the keyword tag left alone does not come back
     assert body["escalation_level"] == 0
 
@@ -555,15 +560,23 @@ def test_a_forecast_past_the_promise_tells_the_customer_before_the_promise_break
     assert slip["reason"] == "back in the queue" and slip["forecast"] > slip["promised"]
 
 
-def test_an_answer_in_time_keeps_the_first_promise_and_the_resolution_promise_is_watched_next(aws, sla):
+def urgent_ticket_held_by_t1(aws, clock) -> tuple[datetime, str]:
+    """An urgent ticket on the 40 s policy without a ladder, routed to t1 now: its acknowledgement promised 40 s."""
     from shared.timefmt import iso
 
-    service, clock = sla
     start = start_now(clock)
     call("PUT", "/v1/sla-policies/urgent-fast", {**FAST, "ladder": []}, role="admin")
     put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
     ticket_id = deliver(aws.s3, compose(subject="Darurat: aplikasi mati"), timestamp=iso(start))["ticket_id"]
     aws.route()
+    return start, ticket_id
+
+
+def test_an_answer_in_time_keeps_the_first_promise_and_the_resolution_promise_is_watched_next(aws, sla):
+    from shared.timefmt import iso
+
+    service, clock = sla
+    start, ticket_id = urgent_ticket_held_by_t1(aws, clock)
     promise = TicketModel.get(ticket_id).eta_promise
     assert promise["first_response"] == 40 and promise["resolution"] == 40 + 1800
     assert TicketModel.get(ticket_id).due_sort.endswith("#-2")
@@ -668,3 +681,88 @@ def test_the_acknowledgement_counts_a_wait_in_office_hours_on_the_customers_cloc
     assert ticket.eta_promise["first_response"] == 900
     assert ticket.due_sort == "2026-11-09T01:10:00.000Z#-2"  # Monday 08:10 in Jakarta
     assert service._idle_at(ticket) == datetime(2026, 11, 9, 4, 55, tzinfo=timezone.utc)  # 4 office hours: Monday 11:55
+
+    clock.now = datetime(2026, 11, 9, 1, 11, tzinfo=timezone.utc)  # Monday 08:11: the promised first reply is late
+    service.sweep(clock.now - timedelta(minutes=2), clock.now)
+    notice = delayed_notice(ticket_id)
+    assert "Perkiraan penyelesaian yang baru: sekitar 31 jam" in notice  # what is left of 16 office hours: Tuesday
+
+
+def test_two_sweeps_holding_the_same_read_of_held_alerts_send_the_digest_once(aws, sla):
+    from unittest import mock
+
+    from shared.storage.models import MarkerModel
+
+    service, clock = sla
+    alerts = service.alerts
+    alerts.clock = clock
+    ticket_id = deliver(aws.s3, compose(subject="Pertanyaan malam"))["ticket_id"]
+    aws.route()
+    ticket = TicketModel.get(ticket_id)
+    for n in range(2):
+        alerts._hold("support", {"at": f"2026-11-02T03:1{n}:00.000Z", "ref": ticket.ref, "subject": f"alert {n}", "to": ["lead@example.com"]}, T0)
+    stale = MarkerModel.get("alerts-deferred#support", consistent_read=True)
+    with mock.patch.object(MarkerModel, "get", return_value=stale):  # both sweeps read the list before either took it
+        assert alerts.send_deferred("support") == 1
+        assert alerts.send_deferred("support") == 0
+    assert sum("held outside" in str(m.raw_data) for m in aws.sent_mail()) == 1
+
+
+def test_a_ladder_step_that_loses_a_race_looks_again_a_second_later(aws, sla):
+    from unittest import mock
+
+    from shared.domain.errors import Conflict
+
+    service, clock = sla
+    call("PUT", "/v1/sla-policies/urgent-fast", FAST, role="admin")
+    ticket_id = deliver(aws.s3, compose(subject="Darurat: aplikasi mati"))["ticket_id"]
+    aws.route()
+    aws.recorded_timers.take()
+    clock.now = T0 + timedelta(seconds=31)
+    with mock.patch.object(service, "_save", side_effect=Conflict("changed meanwhile")):
+        assert service.fire(ticket_id, 0) == "raced"
+    assert aws.recorded_timers.take() == [{"ticket_id": ticket_id, "step": 0, "due_at": "2026-11-02T03:15:32.000Z"}]
+    assert service.fire(ticket_id, 0) == "fired"
+
+
+def test_a_reply_the_api_recorded_keeps_the_promise_before_routing_meets_the_clock(aws, sla):
+    service, clock = sla
+    start, ticket_id = urgent_ticket_held_by_t1(aws, clock)
+    reply(ticket_id, "t1")  # reply.sent is announced but not routed yet
+    clock.now = start + timedelta(seconds=45)
+
+    assert service.fire(ticket_id, -2) == "rescheduled"  # only the resolution promise is left, and not yet due
+    assert "delayed" not in outbound_kinds(ticket_id)
+
+
+def test_resolving_keeps_the_promise_so_a_reopen_does_not_rearm_it(aws, sla):
+    put_agent("t1", {"team": "support", "capacity": 3, "presence": "online", "tier": 1})
+    ticket_id = deliver(aws.s3, compose(subject="Pertanyaan tagihan"))["ticket_id"]
+    aws.route()
+    change(ticket_id, status="resolved")
+    aws.route()
+    assert TicketModel.get(ticket_id).eta_promise["kept_at"]
+    change(ticket_id, status="open", reason="customer called again")
+    aws.route()
+    ticket = TicketModel.get(ticket_id)
+    assert ticket.status in ("open", "in_progress") and not str(ticket.due_sort or "").endswith("#-2")
+
+
+def test_without_an_acknowledgement_the_sla_target_is_what_the_customer_may_expect(aws, sla):
+    service, clock = sla
+    start = start_now(clock)  # the API stamps the ticket with the real clock
+    call("PUT", "/v1/sla-policies/urgent-fast", {**FAST, "conditions": {**FAST["conditions"], "priority": []}, "ladder": []}, role="admin")
+    call("PUT", "/v1/templates/opening-hours/id/chat", {"subject": None, "text": "Kami buka 08.00-20.00 WIB. Ref {{ ref }}."})
+    call("PUT", "/v1/auto-replies/opening-hours", {"channels": ["chat"], "phrases": ["jam buka"], "template": "opening-hours"})
+    status, ticket = call(
+        "POST", "/v1/tickets",
+        {"channel": "chat", "customer": {"handle": "visitor-7"}, "body": "Jam buka kapan? Dan pesanan saya belum sampai."},
+        role="agent", headers={"Idempotency-Key": "chat-7"},
+    )  # fmt: skip
+    assert status == 201
+    aws.route()  # answered by the keyword rule instead of an acknowledgement: no promise was made
+    assert TicketModel.get(ticket["id"]).eta_promise is None
+
+    clock.now = start + timedelta(seconds=42)
+    service.sweep(start, clock.now)
+    assert outbound_kinds(ticket["id"]) == ["auto_reply", "delayed"]  # past the 40 s target: told once

@@ -7,11 +7,13 @@ import pytest
 from shared.escalation_causes import (
     ANSWER_ENDS,
     LEGACY,
+    OVERRULED,
     Shift,
     causes_of,
     ended,
     escalation_keyword,
     keyword_cause,
+    live,
     raised,
     retagged,
     set_by_hand,
@@ -55,10 +57,19 @@ def test_a_cause_ending_under_a_higher_one_shifts_nothing():
 
 def test_a_supervisor_overrules_higher_causes_and_their_level_sticks():
     causes = {"sla:first_response": 3, "unanswered": 2}
-    assert set_by_hand(causes, 1) == {"unanswered": 2}  # tier 2 is still asked for by a live cause
-    assert set_by_hand(causes, 0) == {}
+    assert set_by_hand(causes, 1) == {"sla:first_response": OVERRULED, "unanswered": 2}  # tier 2 still asked for
+    lowered = set_by_hand(causes, 0)
+    assert lowered == {"sla:first_response": OVERRULED, "unanswered": OVERRULED} and tier_of(lowered) == 1
     assert set_by_hand({"unanswered": 2}, 2) == {"unanswered": 2, "manual": 3}
     assert set_by_hand({"manual": 3}, 1) == {"manual": 2}  # lowering their own escalation
+
+
+def test_an_overruled_cause_is_not_raised_again_until_it_ends():
+    lowered = set_by_hand({"unanswered": 2}, 0)
+    assert raised(lowered, "unanswered", 2) == lowered  # the customer's next message does not undo the lead
+    assert live(lowered) == []
+    answered = ended(lowered, ANSWER_ENDS)
+    assert raised(answered, "unanswered", 2) == {"unanswered": 2}  # unanswered again after an answer: it counts
 
 
 def test_keyword_tags_raise_and_end_their_cause_only_when_they_change():

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.domain.model import Priority
-from shared.eta import QueueState, estimate, forecast_first_answer, revised, slipped
+from shared.eta import QueueState, estimate, forecast_first_answer, slipped
 
 pytestmark = pytest.mark.unit
 
@@ -70,8 +70,3 @@ def test_a_promise_slips_when_its_time_comes_or_the_forecast_lands_clearly_past_
     assert not slipped(T, promised_at, wait, promised_at + timedelta(minutes=2))  # within 10 % of the wait: noise
     assert slipped(T, promised_at, wait, promised_at + timedelta(minutes=4))
     assert not slipped(T, T + timedelta(seconds=40), timedelta(seconds=40), T + timedelta(seconds=90))  # a minute at least
-
-
-def test_the_revised_estimate_counts_the_new_first_answer_and_never_less_than_one_handling():
-    assert revised(T, T + timedelta(minutes=45), resolution_left=0) == (2700, 2700 + 1800)
-    assert revised(T, None, resolution_left=7200) == (0, 7200)

@@ -157,7 +157,7 @@ class TicketChanges:
             values["tags"] = set(change.tags) or None
             events.append(("ticket.tags_changed", {"from": sorted(ticket.tags or ()), "to": sorted(change.tags)}))
         shift = self._escalation_shift(ticket, change)
-        if shift is not None and shift.after != shift.before:
+        if shift is not None:
             values.update(shift.values())
             if shift.kind is not None:
                 events.append((shift.kind, {**shift.event(change.reason or _shift_reason(change, actor)), "by": actor}))

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import size
 
-from shared.business_calendar import ALWAYS_OPEN_ID
+from shared.business_calendar import ALWAYS_OPEN_ID, BusinessCalendar
 from shared.customer_messages import Mailer
 from shared.mail.outbound import OutboundMail, compose_mail
 from shared.observability import Metric, count, logger
@@ -151,7 +151,7 @@ class MailAlerter:
             return False
         return True
 
-    def _team_calendar(self, team_name: str) -> Any:
+    def _team_calendar(self, team_name: str) -> BusinessCalendar:
         from shared.escalation import calendar
 
         team = self.config.get("team", team_name) or {}

@@ -248,7 +248,7 @@ class SlaService:
             return "raced"  # someone else ran it, or the ticket changed meanwhile
         self._after_escalation(ticket, values)
         self._announce(ticket, events, ladder_step.notify)
-        if ticket.eta_promise and not ticket.eta_promise.get("slipped_at"):  # else there is nothing to re-check
+        if ticket.eta_promise and not ticket.eta_promise.get("slipped_at"):  # no acknowledged promise: the target stands
             self.check_promise(ticket.id, f"sla {ladder_step.metric} at {ladder_step.at:.0%}")
         return "fired"
 

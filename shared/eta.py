@@ -60,12 +60,8 @@ def estimate(
         position = 0
     else:
         position = queue.tickets_ahead + 1
-        if queue.online_capacity <= 0:
-            first = first_target
-        else:
-            waiting_for_free_slot = max(0, position - queue.free_slots)
-            rounds = math.ceil(waiting_for_free_slot / queue.online_capacity)
-            first = pickup_seconds + rounds * handle_seconds
+        waited = _queue_wait(queue, pickup_seconds, handle_seconds)
+        first = first_target if waited is None else waited
     resolution = max(resolution_target, first + handle_seconds)
     return Estimate(first_response_seconds=int(first), resolution_seconds=int(resolution), queue_position=position)
 
@@ -86,11 +82,18 @@ def forecast_first_answer(
     """When the first answer now looks likely, by the same model as `estimate`; None with nobody online."""
     if queue.assigned:
         return max(now, (assigned_at or now) + timedelta(seconds=min(pickup_seconds, first_target)))
+    waited = _queue_wait(queue, pickup_seconds, handle_seconds)
+    return None if waited is None else now + timedelta(seconds=waited)
+
+
+def _queue_wait(queue: QueueState, pickup_seconds: int, handle_seconds: int) -> int | None:
+    """Seconds until a waiting ticket's first answer: the tickets ahead are worked through by the agents online,
+    each slot freeing after a handling time, then a pickup. None with nobody online."""
     if queue.online_capacity <= 0:
         return None
     waiting_for_free_slot = max(0, queue.tickets_ahead + 1 - queue.free_slots)
     rounds = math.ceil(waiting_for_free_slot / queue.online_capacity)
-    return now + timedelta(seconds=pickup_seconds + rounds * handle_seconds)
+    return pickup_seconds + rounds * handle_seconds
 
 
 def slipped(now: datetime, promised_at: datetime, promised_wait: timedelta, forecast: datetime | None) -> bool:

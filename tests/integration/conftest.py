@@ -12,6 +12,7 @@ import pytest
 from moto import mock_aws
 
 from shared.settings import get_settings
+from ticketing.local.emulator import AwsEmulator
 
 
 @dataclass
@@ -92,3 +93,12 @@ def aws() -> Iterator[Aws]:
         assert escalate == settings.escalate_queue_url, escalate
         boto3.client("ses", region_name=settings.region).verify_domain_identity(Domain=settings.support_domain)
         yield Aws(s3=s3, sqs=sqs, route_queue_url=url)
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[AwsEmulator]:
+    """A moto server on a free port, as the local stack runs it (one per test module)."""
+    server = AwsEmulator(port=0)
+    server.start()
+    yield server
+    server.stop()

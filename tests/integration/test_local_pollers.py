@@ -34,14 +34,6 @@ REFERENCE_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "reference-e
 REFERENCE_SQS_EVENT = REFERENCE_EVENTS / "sqsEvent.json"
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[AwsEmulator]:
-    server = AwsEmulator(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 @pytest.fixture
 def sqs(emulator: AwsEmulator) -> Any:
     return boto3.client("sqs", endpoint_url=emulator.endpoint_url, region_name="us-east-1")

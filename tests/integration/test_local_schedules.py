@@ -260,14 +260,6 @@ def test_a_failing_handler_is_logged_and_the_schedule_goes_on(caplog: pytest.Log
     assert "sweep failed" in caplog.text
 
 
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[AwsEmulator]:
-    server = AwsEmulator(port=0)
-    server.start()
-    yield server
-    server.stop()
-
-
 def test_a_template_schedule_invokes_its_handler_with_a_scheduled_event(
     emulator: AwsEmulator, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

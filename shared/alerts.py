@@ -78,7 +78,7 @@ class MailAlerter:
             self._defer(ticket, addresses, subject, now)
             return
         for address in addresses:
-            if self.markers.hit(f"rate#alert#{address}", now, 600) > ALERTS_PER_RECIPIENT_PER_10_MIN:
+            if self.markers.hit(f"rate#alert#{address}", now, 600, f"{ticket.id}#{subject}") > ALERTS_PER_RECIPIENT_PER_10_MIN:
                 count(Metric.ALERTS_SENT, outcome="rate_limited")
                 continue
             self._send(address, subject, text, ticket.ref)

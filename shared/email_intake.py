@@ -7,6 +7,7 @@ is ever lost and one bad mail never blocks the others.
 
 from __future__ import annotations
 
+import hashlib
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
@@ -68,6 +69,27 @@ def receipt_from_s3_record(record: dict[str, Any], clock: Clock = utcnow) -> Mai
     )
 
 
+def content_digest(parsed: ParsedEmail) -> str:
+    """What the mail says — subject, text and attachments — independent of the headers relays add on the way."""
+    digest = hashlib.sha256()
+    for part in (parsed.subject, parsed.text, *(f"{a.filename}:{hashlib.sha256(a.content).hexdigest()}" for a in parsed.attachments)):
+        digest.update(part.encode("utf-8", "surrogatepass"))
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def inbound_key(delivery_id: str, mailbox: str, sender: str, parsed: ParsedEmail) -> str:
+    """The idempotency key: a mail is a duplicate only when it is the same SES delivery, or when the same sender
+    sent the same Message-ID with the same content to the same mailbox (a resend, a second route, a retry).
+
+    Message-IDs are not unique in the wild — mailers reuse them, test suites ship them, anyone can copy one — so
+    another sender's mail, or a different mail under a reused id, is a new message, never silently dropped."""
+    if not parsed.message_id:
+        return f"ses#{delivery_id}"
+    scope = "\n".join((mailbox.lower(), sender.strip().lower(), parsed.message_id, content_digest(parsed)))
+    return "mid#" + hashlib.sha256(scope.encode("utf-8", "surrogatepass")).hexdigest()[:40]
+
+
 def _timestamp(value: str | None, clock: Clock) -> datetime:
     if value:
         try:
@@ -111,7 +133,7 @@ class EmailIntake:
 
     def _inbound(self, receipt: MailReceipt, parsed: ParsedEmail, contact: Contact) -> InboundMessage:
         mailbox = self._mailbox(receipt, parsed)
-        key = f"mid#{mailbox}#{parsed.message_id}" if parsed.message_id else f"ses#{receipt.delivery_id}"
+        key = inbound_key(receipt.delivery_id, mailbox, contact.address, parsed)
         addressed = [*receipt.recipients, *(a.email for a in parsed.to), *(a.email for a in parsed.cc)]
         in_reply_to = list(parsed.in_reply_to)
         if parsed.automation.original_message_id:

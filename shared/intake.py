@@ -126,6 +126,7 @@ class IntakeService:
             count(Metric.DUPLICATES_DROPPED, channel=message.channel.value)
             logger.info("duplicate inbound dropped", extra={"key": message.key})
             previous = claim.result or {}
+            self._record_duplicate(message, previous)
             return IntakeResult(outcome="duplicate", ticket_id=previous.get("ticket_id"), message_id=previous.get("message_id"))
         if claim.state == "in_flight":
             raise InFlight(f"inbound {message.key} is being processed by another invocation")
@@ -137,8 +138,33 @@ class IntakeService:
             except Exception:  # noqa: BLE001 - the lease expires anyway; keep the original error
                 logger.exception("could not release the inbound claim", extra={"key": message.key})
             raise
-        self.markers.complete(f"inbound#{message.key}", result.as_dict())
+        self.markers.complete(f"inbound#{message.key}", {**result.as_dict(), "raw_key": message.raw_key})
         return result
+
+    def _record_duplicate(self, message: InboundMessage, previous: dict[str, Any]) -> None:
+        """A second delivery of a mail already taken in (another route, a resend) leaves a trace with its raw copy's
+        key — an event on the ticket, or a quarantine entry when the first copy was quarantined — so no accepted
+        delivery vanishes. A redelivery of the very same stored object says nothing new and is only counted."""
+        if not message.raw_key or previous.get("raw_key") == message.raw_key:
+            return
+        ticket_id = previous.get("ticket_id")
+        if ticket_id:
+            event = AuditEvent(
+                type="message.duplicate",
+                at=message.received_at,
+                actor=f"customer:{message.contact.address}",
+                data={"message_id": previous.get("message_id"), "raw_key": message.raw_key},
+            )
+            self.tickets.add_items(
+                [event_item(str(ticket_id), event, derived_ulid(message.received_at, f"duplicate#{message.raw_key}"))]
+            )
+            return
+        self.quarantine(
+            message,
+            "duplicate",
+            f"the same mail as {previous.get('raw_key') or 'an earlier delivery'}, which was "
+            f"{previous.get('outcome', 'taken in')}" + (f" ({previous['reason']})" if previous.get("reason") else ""),
+        )
 
     def _accept_claimed(self, message: InboundMessage) -> IntakeResult:
         for _ in range(self.max_conflict_retries):
@@ -150,50 +176,74 @@ class IntakeService:
 
     def _route_to_thread(self, message: InboundMessage) -> IntakeResult:
         customer = self.customers.get_or_create(message.contact, message.received_at)
-        ticket = self._find_ticket(message, customer)
-        sender_count = self.markers.hit(f"rate#sender#{message.contact.key}", message.received_at, HOUR)
+        ticket, related = self._find_ticket(message, customer)
+        sender_count = self.markers.hit(f"rate#sender#{message.contact.key}", message.received_at, HOUR, message.key)
         over_sender_limit = sender_count > self.settings.sender_mails_per_hour
         if ticket is None:
             if message.is_bounce:
-                count(Metric.MAILS_QUARANTINED, reason="bounce_unmatched")
-                self.quarantine(message, "bounce_unmatched", "a delivery failure report that matches no ticket")
-                return IntakeResult(outcome="quarantined", reason="bounce_unmatched")
+                return self._quarantined(message, "bounce_unmatched", "a delivery failure report that matches no ticket")
+            if message.automated:
+                # an out-of-office, newsletter or notification that answers nothing of ours is not work for an
+                # agent: it is kept for review, never assigned and never answered
+                return self._quarantined(
+                    message,
+                    "automated_unthreaded",
+                    "automated mail (" + ", ".join(message.automation_reasons or ("automated",)) + ") that threads "
+                    "into no ticket" + (f"; it refers to {related.ref} of another sender" if related else ""),
+                )
             if over_sender_limit:
-                count(Metric.MAILS_QUARANTINED, reason="rate_limited")
-                self.quarantine(
+                return self._quarantined(
                     message,
                     "rate_limited",
-                    f"{message.contact.address} sent {sender_count} messages this hour "
+                    f"the sender sent {sender_count} messages this hour "
                     f"(limit {self.settings.sender_mails_per_hour}); held to stop a loop or storm",
                 )
-                return IntakeResult(outcome="quarantined", reason="rate_limited")
-            return self._create_ticket(message, customer, follow_up_of=None)
+            return self._create_ticket(message, customer, follow_up_of=None, related_to=related)
         if ticket.status == Status.CLOSED.value and not message.automated:
             return self._create_ticket(message, customer, follow_up_of=ticket)
-        ticket_count = self.markers.hit(f"rate#ticket#{ticket.id}", message.received_at, HOUR)
+        ticket_count = self.markers.hit(f"rate#ticket#{ticket.id}", message.received_at, HOUR, message.key)
         rate_limited = over_sender_limit or ticket_count > self.settings.ticket_mails_per_hour
         return self._add_to_ticket(message, ticket, rate_limited)
 
-    def _find_ticket(self, message: InboundMessage, customer: CustomerModel) -> TicketModel | None:
+    def _quarantined(self, message: InboundMessage, reason: str, detail: str) -> IntakeResult:
+        count(Metric.MAILS_QUARANTINED, reason=reason)
+        self.quarantine(message, reason, detail)
+        logger.info("inbound quarantined", extra={"reason": reason, "key": message.key})
+        return IntakeResult(outcome="quarantined", reason=reason)
+
+    def _find_ticket(
+        self, message: InboundMessage, customer: CustomerModel
+    ) -> tuple[TicketModel | None, TicketModel | None]:
+        """(the ticket this message joins, a ticket it refers to but may not join).
+
+        A signed reply address is proof enough. A ref in the subject and a Message-ID in In-Reply-To/References
+        are not secrets — anyone who saw the mail, or guessed, can write them — so they thread only a message
+        from the ticket's own customer; a delivery report threads only by the Message-ID of mail we sent. Anything
+        else that points at a ticket starts a new one, linked to it as related."""
         hints = message.hints
         if hints is None or hints.empty:
-            return None
+            return None, None
         if hints.token_ref:
             ticket = self.tickets.by_ref(hints.token_ref)
             if ticket is not None:
-                return ticket
+                return ticket, None
+        related: TicketModel | None = None
         if hints.subject_ref:
             ticket = self.tickets.by_ref(hints.subject_ref)
-            # a ref in a subject is guessable: trust it only from the ticket's own customer
-            if ticket is not None and ticket.customer_id == customer.id:
-                return ticket
+            if ticket is not None:
+                if ticket.customer_id == customer.id:
+                    return ticket, None
+                related = ticket
         for mid in hints.message_ids:
-            ticket_id = self.tickets.ticket_id_for_email_message_id(mid)
-            if ticket_id:
-                ticket = self.tickets.get(ticket_id)
-                if ticket is not None:
-                    return ticket
-        return None
+            item = self.tickets.message_for_email_message_id(mid)
+            ticket = self.tickets.get(str(item.ticket_id)) if item is not None else None
+            if item is None or ticket is None:
+                continue
+            ours = item.direction == Direction.OUTBOUND.value
+            if ticket.customer_id == customer.id or (message.is_bounce and ours):
+                return ticket, None
+            related = related or ticket
+        return None, related
 
     def _message_item(self, message: InboundMessage, ticket_id: str, suppressed: bool) -> ThreadItemModel:
         at = iso(message.received_at)
@@ -276,7 +326,11 @@ class IntakeService:
         ]
 
     def _create_ticket(
-        self, message: InboundMessage, customer: CustomerModel, follow_up_of: TicketModel | None
+        self,
+        message: InboundMessage,
+        customer: CustomerModel,
+        follow_up_of: TicketModel | None,
+        related_to: TicketModel | None = None,
     ) -> IntakeResult:
         ticket_id = derived_ulid(message.received_at, message.key + "#ticket")
         bind_ticket(ticket_id)
@@ -302,6 +356,7 @@ class IntakeService:
             automated=message.automated,
             automation_reasons=list(message.automation_reasons),
             follow_up_of=follow_up_of.id if follow_up_of else None,
+            related_to=related_to.id if related_to else None,
             message_count=1,
             customer_waiting_count=0 if message.automated else 1,
             created_at=at,
@@ -315,7 +370,14 @@ class IntakeService:
         events = self._events(
             ticket_id,
             message,
-            ("ticket.created", {"channel": message.channel.value, "follow_up_of": follow_up_of.id if follow_up_of else None}),
+            (
+                "ticket.created",
+                {
+                    "channel": message.channel.value,
+                    "follow_up_of": follow_up_of.id if follow_up_of else None,
+                    "related_to": related_to.id if related_to else None,
+                },
+            ),
             ("message.added", {"message_id": message.message_id, "automated": message.automated}),
         )
         created = self.tickets.create(ticket, msg_item, events, ref_candidates(message.key))
@@ -329,6 +391,14 @@ class IntakeService:
         if follow_up_of is not None and created:
             self.tickets.add_items(
                 self._events(follow_up_of.id, message, ("ticket.follow_up_opened", {"follow_up": ticket_id, "ref": ticket.ref}))
+            )
+        if related_to is not None and created:
+            self.tickets.add_items(
+                self._events(
+                    related_to.id,
+                    message,
+                    ("ticket.related_opened", {"related": ticket_id, "ref": ticket.ref, "reason": "another sender"}),
+                )
             )
         self.announcer.announce(
             {

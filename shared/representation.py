@@ -1,4 +1,4 @@
-"""The ticket resource as API.md defines it: the fields every client may rely on."""
+"""The ticket resource as the public API contract defines it: the fields every client may rely on."""
 
 from __future__ import annotations
 
@@ -42,6 +42,7 @@ def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
         "automated": bool(ticket.automated),
         "automation_reasons": list(ticket.automation_reasons or []),
         "follow_up_of": ticket.follow_up_of,
+        "related_to": ticket.related_to,
         "reopen_count": int(ticket.reopen_count or 0),
         "message_count": int(ticket.message_count or 0),
         "created_at": ticket.created_at,

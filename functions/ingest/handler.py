@@ -69,6 +69,10 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.set_correlation_id(receipt.delivery_id)
         try:
             result = _intake.process(receipt)
+        except (InFlight, Conflict) as error:  # routine: another invocation holds this mail, or a ticket moved
+            logger.info("inbound mail will be retried", extra={"raw_key": receipt.key, "reason": type(error).__name__})
+            retry.append(f"{receipt.delivery_id}: {type(error).__name__}: {error}")
+            continue
         except RETRYABLE as error:
             logger.exception("inbound mail will be retried", extra={"raw_key": receipt.key})
             retry.append(f"{receipt.delivery_id}: {type(error).__name__}: {error}")

@@ -15,6 +15,7 @@ import io
 import mimetypes
 import re
 import unicodedata
+from email.utils import getaddresses
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -395,6 +396,7 @@ def _importance(headers: dict[str, list[str]]) -> str | None:
 # --- addresses --------------------------------------------------------------------------------
 
 _ADDR_SPEC = re.compile(r"^[^@\s<>]+@[^@\s<>]+$")
+_ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
 _BARE_ADDRESS = re.compile(r"[^\s<>\"',;:()\[\]@]+@[^\s<>\"',;:()\[\]@]+\.[^\s<>\"',;:()\[\]@]+")
 # Defects that only describe legal-but-old syntax or raw UTF-8 we decode anyway.
 _REPAIRED_HEADER_DEFECTS = (ObsoleteHeaderDefect, NonASCIILocalPartDefect, UndecodableBytesDefect)
@@ -434,10 +436,26 @@ class _AddressReader:
         except Exception:  # noqa: BLE001
             self._defects.add(f"header {name}: could not be parsed, read leniently")
             mailboxes = []
+        # an address the parser decoded out of an encoded word is not one the header really names
+        written = re.sub(r"\s", "", _ENCODED_WORD.sub(" ", _unfold(raw_value))).lower()
+        mailboxes = [(display, spec) for display, spec in mailboxes if re.sub(r"\s", "", spec).lower() in written]
         if any(_ADDR_SPEC.match(spec.strip().strip("<>")) for _, spec in mailboxes):
             return mailboxes
-        # "From: Big Bug bb@bug.com" and friends: keep whatever looks like an address.
-        lenient = _BARE_ADDRESS.findall(_decode_encoded_words(_unfold(raw_value)))
+        # "From: Big Bug bb@bug.com" and friends: keep whatever looks like an address. Only the raw text is
+        # searched: an address inside an encoded display name ("=?utf-8?q?Eve=0D=0ABcc:_victim@...?=") is text the
+        # sender chose, never the mailbox the mail came from.
+        raw = _unfold(raw_value)
+        words = _ENCODED_WORD.findall(raw)
+        masked = _ENCODED_WORD.sub(lambda match: f"\0{words.index(match.group(0))}\0", raw)
+        restored = [
+            (_decode_encoded_words(re.sub(r"\0(\d+)\0", lambda m: words[int(m.group(1))], display)), spec)
+            for display, spec in getaddresses([masked])
+            if "\0" not in spec and _ADDR_SPEC.match(spec.strip())
+        ]
+        if restored:
+            self._defects.add(f"header {name}: malformed, address taken from the raw text")
+            return restored
+        lenient = _BARE_ADDRESS.findall(_ENCODED_WORD.sub(" ", raw))
         if lenient:
             self._defects.add(f"header {name}: malformed, address taken from the raw text")
             return [("", spec) for spec in lenient]
@@ -449,7 +467,7 @@ class _AddressReader:
         if not _ADDR_SPEC.match(email):
             return None
         display_name = _collapse_whitespace(
-            _repair_undecodable(display or "", self._charset, self._defects, where)
+            _CONTROL_CHARS.sub(" ", _repair_undecodable(display or "", self._charset, self._defects, where))
         ).strip("\"' ")
         return Address(email=email.lower(), name=display_name or None)
 

@@ -11,11 +11,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
+from pynamodb.expressions.condition import size
 
 from shared.storage.models import MarkerModel
 
 DAY = 86_400
+MAX_WINDOW_MEMBERS = 1000
+MAX_MEMBER_CHARS = 200
 
 
 @dataclass(frozen=True)
@@ -54,12 +57,26 @@ class MarkerRepository:
         """Give a claim back after a failure, so the retry does not wait for the lease."""
         MarkerModel(key=key).delete(condition=MarkerModel.state == "processing")
 
-    def hit(self, key: str, now: datetime, window_seconds: int) -> int:
-        """Count one event in the window that `now` falls in; returns the count so far in that window."""
+    def hit(self, key: str, now: datetime, window_seconds: int, member: str) -> int:
+        """Count `member` (the message, alert ... being counted) once in the window that `now` falls in; returns
+        how many distinct members the window holds. A retry or redelivery of the same member counts nothing more.
+
+        The members are a string set on the window's item, so adding one is idempotent. A window holding
+        MAX_WINDOW_MEMBERS stops growing (the item stays far below DynamoDB's 400 KB) and reports that number:
+        every limit here is much lower, so it still reads as over the limit."""
         ts = int(now.timestamp())
         window = ts - ts % window_seconds
         marker = MarkerModel(key=f"{key}#{window}")
-        marker.update(
-            actions=[MarkerModel.hits.add(1), MarkerModel.expires_at.set(window + window_seconds + DAY)]
-        )
-        return int(marker.hits or 0)
+        member = member[:MAX_MEMBER_CHARS]
+        try:
+            marker.update(
+                actions=[MarkerModel.members.add({member}), MarkerModel.expires_at.set(window + window_seconds + DAY)],
+                condition=MarkerModel.members.does_not_exist()
+                | (size(MarkerModel.members) < MAX_WINDOW_MEMBERS)
+                | MarkerModel.members.contains(member),
+            )
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return MAX_WINDOW_MEMBERS
+        return len(marker.members or ())

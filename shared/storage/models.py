@@ -137,6 +137,7 @@ class TicketModel(Model):
     automated = BooleanAttribute(default=False)
     automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     follow_up_of = UnicodeAttribute(null=True)
+    related_to = UnicodeAttribute(null=True)  # a ticket whose mail this one referenced but may not join
     reopen_count = NumberAttribute(default=0)
     message_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
@@ -302,6 +303,7 @@ class MarkerModel(Model):
     state = UnicodeAttribute(null=True)
     lease_until = NumberAttribute(null=True)
     hits = NumberAttribute(null=True)
+    members = UnicodeSetAttribute(null=True)  # rate windows: what was counted, once each (markers.hit)
     ticket_id = UnicodeAttribute(null=True)
     result = MapAttribute(null=True)  # type: ignore[var-annotated]
     deferred = ListAttribute(null=True)  # type: ignore[var-annotated]  # alerts held outside business hours

@@ -84,9 +84,10 @@ class TicketRepository:
             return self.get(item.id)
         return None
 
-    def ticket_id_for_email_message_id(self, message_id: str) -> str | None:
+    def message_for_email_message_id(self, message_id: str) -> ThreadItemModel | None:
+        """The thread message (inbound, or one we sent) that carried this email Message-ID."""
         for item in ThreadItemModel.by_email_message_id.query(message_id, limit=1):
-            return str(item.ticket_id)
+            return item
         return None
 
     def create(

@@ -67,10 +67,16 @@ def test_list_is_newest_first_with_cursor_pagination(api, aws):
 
 def test_filters_by_channel_status_tag_and_text(api, aws):
     deliver(aws.s3, compose(subject="Printer on fire"))
-    deliver(aws.s3, compose(subject="Weekly digest", headers={"Precedence": "bulk"}))
+    digest = deliver(aws.s3, compose(subject="Weekly digest", sender="Rina <rina@pelanggan.co.id>"))
+    tagged = api.http.patch(
+        f"/v1/tickets/{digest['ticket_id']}",
+        headers={**bearer("agent"), "Content-Type": "application/json"},
+        body=json.dumps({"tags": ["newsletter"]}),
+    )
+    assert tagged.status_code == 200, tagged.body
 
     assert [t["subject"] for t in get(api, "/v1/tickets?q=printer")[1]["items"]] == ["Printer on fire"]
-    assert [t["subject"] for t in get(api, "/v1/tickets?tag=automated")[1]["items"]] == ["Weekly digest"]
+    assert [t["subject"] for t in get(api, "/v1/tickets?tag=newsletter")[1]["items"]] == ["Weekly digest"]
     assert len(get(api, "/v1/tickets?channel=email&status=open")[1]["items"]) == 2
     assert get(api, "/v1/tickets?channel=chat")[1]["items"] == []
     assert len(get(api, "/v1/tickets?tier=standard&priority=medium&escalation_level=0")[1]["items"]) == 2

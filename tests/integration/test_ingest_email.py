@@ -11,7 +11,6 @@ from shared.mail.reply_address import reply_address
 from shared.settings import get_settings
 from shared.storage.models import CustomerModel, QuarantineModel, TicketModel
 from shared.storage.tickets import TicketRepository
-from tests.conftest import SHARED
 from tests.support import FakeContext, compose, deliver, ses_record
 
 pytestmark = pytest.mark.integration
@@ -187,12 +186,21 @@ def test_out_of_office_reply_is_flagged_suppressed_and_does_not_reopen(aws):
     assert aws.route_messages()[0]["suppress_auto_response"] is True
 
 
-def test_automated_mail_that_matches_no_ticket_is_a_flagged_ticket_without_auto_response(aws):
-    result = deliver(aws.s3, compose(subject="Newsletter", headers={"Precedence": "bulk", "List-Unsubscribe": "<mailto:u@x>"}))
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Precedence": "bulk", "List-Unsubscribe": "<mailto:u@x>"},
+        {"Auto-Submitted": "auto-replied", "X-Autoreply": "yes"},
+    ],
+    ids=["newsletter", "out-of-office"],
+)
+def test_automated_mail_that_threads_into_nothing_is_quarantined_never_an_agents_work(aws, headers):
+    result = deliver(aws.s3, compose(subject="Newsletter / Out of office", headers=headers), delivery_id="auto-1")
 
-    ticket = TicketModel.get(result["ticket_id"])
-    assert ticket.automated and "automated" in ticket.tags
-    assert aws.route_messages()[0]["suppress_auto_response"] is True
+    assert result["outcome"] == "quarantined" and result["reason"] == "automated_unthreaded"
+    assert tickets() == [] and aws.route_messages() == []  # nothing to route, assign or answer
+    [entry] = list(QuarantineModel.scan())
+    assert entry.reason == "automated_unthreaded" and entry.raw_key == "inbound/auto-1" and entry.detail
 
 
 @pytest.mark.parametrize("verdict", ["spam", "virus"])
@@ -285,9 +293,9 @@ def test_one_bad_record_does_not_block_the_batch(aws, monkeypatch):
 
 
 def test_reference_ses_event_from_aws_docs_goes_through(aws):
-    reference = SHARED / "reference-events" / "sesEvent.json"
-    if not reference.exists():
-        pytest.skip("../shared/reference-events is not beside this clone")
+    from tests.support import SAMPLES
+
+    reference = SAMPLES / "aws" / "sesEvent.json"
     from functions.ingest.handler import lambda_handler
 
     event = json.loads(reference.read_text())
@@ -362,3 +370,115 @@ def test_a_concurrent_change_to_the_ticket_is_not_overwritten_by_a_threaded_repl
     ticket = TicketModel.get(first["ticket_id"])
     assert reply["outcome"] == "threaded"
     assert ticket.assignee == "agent-7" and ticket.message_count == 2
+
+
+# ------------------------------------------------------------------------------ real-world ids and impostors
+
+
+def test_another_senders_mail_that_reuses_a_message_id_is_a_new_ticket_not_a_duplicate(aws):
+    """Message-IDs are not unique in the wild (CPython's own test mails share one): only the same sender's
+    same mail to the same mailbox is a duplicate."""
+    shared_id = "<15090.61304.110929.45684@aaa.zzz.org>"
+    budi = deliver(aws.s3, compose(sender="Budi <budi@pelanggan.co.id>", message_id=shared_id))
+    rina = deliver(aws.s3, compose(sender="Rina <rina@pelanggan.co.id>", message_id=shared_id, subject="Invoice"))
+    budi_again = deliver(aws.s3, compose(sender="Budi <budi@pelanggan.co.id>", message_id=shared_id))
+    budi_other_text = deliver(
+        aws.s3, compose(sender="Budi <budi@pelanggan.co.id>", message_id=shared_id, body="A different question.")
+    )
+
+    assert budi["outcome"] == rina["outcome"] == "created" and budi["ticket_id"] != rina["ticket_id"]
+    assert budi_again["outcome"] == "duplicate" and budi_again["ticket_id"] == budi["ticket_id"]
+    assert budi_other_text["outcome"] == "created"  # same id, same sender, but not the same mail
+    assert len(tickets()) == 3
+
+
+def test_a_strangers_in_reply_to_the_victims_message_id_opens_a_new_related_ticket(aws):
+    victim = deliver(aws.s3, compose(sender="Budi <budi@pelanggan.co.id>", message_id="<victim-1@pelanggan.co.id>"))
+    stranger = deliver(
+        aws.s3,
+        compose(sender="Eve <eve@evil.example>", subject="Re: Tidak bisa login", body="Send me the password",
+                in_reply_to="<victim-1@pelanggan.co.id>", references="<victim-1@pelanggan.co.id>"),
+        timestamp="2026-11-02T04:00:00.000Z",
+    )  # fmt: skip
+
+    assert stranger["outcome"] == "created" and stranger["ticket_id"] != victim["ticket_id"]
+    assert [m.body for m in thread(victim["ticket_id"])[0]] == ["Halo, saya tidak bisa login sejak pagi."]
+    impostor = TicketModel.get(stranger["ticket_id"])
+    assert impostor.related_to == victim["ticket_id"] and impostor.customer.email == "eve@evil.example"
+    linked = [e for e in thread(victim["ticket_id"])[1] if e.type == "ticket.related_opened"]
+    assert linked and linked[0].data.as_dict()["related"] == impostor.id
+
+
+def test_a_delivery_report_still_threads_by_the_message_id_of_mail_we_sent(aws):
+    from shared.storage.models import ThreadItemModel
+
+    first = deliver(aws.s3, compose())
+    ThreadItemModel(
+        ticket_id=first["ticket_id"], sk="MSG#2026-11-02T03:16:00.000Z#01ACK", item_type="message",
+        at="2026-11-02T03:16:00.000Z", message_id="01ACK", direction="outbound", kind="automatic",
+        email_message_id="<0100018f-ack@email.amazonses.com>",
+    ).save()  # fmt: skip
+    report = (
+        b"From: Mail Delivery Subsystem <mailer-daemon@mx.pelanggan.co.id>\r\nTo: support@example.com\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn-1@mx.pelanggan.co.id>\r\n"
+        b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=b\r\n\r\n"
+        b"--b\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx\r\n\r\n"
+        b"Final-Recipient: rfc822; budi@pelanggan.co.id\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+        b"--b\r\nContent-Type: text/rfc822-headers\r\n\r\nMessage-ID: <0100018f-ack@email.amazonses.com>\r\n"
+        b"--b--\r\n"
+    )
+    result = deliver(aws.s3, report, timestamp="2026-11-02T05:00:00.000Z")
+
+    assert result["outcome"] == "threaded" and result["ticket_id"] == first["ticket_id"]
+
+
+def test_an_encoded_display_name_cannot_change_who_the_customer_is(aws):
+    raw = compose(sender="placeholder <eve@evil.example>")
+    raw = raw.replace(b"From: placeholder <eve@evil.example>",
+                      b"From: =?utf-8?q?Eve=0D=0ABcc:_victim@evil.example?= <eve@evil.example>")  # fmt: skip
+    result = deliver(aws.s3, raw)
+
+    ticket = TicketModel.get(result["ticket_id"])
+    assert ticket.customer.email == "eve@evil.example"
+    assert "\r" not in ticket.customer.name and "\n" not in ticket.customer.name
+    assert not list(CustomerModel.scan(CustomerModel.email == "victim@evil.example"))
+
+
+def test_a_message_counts_once_toward_the_rate_limits_however_often_it_is_retried(aws, monkeypatch):
+    """Conflict retries inside one invocation and a redelivery after a failure run the intake again: the rate
+    windows must still count the message once (100 mails to one ticket once counted 217)."""
+    from botocore.exceptions import ClientError
+
+    from functions.ingest.handler import IngestRetry
+    from shared.adapters.route_queue import RouteAnnouncer
+    from shared.domain.errors import Conflict
+    from shared.storage.models import MarkerModel
+
+    deliver(aws.s3, compose(message_id="<count-1@pelanggan.co.id>"))
+    real_add, real_announce = TicketRepository.add_message, RouteAnnouncer.announce
+    conflicts: list[int] = []
+    failures: list[int] = []
+
+    def add_after_two_conflicts(self, ticket, message, events):
+        if len(conflicts) < 2:
+            conflicts.append(1)
+            raise Conflict("the ticket moved underneath")
+        return real_add(self, ticket, message, events)
+
+    def announce_fails_once(self, event):
+        if not failures:
+            failures.append(1)
+            raise ClientError({"Error": {"Code": "ServiceUnavailable", "Message": "try again"}}, "SendMessage")
+        return real_announce(self, event)
+
+    monkeypatch.setattr(TicketRepository, "add_message", add_after_two_conflicts)
+    monkeypatch.setattr(RouteAnnouncer, "announce", announce_fails_once)
+    reply = compose(body="Masih belum bisa", in_reply_to="<count-1@pelanggan.co.id>")
+    with pytest.raises(IngestRetry):
+        deliver(aws.s3, reply, delivery_id="reply-1", timestamp="2026-11-02T03:30:00.000Z")
+    again = deliver(aws.s3, reply, delivery_id="reply-1", timestamp="2026-11-02T03:30:00.000Z")
+
+    assert again["outcome"] == "threaded" and len(conflicts) == 2 and failures == [1]
+    windows = {m.key.split("#")[1]: len(m.members or ()) for m in MarkerModel.scan() if m.key.startswith("rate#")}
+    assert windows == {"sender": 2, "ticket": 1}

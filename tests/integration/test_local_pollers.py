@@ -24,13 +24,14 @@ from typing import Any
 import boto3
 import pytest
 
+from tests.support import SAMPLES
 from ticketing.local.emulator import AwsEmulator
 from ticketing.local.queue_pollers import SqsPoller, pollers_from_template
 from ticketing.local.template import load_template
 
 pytestmark = pytest.mark.integration
 
-REFERENCE_EVENTS = Path(__file__).resolve().parents[3] / "shared" / "reference-events"
+REFERENCE_EVENTS = SAMPLES / "aws"  # AWS's own sample events, kept in the project (events_samples/aws)
 REFERENCE_SQS_EVENT = REFERENCE_EVENTS / "sqsEvent.json"
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import SAMPLES
 from ticketing.local.emulator import AwsEmulator
 from ticketing.local.schedules import (
     SCHEDULE_SECONDS_ENV,
@@ -31,7 +32,7 @@ from ticketing.local.template import functions, load_template
 
 pytestmark = pytest.mark.integration
 
-REFERENCE_SCHEDULED_EVENT = Path(__file__).resolve().parents[3] / "shared" / "reference-events" / "scheduledEvent.json"
+REFERENCE_SCHEDULED_EVENT = SAMPLES / "aws" / "scheduledEvent.json"  # AWS's own sample (events_samples/aws)
 T0 = datetime(2026, 3, 2, 10, 17, 25, tzinfo=UTC)  # a fixed clock
 
 

@@ -46,6 +46,27 @@ def test_indonesian_customer_reporting_an_outage_is_read_exactly():
     assert not mail.automation.is_automated
 
 
+@pytest.mark.parametrize(
+    ("from_header", "email", "name"),
+    [
+        (b"=?utf-8?q?Eve=0D=0ABcc:_victim@evil.example?= <eve@evil.example>", "eve@evil.example", "Eve Bcc: victim@evil.example"),
+        (b'"=?utf-8?b?RXZlDQpCY2M6IHZAeC5jb20=?=" <eve@evil.example>', "eve@evil.example", "Eve Bcc: v@x.com"),
+        (b"=?utf-8?q?victim@evil.example?= <eve@evil.example>", "eve@evil.example", "victim@evil.example"),
+        (b"=?utf-8?q?Tab=09and=07bell?= <eve@evil.example>", "eve@evil.example", "Tab and bell"),
+    ],
+    ids=["crlf-bcc", "base64-crlf", "address-as-name", "control-chars"],
+)
+def test_the_sender_is_the_from_addr_spec_never_text_inside_an_encoded_display_name(from_header, email, name):
+    raw = b"From: " + from_header + b"\r\nTo: support@example.com\r\nSubject: hi\r\nMessage-ID: <a@b>\r\n\r\nbody\r\n"
+    mail = parse_email(raw)
+    assert mail.sender == Address(email=email, name=name)
+
+
+def test_an_address_only_inside_encoded_words_is_no_sender():
+    raw = b"From: =?utf-8?q?victim@evil.example?=\r\nTo: support@example.com\r\nSubject: hi\r\n\r\nbody\r\n"
+    assert parse_email(raw).sender is None
+
+
 def test_headers_are_kept_decoded_under_lowercase_names_for_storage():
     mail = parse_mail("iso2022jp_japanese.eml")
 

@@ -29,7 +29,7 @@ def point_environment_at(endpoint_url: str, environ: MutableMapping[str, str] | 
     env.setdefault("AWS_REGION", env["AWS_DEFAULT_REGION"])
     env.setdefault("AWS_ACCESS_KEY_ID", FAKE_CREDENTIAL)
     env.setdefault("AWS_SECRET_ACCESS_KEY", FAKE_CREDENTIAL)
-    # DynamoDB Streams reads fail against an emulator with account-id endpoints (ARCHITECTURE.md).
+    # DynamoDB Streams reads fail against an emulator with account-id endpoints (botocore's account-id endpoint mode).
     env.setdefault("AWS_ACCOUNT_ID_ENDPOINT_MODE", "disabled")
 
 

@@ -46,7 +46,7 @@ def _message_attributes(attributes: Mapping[str, Mapping[str, Any]]) -> dict[str
 
 
 def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[str, Any]:
-    """One record of an SQS Lambda event, shaped like shared/reference-events/sqsEvent.json."""
+    """One record of an SQS Lambda event, shaped like events_samples/aws/sqsEvent.json."""
     return {
         "messageId": message["MessageId"],
         "receiptHandle": message["ReceiptHandle"],

@@ -1,6 +1,6 @@
 """Playing the Lambda runtime in-process: handler loading, the context object and async invocation.
 
-moto cannot run Lambda functions without Docker (ARCHITECTURE.md), so the local stack imports each handler named
+moto cannot run Lambda functions without Docker, so the local stack imports each handler named
 in the template and calls it with the events AWS would send. Handlers are imported lazily, after the environment
 points at the emulator, because table names are read at import time.
 """

@@ -3,7 +3,7 @@
 Every `Type: Schedule` (an EventBridge rule) or `Type: ScheduleV2` (EventBridge Scheduler) event of a serverless
 function in the template becomes a `ScheduledFunction`: a thread that waits, with `Event.wait`, for the next fire
 time and then invokes the handler in-process with the event AWS would send, shaped like
-shared/reference-events/scheduledEvent.json (or the event's `Input` JSON, if it has one).
+events_samples/aws/scheduledEvent.json (or the event's `Input` JSON, if it has one).
 
 What the local stack plays: `rate(N minute|minutes|hour|hours|day|days)` and the six-field AWS `cron(...)` whose
 minutes and hours fields are `*`, `*/N`, `A/N`, `A-B`, `A-B/N`, single values or comma lists of those, with
@@ -258,7 +258,7 @@ def format_event_time(moment: datetime) -> str:
 
 
 def scheduled_event(scheduled_at: datetime, *, region: str, account_id: str, resource_arn: str) -> dict[str, Any]:
-    """The event EventBridge sends for a schedule (shared/reference-events/scheduledEvent.json)."""
+    """The event EventBridge sends for a schedule (events_samples/aws/scheduledEvent.json)."""
     return {
         "version": "0",
         "id": str(uuid.uuid4()),

@@ -113,7 +113,7 @@ def ses_receipt_event(
     received_at: datetime,
     processing_millis: int = 0,
 ) -> dict[str, Any]:
-    """An SES receipt event for a Lambda action, shaped like shared/reference-events/sesEvent.json."""
+    """An SES receipt event for a Lambda action, shaped like events_samples/aws/sesEvent.json."""
     parsed = BytesHeaderParser(policy=compat32).parsebytes(raw)
     headers = [{"name": name, "value": _text(str(value))} for name, value in parsed.items()]
     common: dict[str, Any] = {"returnPath": mail_from}

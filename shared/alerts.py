@@ -24,6 +24,7 @@ from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
 from shared.storage.markers import MarkerRepository
 from shared.storage.models import MarkerModel, TicketModel
+from shared.teams import team_settings
 from shared.timefmt import Clock, iso, utcnow
 
 ALERTS_PER_RECIPIENT_PER_10_MIN = 10
@@ -58,15 +59,17 @@ class MailAlerter:
     clock: Clock = utcnow
 
     def recipients(self, ticket: TicketModel, roles: Iterable[str]) -> list[str]:
-        team = self.config.get("team", ticket.team) or {}
+        team = team_settings(self.config, ticket.team)
         out: list[str] = []
         for role in roles:
             if role == "assignee" and ticket.assignee:
                 view = self.agents.get(ticket.assignee)
                 if view is not None and view.profile.email:
                     out.append(view.profile.email)
-            elif role in ("supervisor", "manager"):
-                out += [str(a) for a in team.get(f"{role}s", [])]
+            elif role == "supervisor":
+                out += team.supervisors
+            elif role == "manager":
+                out += team.managers
         return sorted(set(out))
 
     def alert(self, ticket: TicketModel, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None:
@@ -154,8 +157,7 @@ class MailAlerter:
     def _team_calendar(self, team_name: str) -> BusinessCalendar:
         from shared.escalation import calendar
 
-        team = self.config.get("team", team_name) or {}
-        return calendar(self.config, str(team.get("calendar", ALWAYS_OPEN_ID)))
+        return calendar(self.config, team_settings(self.config, team_name).calendar)
 
     def _send(self, address: str, subject: str, text: str, ref: str | None) -> None:
         raw = compose_mail(

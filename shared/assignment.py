@@ -1,16 +1,18 @@
 """Who may take a ticket, and who should: pure rules over plain data.
 
-Eligible = online, inside working hours (none set: whenever online), has the ticket's skill, serves its channel
-(none listed: every channel), tier high enough, and load below capacity. Among the eligible, the ticket's previous
-agent comes first (a customer reply goes back to the person who knows the case); then the least loaded, and on a
-tie whoever waited longest since their last assignment. The capacity check here only picks candidates — the
-guarantee that nobody is overfilled is the conditional write in storage, so a stale read can never break it.
+Eligible = online, inside working hours (none set: whenever online), serves the ticket's channel (none listed:
+every channel), tier high enough, and load below capacity. A skill is a preference, never a wall: among the
+eligible, the ticket's previous agent comes first (a customer reply goes back to the person who knows the case),
+then agents who have the ticket's skill, then the least loaded, and on a tie whoever waited longest since their
+last assignment. Only while a team's skill wait runs (`skill_required`) are agents without the skill passed over.
+The capacity check here only picks candidates — the guarantee that nobody is overfilled is the conditional write
+in storage, so a stale read can never break it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from typing import Iterable, Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -31,10 +33,14 @@ class Candidate:
     timezone: str = "UTC"
     working_hours: Mapping[str, Sequence[Sequence[str]]] | None = None
     last_assigned_at: str | None = None
+    team: str = "support"
 
     @property
     def free_slots(self) -> int:
         return max(0, self.capacity - self.load)
+
+    def has_skill(self, skill: str | None) -> bool:
+        return not skill or skill in self.skills
 
 
 @dataclass(frozen=True)
@@ -101,8 +107,6 @@ def why_not(candidate: Candidate, need: Need, now: datetime) -> str | None:
         return f"at capacity ({candidate.load}/{candidate.capacity})"
     if candidate.tier < need.tier:
         return f"tier {candidate.tier} below the required {need.tier}"
-    if need.skill and need.skill not in candidate.skills:
-        return f"lacks skill {need.skill!r}"
     if candidate.channels and need.channel not in candidate.channels:
         return f"does not serve channel {need.channel!r}"
     if not within_hours(candidate, now):
@@ -110,15 +114,53 @@ def why_not(candidate: Candidate, need: Need, now: datetime) -> str | None:
     return None
 
 
-def rank_candidates(candidates: Iterable[Candidate], need: Need, now: datetime) -> list[Candidate]:
-    """Eligible agents, best first."""
+def rank_candidates(
+    candidates: Iterable[Candidate], need: Need, now: datetime, *, skill_required: bool = False
+) -> list[Candidate]:
+    """Eligible agents, best first; with `skill_required`, only those with the ticket's skill."""
     eligible = [c for c in candidates if why_not(c, need, now) is None]
+    if skill_required:
+        eligible = [c for c in eligible if c.has_skill(need.skill)]
     return sorted(
         eligible,
         key=lambda c: (
             0 if c.agent_id == need.preferred_agent else 1,
+            0 if c.has_skill(need.skill) else 1,
             c.load,
             c.last_assigned_at or "",
             c.agent_id,
         ),
     )
+
+
+def assignment_reason(chosen: Candidate, need: Need) -> str:
+    """Why this agent, in words a support lead reads on the ticket."""
+    parts = []
+    if chosen.agent_id == need.preferred_agent:
+        parts.append("had the ticket before")
+    if need.skill:
+        parts.append(
+            f"has skill {need.skill!r}"
+            if chosen.has_skill(need.skill)
+            else f"no free agent with skill {need.skill!r}: best agent without it"
+        )
+    parts.append(f"load {chosen.load}/{chosen.capacity} before")
+    return "; ".join(parts)
+
+
+def next_shift_start(candidate: Candidate, now: datetime, within: timedelta) -> datetime | None:
+    """When the agent's next working span starts, if it starts after `now` and no later than `now + within`; None
+    for agents without working hours (always available while online) or with nothing starting that soon."""
+    if not candidate.working_hours:
+        return None
+    tz = zone(candidate.timezone)
+    shift = parse_hours(candidate.working_hours)
+    local_now = now.astimezone(tz)
+    horizon = now + within
+    for offset in range(0, 2 + within.days):
+        day = (local_now + timedelta(days=offset)).date()
+        for start, _end in sorted(shift.hours.get(DAYS[day.weekday()], ())):
+            begins = datetime.combine(day, start, tzinfo=tz)
+            if now < begins <= horizon:
+                return begins
+    return None

@@ -24,7 +24,7 @@ from shared.language import detect_language, format_duration
 from shared.mail.outbound import OutboundMail, compose_mail, reply_subject
 from shared.mail.reply_address import reply_address
 from shared.observability import Metric, count, logger
-from shared.routing import team_settings
+from shared.teams import team_settings
 from shared.settings import Settings
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
@@ -208,17 +208,24 @@ class CustomerMessenger:
     # ------------------------------------------------------------------
 
     def _queue_state(self, ticket: TicketModel) -> QueueState:
-        """The queue as this ticket sees it: only agents who could take it (online, tier, skill, channel, hours)
-        count, whatever their load."""
+        """The queue as this ticket sees it: only the agents who could take it now (online, in hours, tier,
+        channel — a skill is only a preference), whatever their load, and only the tickets ahead of it that those
+        same agents could take."""
         now = self.clock()
         need = Need(channel=ticket.channel, skill=ticket.required_skill, tier=int(ticket.required_tier or 1))
-        online = [c for c in self.agents.candidates(ticket.team) if why_not(replace(c, load=0), need, now) is None]
+        able = [c for c in self.agents.candidates(ticket.team) if why_not(replace(c, load=0), need, now) is None]
         waiting = ticket.status == "open" and not ticket.assignee
-        strategy = team_settings(self.config, ticket.team).strategy
+        ahead = 0
+        if waiting:
+            strategy = team_settings(self.config, ticket.team).strategy
+            for other in self.tickets.waiting_ahead(ticket, strategy):
+                theirs = Need(channel=other.channel, skill=other.required_skill, tier=int(other.required_tier or 1))
+                if not able or any(why_not(replace(c, load=0), theirs, now) is None for c in able):
+                    ahead += 1
         return QueueState(
-            tickets_ahead=self.tickets.count_ahead(ticket, strategy) if waiting else 0,
-            online_capacity=sum(c.capacity for c in online),
-            free_slots=sum(max(0, c.capacity - c.load) for c in online),
+            tickets_ahead=ahead,
+            online_capacity=sum(c.capacity for c in able),
+            free_slots=sum(max(0, c.capacity - c.load) for c in able),
             assigned=not waiting,
         )
 

@@ -57,6 +57,7 @@ from shared.storage.assignments import change_holding_ticket, ticket_set
 from shared.storage.config import ConfigRepository, read_once
 from shared.storage.models import TicketModel
 from shared.storage.tickets import TicketRepository, event_item
+from shared.teams import team_settings
 from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -64,8 +65,7 @@ RETRY_AFTER = timedelta(seconds=1)  # a step that lost a race to another save lo
 IDLE_STEP = -1  # the pseudo-step "nobody touched this active ticket for too long"
 PROMISE_STEP = -2  # the pseudo-step "what the acknowledgement promised the customer is due"
 BUS_EVENTS = ("sla.warning", "sla.breached", "ticket.escalated", "ticket.deescalated", "eta.slipped")
-DEFAULT_IDLE_MINUTES = 240
-DEFAULT_VIP_IDLE_MINUTES = 30
+LOAD_SETTLE = timedelta(seconds=30)  # longer than any index lag: a counter this still is comparable to the index
 REOPENS_BEFORE_ESCALATION = 2
 UNANSWERED_BEFORE_ESCALATION = 3
 
@@ -92,6 +92,8 @@ class Notices(Protocol):
 
 class Drainer(Protocol):
     def drain(self, team: str, include: TicketModel | None = None) -> Any: ...
+
+    def shift_starts(self, team: str, now: datetime, within: timedelta) -> list[datetime]: ...
 
 
 def _done(ticket: TicketModel) -> list[int]:
@@ -253,10 +255,8 @@ class SlaService:
         return "fired"
 
     def idle_threshold(self, ticket: TicketModel) -> timedelta:
-        team = self.config.get("team", ticket.team) or {}
-        if ticket.customer.tier == "vip":
-            return timedelta(minutes=float(team.get("vip_idle_minutes", DEFAULT_VIP_IDLE_MINUTES)))
-        return timedelta(minutes=float(team.get("idle_minutes", DEFAULT_IDLE_MINUTES)))
+        team = team_settings(self.config, ticket.team)
+        return timedelta(minutes=team.vip_idle_minutes if ticket.customer.tier == "vip" else team.idle_minutes)
 
     def _idle_at(self, ticket: TicketModel) -> datetime | None:
         """When the ticket counts as idle: the team's idle time in the business hours of its SLA calendar, so a
@@ -448,31 +448,25 @@ class SlaService:
         return {"buckets": buckets, "fired": fired, "stale": stale}
 
     def reconcile_load(self, team: str) -> dict[str, int]:
-        """Repair drift between each agent's load counter and the tickets they hold in progress.
+        """Repair drift between each agent's load counter and the tickets they hold in progress — every ticket they
+        hold, whatever its team, so an agent helping another team is still bound by their capacity.
 
-        Reads the team's in-progress tickets (bounded by the team's total capacity, not by history) and each
-        agent's load item; a mismatch is set right under a condition on the value read, so a concurrent
-        assignment is never overwritten."""
-        from collections import Counter
-
-        from shared.storage.models import AgentLoadModel
-
-        holding = Counter(
-            t.assignee for t in TicketModel.queue_by_priority.query(f"{team}#{Status.IN_PROGRESS.value}") if t.assignee
-        )
+        An agent whose counter moved in the last LOAD_SETTLE is left for the next sweep (the by-assignee index may
+        not show that assignment or release yet); a mismatch is set right under a condition on the counter and its
+        last change as read, so a concurrent assignment is never overwritten."""
+        settled_before = self.clock() - LOAD_SETTLE
         repaired = 0
-        for candidate in self.agents.candidates(team):
-            actual = holding.get(candidate.agent_id, 0)
-            if candidate.load == actual:
+        for item in self.agents.load_items(team):
+            if item.load_changed_at and parse_iso(item.load_changed_at) > settled_before:
                 continue
-            try:
-                AgentLoadModel(agent_id=candidate.agent_id).update(
-                    actions=[AgentLoadModel.load.set(actual)], condition=AgentLoadModel.load == candidate.load
-                )
+            held = self.tickets.count_held(item.agent_id)
+            if int(item.load or 0) == held:
+                continue
+            if self.agents.set_load(item, held):
                 repaired += 1
-                logger.warning("load drift repaired", extra={"agent": candidate.agent_id, "was": candidate.load, "now": actual})
-            except Exception:  # noqa: BLE001 - it moved meanwhile: the next sweep looks again
-                logger.info("load changed while reconciling", extra={"agent": candidate.agent_id})
+                logger.warning("load drift repaired", extra={"agent": item.agent_id, "was": int(item.load or 0), "now": held})
+            else:
+                logger.info("load changed while reconciling", extra={"agent": item.agent_id})
         if repaired:
             count(Metric.LOAD_DRIFT_REPAIRED, repaired)
         return {"agents_repaired": repaired}

@@ -2,8 +2,9 @@
 
 First response: an agent who already holds the ticket answers within the pick-up time; a waiting ticket waits
 for the tickets ahead of it to be worked through by the agents online, each slot freeing after an average
-handling time. Nobody online: the SLA target is the only honest promise. The estimate is never shortened to
-fit the target — if the queue says longer, the customer hears longer.
+handling time. Nobody online: the SLA target is the only honest promise. A promise never exceeds the ticket's
+own SLA targets: the targets are what the team committed to, and the escalation ladder acts before they break.
+When the live queue says it will be later than that, the forecast below sees it and the customer is told.
 
 What the acknowledgement said is kept as the ticket's promise. Later, whenever the queue changes under a ticket
 that is still unanswered (it went back to the queue, a ladder step fired), `forecast_first_answer` asks the live
@@ -56,14 +57,14 @@ def estimate(
 ) -> Estimate:
     first_target, resolution_target = (targets or DEFAULT_TARGETS)[priority]
     if queue.assigned:
-        first = min(pickup_seconds, first_target)
+        first = pickup_seconds
         position = 0
     else:
         position = queue.tickets_ahead + 1
         waited = _queue_wait(queue, pickup_seconds, handle_seconds)
         first = first_target if waited is None else waited
-    resolution = max(resolution_target, first + handle_seconds)
-    return Estimate(first_response_seconds=int(first), resolution_seconds=int(resolution), queue_position=position)
+    first = min(first, first_target, resolution_target)
+    return Estimate(first_response_seconds=int(first), resolution_seconds=int(resolution_target), queue_position=position)
 
 
 SLIP_GRACE_MIN = timedelta(minutes=1)

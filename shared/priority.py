@@ -220,6 +220,9 @@ def decide_priority(rules: PriorityRules, facts: PriorityFacts) -> PriorityDecis
 
     if not reasons:
         reasons.append(f"default priority {rules.default_priority.value}")
+    if deciding is not None and deciding.skill:
+        label = f" ({deciding.name or deciding.category})" if (deciding.name or deciding.category) else ""
+        reasons.append(f"skill {deciding.skill}{label}: an agent with it first, else the best free agent")
     return PriorityDecision(
         priority=_LADDER[level],
         category=(deciding.category if deciding and deciding.category else rules.default_category),

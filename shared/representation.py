@@ -36,6 +36,8 @@ def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
             "tier": customer.tier,
         },
         "assignee": ticket.assignee,
+        "assignment_reason": ticket.assignment_reason if ticket.assignee else None,
+        "skill": ticket.required_skill,
         "escalation_level": int(ticket.escalation_level or 0),
         "escalation_causes": dict(ticket.escalation_causes or {}),
         "tags": sorted(ticket.tags or []),

@@ -9,6 +9,7 @@ ticket.changed   a status change: the SLA clock pauses (pending), resumes, or is
 reply.sent       an agent answered: first/next response met; escalations caused by the wait come down
 capacity.freed / agent.available
                  drain the team's queue
+team.drain       drain the team's queue at `due_at` (a shift starts, a skill wait ends): early ones hop on
 
 Duplicates are cheap no-ops: the priority is decided once, each customer message is answered at most once
 (markers), and draining is driven by state, not by the message.
@@ -17,7 +18,8 @@ Duplicates are cheap no-ops: the priority is decided once, each customer message
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from shared.customer_messages import CustomerMessenger
 from shared.domain.errors import InFlight, NotFound, ValidationFailed
@@ -30,8 +32,13 @@ from shared.representation import plain
 from shared.timefmt import parse_iso, utcnow
 from shared.ticket_changes import TicketChange, TicketChanges
 
+EARLY_TOLERANCE = timedelta(seconds=1)  # SQS delays are whole seconds
 TICKET_EVENTS = ("ticket.created", "message.added", "ticket.changed", "reply.sent")
-TEAM_EVENTS = ("capacity.freed", "agent.available")
+TEAM_EVENTS = ("capacity.freed", "agent.available", "team.drain")
+
+
+class DrainScheduler(Protocol):
+    def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None: ...
 
 
 @dataclass
@@ -42,6 +49,7 @@ class Router:
     messenger: CustomerMessenger
     changes: TicketChanges
     sla: SlaService
+    announcer: DrainScheduler
 
     def handle(self, event: dict[str, Any]) -> dict[str, Any]:
         kind = event.get("event")
@@ -49,7 +57,12 @@ class Router:
             team = event.get("team")
             if not isinstance(team, str) or not team:
                 raise ValidationFailed(f"{kind} needs a team")
-            return self._report(self.routing.drain(team))
+            now = utcnow()
+            due_at = parse_iso(str(event["due_at"])) if event.get("due_at") else None
+            if due_at is not None and due_at > now + EARLY_TOLERANCE:
+                self.announcer.drain_at(team, due_at, now, str(event.get("why") or ""))  # another hop
+                return {"hop": True}
+            return self._drained(team, self.routing.drain(team))
         if kind not in TICKET_EVENTS:
             raise ValidationFailed(f"unknown route event {kind!r}")
         key = f"route#{kind}#{event.get('ticket_id')}#{event.get('message_id') or event.get('at')}"  # the business key
@@ -110,12 +123,21 @@ class Router:
                         ticket.id, TicketChange(status="resolved", reason=f"auto-reply {replied.name}"), "system:auto-reply"
                     ).ticket
         drained = self.routing.drain(ticket.team, include=ticket) if ticket.status == "open" else DrainResult()
+        self._schedule_retry(ticket.team, drained)
         if kind == "ticket.created" and replied is None:
             fresh = self.tickets.get(ticket.id) or ticket
             promised = self.messenger.acknowledge(fresh, suppress=suppress)
             if promised is not None:
                 self.sla.promise(ticket.id, promised.first_response_seconds, promised.resolution_seconds)
         return self._report(drained, auto_reply=replied.name if replied else None)
+
+    def _drained(self, team: str, result: DrainResult) -> dict[str, Any]:
+        self._schedule_retry(team, result)
+        return self._report(result)
+
+    def _schedule_retry(self, team: str, result: DrainResult) -> None:
+        if result.retry_at is not None:
+            self.announcer.drain_at(team, result.retry_at, utcnow(), "skill wait ends")
 
     @staticmethod
     def _report(result: DrainResult, **extra: Any) -> dict[str, Any]:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from pynamodb.exceptions import UpdateError
 
-from shared.assignment import Candidate, Need, rank_candidates
+from shared.assignment import Candidate, Need, assignment_reason, next_shift_start, rank_candidates
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
 from shared.domain.errors import NotFound
@@ -25,29 +25,23 @@ from shared.storage.config import ConfigRepository
 from shared.storage.customers import CustomerRepository
 from shared.storage.models import TicketModel
 from shared.storage.tickets import TicketRepository, event_item, index_keys
-from shared.timefmt import Clock, iso, utcnow
+from shared.teams import TeamSettings, team_settings
+from shared.timefmt import Clock, iso, parse_iso, utcnow
 
-STRATEGIES = ("urgency", "fifo")
 MAX_CANDIDATE_ATTEMPTS = 5
 MAX_DRAIN_ROUNDS = 20
 EXHAUSTED = "\0exhausted"  # every candidate tried for a ticket was taken by someone else meanwhile
-
-
-@dataclass(frozen=True)
-class TeamSettings:
-    strategy: str = "urgency"
-    language: str = "id"
 
 
 @dataclass
 class DrainResult:
     assigned: list[tuple[str, str]] = field(default_factory=list)  # (ticket id, agent id)
     conflicts: int = 0  # conditional failures met on the way (lost races, stale reads)
+    # the earliest moment a ticket left waiting for an agent with its skill may go to anyone: drain again then
+    retry_at: datetime | None = None
 
-
-def team_settings(config: ConfigRepository, team: str) -> TeamSettings:
-    doc = config.get("team", team) or {}
-    return TeamSettings(strategy=str(doc.get("strategy", "urgency")), language=str(doc.get("language", "id")))
+    def retry_no_later_than(self, at: datetime) -> None:
+        self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
 
 
 def priority_rules(config: ConfigRepository) -> PriorityRules:
@@ -168,7 +162,7 @@ class RoutingService:
             include = None
             progressed = False
             for ticket in waiting:
-                outcome = self._assign_one(ticket, candidates, result)
+                outcome = self._assign_one(ticket, candidates, result, settings)
                 if outcome == EXHAUSTED:
                     # every agent we tried filled up under us: re-read before offering slots to tickets behind
                     # this one, or a newer ticket could take the slot an older one was waiting for
@@ -182,6 +176,12 @@ class RoutingService:
                 return result
         return result
 
+    def shift_starts(self, team: str, now: datetime, within: timedelta) -> list[datetime]:
+        """When online agents of `team` start a working span in the next `within`: capacity appears then, so the
+        queue must be drained then (the sweep asks the route stage for a drain at each, to the second)."""
+        starts = {next_shift_start(c, now, within) for c in self.agents.candidates(team) if c.presence == "online"}
+        return sorted(start for start in starts if start is not None)
+
     def _queue(self, team: str, strategy: str, include: TicketModel | None) -> list[TicketModel]:
         waiting = self.tickets.waiting(team, strategy)
         admitted = include is not None and include.queue_key == f"{team}#{Status.OPEN.value}"
@@ -191,7 +191,9 @@ class RoutingService:
         key = (lambda t: t.queue_fifo_sort) if strategy == "fifo" else (lambda t: t.queue_priority_sort)
         return sorted(waiting, key=key)
 
-    def _assign_one(self, ticket: TicketModel, candidates: dict[str, Candidate], result: DrainResult) -> str | None:
+    def _assign_one(
+        self, ticket: TicketModel, candidates: dict[str, Candidate], result: DrainResult, settings: TeamSettings
+    ) -> str | None:
         now = self.clock()
         need = Need(
             channel=ticket.channel,
@@ -199,13 +201,19 @@ class RoutingService:
             tier=int(ticket.required_tier or 1),
             preferred_agent=ticket.preferred_agent,
         )
-        ranked = rank_candidates(candidates.values(), need, now)[:MAX_CANDIDATE_ATTEMPTS]
+        # a skill is a preference: only while the team's skill wait runs are agents without it passed over
+        skill_wait_ends = parse_iso(ticket.created_at) + timedelta(seconds=settings.skill_wait_seconds)
+        skill_required = bool(need.skill) and now < skill_wait_ends
+        ranked = rank_candidates(candidates.values(), need, now, skill_required=skill_required)[:MAX_CANDIDATE_ATTEMPTS]
+        if not ranked and skill_required and rank_candidates(candidates.values(), need, now):
+            result.retry_no_later_than(skill_wait_ends)  # someone without the skill is free: try them when it ends
         for candidate in ranked:
             at = iso(now)
             local = TicketModel(id=ticket.id, version=ticket.version)  # key + version: the update touches only `actions`
             actions = ticket_set(
                 local,
                 assignee=candidate.agent_id,
+                assignment_reason=assignment_reason(candidate, need),
                 status=Status.IN_PROGRESS.value,
                 assigned_at=at,
                 queue_key=f"{ticket.team}#{Status.IN_PROGRESS.value}",
@@ -218,7 +226,14 @@ class RoutingService:
                     type="ticket.assigned",
                     at=now,
                     actor="system:routing",
-                    data={"to": candidate.agent_id, "load_before": candidate.load, "capacity": candidate.capacity},
+                    data={
+                        "to": candidate.agent_id,
+                        "load_before": candidate.load,
+                        "capacity": candidate.capacity,
+                        "skill": need.skill,
+                        "skill_matched": candidate.has_skill(need.skill),
+                        "reason": assignment_reason(candidate, need),
+                    },
                 ),
                 derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),
             )

@@ -37,6 +37,7 @@ def build_router(settings: Settings | None = None) -> Router:
         messenger=messenger,
         changes=TicketChanges(tickets=tickets, agents=agents, announcer=RouteAnnouncer(settings)),
         sla=build_sla_service(settings, routing, messenger),
+        announcer=RouteAnnouncer(settings),
     )
 
 

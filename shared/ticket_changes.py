@@ -52,7 +52,7 @@ class TicketChange:
 class Outcome:
     ticket: TicketModel
     events: list[str] = field(default_factory=list)
-    freed_team: str | None = None
+    freed_teams: tuple[str, ...] = ()  # whose queues may move now: the ticket's team, the releasing agent's team
     status_change: tuple[str, str] | None = None
     at: str | None = None
 
@@ -84,8 +84,8 @@ class TicketChanges:
                     {"event": "ticket.changed", "ticket_id": ticket_id, "from": before, "to": after, "at": outcome.at,
                      "reason": change.reason}
                 )
-            if outcome.freed_team:
-                self.announcer.announce({"event": "capacity.freed", "team": outcome.freed_team, "ticket_id": ticket_id})
+            for team in outcome.freed_teams:
+                self.announcer.announce({"event": "capacity.freed", "team": team, "ticket_id": ticket_id})
             return outcome
         raise Conflict(f"ticket {ticket_id} kept changing")
 
@@ -141,6 +141,7 @@ class TicketChanges:
             values["assignee"] = target_assignee
             if target_assignee:
                 values["assigned_at"] = at
+                values["assignment_reason"] = f"assigned by {actor}"
             if target_status == Status.OPEN and ticket.assignee:
                 values["preferred_agent"] = ticket.assignee
             events.append(("ticket.assigned" if target_assignee else "ticket.unassigned", {"from": ticket.assignee, "to": target_assignee}))
@@ -190,10 +191,14 @@ class TicketChanges:
         change_holding_ticket(ticket, actions, event_items, release_from=release_from, take_for=take_for)
         requeued = target_status == Status.OPEN and current != Status.OPEN
         lowered = shift is not None and shift.kind == "ticket.deescalated" and target_status == Status.OPEN
+        freed: list[str] = [ticket.team] if (release_from or requeued or lowered) else []
+        releasing = self.agents.candidate(release_from) if release_from else None
+        if releasing is not None and releasing.team not in freed:
+            freed.append(releasing.team)  # an agent who held another team's ticket has a slot for their own queue
         return Outcome(
             ticket=ticket,
             events=[e[0] for e in events],
-            freed_team=ticket.team if (release_from or requeued or lowered) else None,
+            freed_teams=tuple(freed),
             status_change=(current.value, target_status.value) if target_status != current else None,
             at=at,
         )

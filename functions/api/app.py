@@ -26,7 +26,8 @@ from shared.customer_messages import auto_reply_rule, stored_templates
 from shared.escalation import policies as sla_policies
 from shared.sla import policy_from_document, policy_to_document
 from shared.priority import rules_from_document, rules_to_document
-from shared.routing import STRATEGIES, priority_rules, team_settings
+from shared.routing import priority_rules
+from shared.teams import changed_team, team_settings
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
 from shared.storage.customers import CustomerRepository, customer_id_for
@@ -37,7 +38,7 @@ from shared.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, template_from_docu
 from shared.ticket_changes import TicketChange
 from shared.timefmt import iso, utcnow
 
-from functions.api.services import agent_profile, services
+from functions.api.services import agent_profile, checked_id, services
 
 app = Chalice(app_name="ticketing-api")
 _context = threading.local()  # the caller of the request this thread serves (the local server is threaded)
@@ -89,6 +90,11 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
         return app.route(path, **kwargs)(wrapper)
 
     return decorate
+
+
+def _config_id(value: str, what: str) -> str:
+    """Ids in paths (teams, calendars, auto-replies, policies, agents): short, plain, safe as DynamoDB keys."""
+    return checked_id(value, what)
 
 
 def _query() -> dict[str, str]:
@@ -365,38 +371,35 @@ def patch_customer(customer_id: str) -> dict[str, Any]:
 
 @route("/v1/teams/{team}", methods=["GET"])
 def get_team(team: str) -> dict[str, Any]:
-    doc = ConfigRepository().get("team", team) or {}
-    settings = team_settings(ConfigRepository(), team)
-    return {"id": team, **doc, "strategy": settings.strategy, "language": settings.language}
+    """Every setting the product reads for the team, defaults filled in."""
+    return {"id": _config_id(team, "team"), **team_settings(ConfigRepository(), team).document()}
+
+
+def _change_team(team: str) -> dict[str, Any]:
+    config = ConfigRepository()
+    current = team_settings(config, _config_id(team, "team"))
+    settings = changed_team(current, _body())
+    if settings.calendar != ALWAYS_OPEN_ID and config.get("calendar", settings.calendar) is None:
+        raise ValidationFailed(f"calendar: no calendar {settings.calendar!r}; save it first with PUT /v1/calendars/...")
+    config.put("team", team, settings.document(), _caller().subject, utcnow())
+    services().announcer().announce({"event": "capacity.freed", "team": team})  # a shorter skill wait may free work
+    return {"id": team, **settings.document()}
 
 
 @route("/v1/teams/{team}", methods=["PUT"], role=Role.SUPERVISOR)
 def put_team(team: str) -> dict[str, Any]:
-    """The team's queue `strategy` (`urgency`: priority then age; `fifo`: age with VIP first), `language`, the
-    business `calendar` its alerts keep to, and who is alerted: `supervisors` and `managers` (email addresses)."""
-    body = _body()
-    unknown = set(body) - {"strategy", "language", "calendar", "supervisors", "managers"}
-    if unknown:
-        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use strategy, language, calendar, supervisors, managers")
-    strategy = body.get("strategy", "urgency")
-    if strategy not in STRATEGIES:
-        raise ValidationFailed(f"strategy must be one of {', '.join(STRATEGIES)}")
-    language = body.get("language", "id")
-    if not isinstance(language, str) or not language.isalpha() or not 2 <= len(language) <= 3:
-        raise ValidationFailed("language must be a language code such as id or en")
-    calendar_id = body.get("calendar", ALWAYS_OPEN_ID)
-    config = ConfigRepository()
-    if calendar_id != ALWAYS_OPEN_ID and config.get("calendar", calendar_id) is None:
-        raise ValidationFailed(f"calendar: no calendar {calendar_id!r}; save it first with PUT /v1/calendars/...")
-    document: dict[str, Any] = {"strategy": strategy, "language": language.lower(), "calendar": calendar_id}
-    for role in ("supervisors", "managers"):
-        people = body.get(role, [])
-        if not isinstance(people, list) or not all(isinstance(p, str) and "@" in p for p in people):
-            raise ValidationFailed(f"{role} must be a list of email addresses")
-        document[role] = sorted(set(people))
-    config.put("team", team, document, _caller().subject, utcnow())
-    services().announcer().announce({"event": "capacity.freed", "team": team})
-    return {"id": team, **document}
+    """Change the team's settings; fields left out keep their value (PATCH does the same):
+    `strategy` (`urgency`: priority then age; `fifo`: age with VIP first), `language`, the business `calendar`
+    non-urgent alerts keep to, who is alerted (`supervisors`, `managers`: email addresses), when a ticket counts as
+    idle (`idle_minutes`, `vip_idle_minutes`) and how long a ticket waits for an agent with its skill before the
+    best agent without it takes it (`skill_wait_seconds`, default 0)."""
+    return _change_team(team)
+
+
+@route("/v1/teams/{team}", methods=["PATCH"], role=Role.SUPERVISOR)
+def patch_team(team: str) -> dict[str, Any]:
+    """The same as PUT: only the fields given change."""
+    return _change_team(team)
 
 
 @route("/v1/priority-rules", methods=["GET"])

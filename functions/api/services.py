@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from functools import lru_cache
 from typing import Any
@@ -145,6 +146,16 @@ def inbound_from_api(body: dict[str, Any], idempotency_key: str | None, caller: 
     )
 
 
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+
+
+def checked_id(value: str, what: str) -> str:
+    """An id given in a path: 1-64 ASCII letters, digits, '-', '_' or '.', starting with a letter or digit."""
+    if not isinstance(value, str) or not _ID.fullmatch(value):
+        raise ValidationFailed(f"{what} ids are 1-64 letters, digits, '-', '_' or '.' (starting with a letter or digit)")
+    return value
+
+
 def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | None) -> AgentModel:
     """Validate a PUT /v1/agents/{id} body over the existing profile (a PUT with only presence keeps the rest)."""
     if "load" in body:
@@ -152,8 +163,7 @@ def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | No
     unknown = set(body) - AGENT_FIELDS
     if unknown:
         raise ValidationFailed(f"unknown fields {sorted(unknown)}; use {', '.join(sorted(AGENT_FIELDS))}")
-    if not agent_id or len(agent_id) > 64 or not agent_id.replace("-", "").replace("_", "").replace(".", "").isalnum():
-        raise ValidationFailed("agent ids are 1-64 letters, digits, '-', '_' or '.'")
+    checked_id(agent_id, "agent")
     profile = existing or AgentModel(id=agent_id, created_at="", updated_at="")
     if "presence" in body:
         if body["presence"] not in [p.value for p in Presence]:

@@ -2,8 +2,10 @@
 
 Timers are hints: the service re-reads the ticket and records a step under a condition, so duplicates, stale and
 early timers change nothing. The sweep (an EventBridge schedule, every minute) reads the minute buckets of the due
-index since the last sweep and fires what a lost timer missed; per team it repairs load drift, reports the
-backlog age and, inside business hours, sends the digest of alerts held outside them.
+index since the last sweep and fires what a lost timer missed; per team it repairs load drift, drains the queue
+onto capacity no announcement told of (a shift that began) and plans a drain at the first second of every shift
+beginning before the next sweep, reports the backlog age and, inside business hours, sends the digest of alerts
+held outside them.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
+from shared.adapters.route_queue import RouteAnnouncer
 from shared.escalation import SlaService
 from shared.observability import gauge_seconds, logger, metrics
 from shared.settings import get_settings
@@ -27,6 +30,7 @@ processor = BatchProcessor(event_type=EventType.SQS)
 _service: SlaService | None = None
 MAX_LOOKBACK = timedelta(hours=24)
 OVERLAP = timedelta(minutes=1)
+SHIFT_LOOKAHEAD = timedelta(minutes=2)  # more than one sweep interval: every shift start is planned at least once
 
 
 def service() -> SlaService:
@@ -64,8 +68,17 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result: dict[str, Any] = service().sweep(since, now)
         config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
         teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
+        announcer = RouteAnnouncer(get_settings())
         for team in sorted(teams):
             result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
+            # capacity that appeared without an announcement (a shift began) is used now; shifts beginning before
+            # the next sweep get a drain at their first second
+            drained = service().routing.drain(team)
+            result[f"{team}.assigned"] = len(drained.assigned)
+            for start in service().routing.shift_starts(team, now, SHIFT_LOOKAHEAD):
+                announcer.drain_at(team, start, now, "shift starts")
+            if drained.retry_at is not None:
+                announcer.drain_at(team, drained.retry_at, now, "skill wait ends")
             try:
                 result[f"{team}.digests"] = service().alerts.send_deferred(team)  # held overnight, sent once hours begin
             except Exception:  # noqa: BLE001 - one team's digest must not stop the others' repair and gauges

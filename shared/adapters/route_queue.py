@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from shared.adapters.aws import client
+from shared.adapters.timers import MAX_DELAY, delay_for
 from shared.settings import Settings
+from shared.timefmt import iso
 
 
 class RouteAnnouncer:
@@ -14,11 +17,17 @@ class RouteAnnouncer:
         self.queue_url = settings.route_queue_url
         self._sqs = client("sqs", settings.region)
 
-    def announce(self, event: dict[str, Any]) -> None:
+    def announce(self, event: dict[str, Any], delay_seconds: int = 0) -> None:
+        """Send now, or held back by SQS for up to 900 s (a later moment is reached in hops by the reader)."""
         if not self.queue_url:
             raise RuntimeError("ROUTE_QUEUE_URL is not set; the template passes it to every function")
         self._sqs.send_message(
             QueueUrl=self.queue_url,
             MessageBody=json.dumps(event, sort_keys=True),
             MessageAttributes={"event": {"DataType": "String", "StringValue": str(event["event"])}},
+            DelaySeconds=max(0, min(MAX_DELAY, int(delay_seconds))),
         )
+
+    def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None:
+        """Ask the route stage to drain `team`'s queue at `due_at`, to the second (a later time hops on)."""
+        self.announce({"event": "team.drain", "team": team, "due_at": iso(due_at), "why": why}, delay_for(due_at, now))

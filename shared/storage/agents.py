@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from shared.assignment import Candidate
@@ -56,6 +57,7 @@ def candidate_from(load: AgentLoadModel) -> Candidate:
         timezone=load.timezone or "UTC",
         working_hours=load.working_hours.as_dict() if load.working_hours is not None else None,
         last_assigned_at=load.last_assigned_at,
+        team=load.team or "support",
     )
 
 
@@ -87,7 +89,25 @@ class AgentRepository:
             return None
 
     def candidates(self, team: str) -> list[Candidate]:
-        return [candidate_from(load) for load in AgentLoadModel.by_team.query(team)]
+        return [candidate_from(load) for load in self.load_items(team)]
+
+    def load_items(self, team: str) -> list[AgentLoadModel]:
+        return list(AgentLoadModel.by_team.query(team))
+
+    def set_load(self, item: AgentLoadModel, load: int) -> bool:
+        """Correct a drifted counter, only if it has not moved since `item` was read; whether it was written."""
+        condition = AgentLoadModel.load == int(item.load or 0)
+        if item.load_changed_at:
+            condition &= AgentLoadModel.load_changed_at == item.load_changed_at
+        else:
+            condition &= AgentLoadModel.load_changed_at.does_not_exist()
+        try:
+            AgentLoadModel(agent_id=item.agent_id).update(actions=[AgentLoadModel.load.set(load)], condition=condition)
+        except UpdateError as error:
+            if error.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def save(self, profile: AgentModel, now: datetime) -> AgentView:
         """Write the profile and mirror its routing facts onto the load item (created with load 0 if new)."""

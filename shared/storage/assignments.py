@@ -20,6 +20,7 @@ from shared.domain.errors import Conflict
 from shared.observability import logger
 from shared.storage.models import AgentLoadModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import conflicted, failed_conditions, transaction
+from shared.timefmt import iso, utcnow
 
 
 class AgentUnavailable(Conflict):
@@ -48,7 +49,11 @@ def assign(
         with transaction() as tx:
             tx.update(
                 load,
-                actions=[AgentLoadModel.load.add(1), AgentLoadModel.last_assigned_at.set(at)],
+                actions=[
+                    AgentLoadModel.load.add(1),
+                    AgentLoadModel.last_assigned_at.set(at),
+                    AgentLoadModel.load_changed_at.set(at),
+                ],
                 condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
             )
             tx.update(
@@ -90,13 +95,17 @@ def change_holding_ticket(
             if release_from:
                 tx.update(
                     AgentLoadModel(agent_id=release_from),
-                    actions=[AgentLoadModel.load.add(-1)],
+                    actions=[AgentLoadModel.load.add(-1), AgentLoadModel.load_changed_at.set(iso(utcnow()))],
                     condition=AgentLoadModel.load > 0,
                 )
             if take_for:
                 tx.update(
                     AgentLoadModel(agent_id=take_for[0]),
-                    actions=[AgentLoadModel.load.add(1), AgentLoadModel.last_assigned_at.set(take_for[1])],
+                    actions=[
+                        AgentLoadModel.load.add(1),
+                        AgentLoadModel.last_assigned_at.set(take_for[1]),
+                        AgentLoadModel.load_changed_at.set(take_for[1]),
+                    ],
                     condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
                 )
             for event in events:

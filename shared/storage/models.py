@@ -160,6 +160,7 @@ class TicketModel(Model):
     required_tier = NumberAttribute(default=1)
     preferred_agent = UnicodeAttribute(null=True)  # who had it before it went back to the queue
     assigned_at = UnicodeAttribute(null=True)
+    assignment_reason = UnicodeAttribute(null=True)  # why the current assignee (shared/assignment.py)
     priority_source = UnicodeAttribute(null=True)  # "rules" once the engine decided, "agent" after a manual change
     keywords = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     search_text = UnicodeAttribute(default="")
@@ -288,6 +289,7 @@ class AgentLoadModel(Model):
     timezone = UnicodeAttribute(default="UTC")
     working_hours = MapAttribute(null=True)  # type: ignore[var-annotated]
     last_assigned_at = UnicodeAttribute(null=True)
+    load_changed_at = UnicodeAttribute(null=True)  # the last assign or release (the sweep lets indexes settle)
 
     by_team = LoadByTeamIndex()
 

@@ -172,19 +172,17 @@ class TicketRepository:
         index = TicketModel.queue_by_arrival if strategy == "fifo" else TicketModel.queue_by_priority
         return list(index.query(f"{team}#open", limit=limit))
 
-    def count_ahead(self, ticket: TicketModel, strategy: str) -> int:
-        """How many waiting tickets the queue serves before this one (a COUNT query, no items read back)."""
+    def waiting_ahead(self, ticket: TicketModel, strategy: str, limit: int = 500) -> list[TicketModel]:
+        """The waiting tickets the team's queue serves before this one, first first (at most `limit`)."""
         if strategy == "fifo":
-            return int(
-                TicketModel.queue_by_arrival.count(
-                    ticket.queue_key, TicketModel.queue_fifo_sort < ticket.queue_fifo_sort
-                )
-            )
-        return int(
-            TicketModel.queue_by_priority.count(
-                ticket.queue_key, TicketModel.queue_priority_sort < ticket.queue_priority_sort
-            )
-        )
+            condition = TicketModel.queue_fifo_sort < ticket.queue_fifo_sort
+            return list(TicketModel.queue_by_arrival.query(ticket.queue_key, condition, limit=limit))
+        condition = TicketModel.queue_priority_sort < ticket.queue_priority_sort
+        return list(TicketModel.queue_by_priority.query(ticket.queue_key, condition, limit=limit))
+
+    def count_held(self, agent_id: str) -> int:
+        """The tickets an agent holds (in progress), whatever their team: what the agent's load must equal."""
+        return int(TicketModel.by_assignee.count(agent_id, filter_condition=TicketModel.status == Status.IN_PROGRESS.value))
 
     def add_items(self, items: Iterable[ThreadItemModel]) -> None:
         """Messages we send and their events: plain puts keyed by deterministic ids, so a retry rewrites them."""

@@ -191,3 +191,40 @@ def test_a_lead_registers_a_vip_by_email_before_they_write(aws):
     aws.route()
     ticket = TicketModel.get(result["ticket_id"])
     assert ticket.priority == "urgent" and ticket.customer.tier == "vip"
+
+
+def test_every_team_setting_the_product_reads_can_be_set_and_a_subset_keeps_the_rest(aws):
+    status, defaults = call("GET", "/v1/teams/support", role="agent")
+    assert status == 200 and defaults == {
+        "id": "support", "strategy": "urgency", "language": "id", "calendar": "24x7", "supervisors": [],
+        "managers": [], "idle_minutes": 240, "vip_idle_minutes": 30, "skill_wait_seconds": 0,
+    }  # fmt: skip
+    status, saved = call("PUT", "/v1/teams/support", {"strategy": "fifo", "supervisors": ["Lead@Example.com"]})
+    assert status == 200 and saved["strategy"] == "fifo" and saved["supervisors"] == ["lead@example.com"]
+    status, saved = call("PUT", "/v1/teams/support", {"idle_minutes": 90, "vip_idle_minutes": 10})
+    assert status == 200, saved
+    assert (saved["strategy"], saved["supervisors"], saved["idle_minutes"]) == ("fifo", ["lead@example.com"], 90)
+    status, patched = call("PATCH", "/v1/teams/support", {"skill_wait_seconds": 120})
+    assert status == 200 and patched["skill_wait_seconds"] == 120 and patched["vip_idle_minutes"] == 10
+    assert call("GET", "/v1/teams/support", role="agent")[1] == patched
+
+    from datetime import timedelta
+
+    from functions.escalate.handler import service
+
+    ticket = TicketModel.get(deliver(aws.s3, compose(subject="idle soon"))["ticket_id"])
+    assert service().idle_threshold(ticket) == timedelta(minutes=90)  # what the SLA reads is what was set
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"calendar": None}, {"calendar": ["24x7"]}, {"calendar": "nowhere"}, {"idle_minutes": 0},
+        {"idle_minutes": "ten"}, {"vip_idle_minutes": True}, {"skill_wait_seconds": -1}, {"skill_wait_seconds": 1.5},
+        {"supervisors": "lead@example.com"}, {"language": None}, {"strategy": None}, {"colour": "blue"},
+    ],
+)  # fmt: skip
+def test_bad_team_settings_get_a_clear_400_and_change_nothing(aws, body):
+    status, reply = call("PUT", "/v1/teams/support", body)
+    assert status == 400 and reply["error"]["message"], reply
+    assert call("GET", "/v1/teams/support", role="agent")[1]["calendar"] == "24x7"

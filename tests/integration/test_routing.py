@@ -271,3 +271,189 @@ def test_when_every_agent_tried_fills_up_meanwhile_a_newer_ticket_does_not_take_
 
     assert TicketModel.get(older.id).assignee == "a6"
     assert TicketModel.get(younger.id).assignee is None
+
+
+# ------------------------------------------------------------------ the simplest setup a new team makes
+
+
+def test_billing_tickets_go_to_skill_less_agents_created_the_simplest_way(aws):
+    """The default rules give "tagihan"/"refund"/"invoice" the skill billing; agents created with only a team,
+    capacity and presence must still get them (they used to wait forever while the customer was told 4 hours)."""
+    from tests.integration.test_api_routing import call, put_agent
+
+    put_agent("ani", {"team": "support", "capacity": 2, "presence": "online"})
+    ticket = new_ticket(aws, "Tagihan bulan ini salah", body="Mohon cek invoice saya, ada refund yang belum masuk.")
+    aws.route()
+
+    status, resource = call("GET", f"/v1/tickets/{ticket.id}", role="agent")
+    assert status == 200 and resource["assignee"] == "ani" and resource["status"] == "in_progress"
+    assert resource["skill"] == "billing"
+    assert any(r.startswith("skill billing") for r in resource["priority_reasons"])
+    assert "no free agent with skill 'billing': best agent without it" in resource["assignment_reason"]
+    [assigned] = [e for e in resource["events"] if e["type"] == "ticket.assigned"]
+    assert assigned["data"]["skill"] == "billing" and assigned["data"]["skill_matched"] is False
+    [ack] = [m for m in resource["messages"] if m["direction"] == "outbound"]
+    assert "antrean" not in ack["body"]  # nobody told they wait in a queue while an agent holds the ticket
+
+
+def test_an_agent_with_the_skill_is_preferred_even_when_busier(aws):
+    agent("plain", capacity=5)
+    agent("fina", capacity=5, load=2, skills={"billing"})
+    ticket = new_ticket(aws, "Refund", body="Saya minta refund.")
+    aws.route()
+
+    assert TicketModel.get(ticket.id).assignee == "fina"
+    assert TicketModel.get(ticket.id).assignment_reason.startswith("has skill 'billing'")
+
+
+def test_a_team_may_wait_for_a_skilled_agent_before_anyone_takes_the_ticket(aws):
+    """skill_wait_seconds: the ticket waits that long for an agent with its skill, then the route stage drains
+    the queue again by itself (a delayed team.drain) and the best agent without it takes it."""
+    import time
+
+    from shared.timefmt import iso, utcnow
+    from tests.integration.test_api_routing import call, put_agent
+
+    assert call("PUT", "/v1/teams/support", {"skill_wait_seconds": 2})[0] == 200
+    put_agent("ani", {"team": "support", "capacity": 2, "presence": "online"})
+    created = deliver(aws.s3, compose(subject="Invoice salah", body="Invoice saya salah."), timestamp=iso(utcnow()))
+    aws.route()
+    assert TicketModel.get(created["ticket_id"]).assignee is None  # a skilled agent may still come
+
+    deadline = time.monotonic() + 20
+    while TicketModel.get(created["ticket_id"]).assignee is None and time.monotonic() < deadline:
+        time.sleep(0.5)
+        aws.route()  # the delayed drain becomes visible once the skill wait is over
+    assert TicketModel.get(created["ticket_id"]).assignee == "ani"
+
+
+def test_the_sweep_plans_a_drain_at_the_first_second_of_a_shift_and_the_drain_assigns_then(aws, monkeypatch):
+    import math
+    from datetime import timedelta
+
+    from functions.escalate import handler as escalate
+    from shared.adapters.route_queue import RouteAnnouncer
+    from shared.timefmt import iso, parse_iso, utcnow
+    from tests.integration.test_api_routing import put_agent
+    from tests.support import FakeContext
+
+    now = utcnow()
+    start = (now + timedelta(minutes=1)).replace(second=0, microsecond=0)
+    day = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")[start.weekday()]
+    put_agent("siti", {"team": "support", "capacity": 2, "presence": "online", "timezone": "UTC",
+                       "working_hours": {day: [[start.strftime("%H:%M"), "24:00"]]}})  # fmt: skip
+    waiting = deliver(aws.s3, compose(subject="Login gagal"), timestamp=iso(now))
+    aws.route()
+    assert TicketModel.get(waiting["ticket_id"]).assignee is None  # her shift has not begun
+
+    sent: list[tuple[dict, int]] = []
+    real_announce = RouteAnnouncer.announce
+    monkeypatch.setattr(RouteAnnouncer, "announce", lambda self, event, delay_seconds=0: (sent.append((event, delay_seconds)), real_announce(self, event, delay_seconds))[1])  # noqa: E501
+    escalate._service = None
+    escalate.sweep_handler({}, FakeContext(function_name="ticketing-SweepFunction"))
+
+    [(event, delay)] = [(e, d) for e, d in sent if e["event"] == "team.drain"]
+    assert event["team"] == "support" and parse_iso(event["due_at"]) == start
+    assert 0 < delay <= math.ceil((start - now).total_seconds()) + 1
+
+    # the drain arrives at the first second of the shift
+    from functions.route import handler as route
+
+    route._router = None
+    router = route.build_router()
+    monkeypatch.setattr("shared.route_events.utcnow", lambda: start + timedelta(seconds=1))
+    router.routing.clock = lambda: start + timedelta(seconds=1)
+    router.handle(event)
+    assert TicketModel.get(waiting["ticket_id"]).assignee == "siti"
+    route._router = None
+
+
+def test_an_early_drain_hops_on_instead_of_draining(aws, monkeypatch):
+    from datetime import timedelta
+
+    from functions.route.handler import build_router
+    from shared.adapters.route_queue import RouteAnnouncer
+    from shared.timefmt import iso, utcnow
+
+    sent: list[tuple[dict, int]] = []
+    monkeypatch.setattr(RouteAnnouncer, "announce", lambda self, event, delay_seconds=0: sent.append((event, delay_seconds)))
+    due = utcnow() + timedelta(hours=2)
+    assert build_router().handle({"event": "team.drain", "team": "support", "due_at": iso(due), "why": "shift starts"}) == {"hop": True}
+    [(event, delay)] = sent
+    assert event["due_at"] == iso(due) and delay == 900
+
+
+def test_an_agent_who_resolves_another_teams_ticket_frees_a_slot_for_their_own_queue(aws):
+    from tests.integration.test_api_routing import change, put_agent
+
+    put_agent("budi", {"team": "billing", "capacity": 1, "presence": "online"})
+    helped = new_ticket(aws, "Printer", minute=1)  # a support ticket
+    aws.route()
+    change(helped.id, assignee="budi")
+    theirs = new_ticket(aws, "Tagihan", minute=2)
+    TicketModel(id=theirs.id).update(actions=[TicketModel.team.set("billing"), TicketModel.queue_key.set("billing#open")], add_version_condition=False)
+    aws.route()
+    assert TicketModel.get(theirs.id).assignee is None and load_of("budi") == 1
+
+    change(helped.id, status="resolved")
+    announced = aws.route_messages()
+    assert {"event": "capacity.freed", "team": "billing", "ticket_id": helped.id} in announced
+    from shared.route_events import Router  # noqa: F401 - the drain the announcement asks for:
+    from functions.route.handler import build_router
+
+    build_router().handle({"event": "capacity.freed", "team": "billing"})
+    assert TicketModel.get(theirs.id).assignee == "budi" and load_of("budi") == 1
+
+
+def test_the_sweep_keeps_the_load_of_an_agent_who_holds_another_teams_tickets(aws):
+    """reconcile_load once counted only the agent's own team's tickets: budi ended with load 0 holding 4."""
+    from datetime import timedelta
+
+    from functions.escalate import handler as escalate
+    from tests.integration.test_api_routing import change, put_agent
+
+    put_agent("budi", {"team": "billing", "capacity": 4, "presence": "online"})
+    tickets = [new_ticket(aws, f"support {n}", minute=n) for n in range(4)]
+    aws.route()
+    for ticket in tickets:
+        change(ticket.id, assignee="budi")
+    assert load_of("budi") == 4
+    escalate._service = None
+    service = escalate.service()
+    service.clock = lambda: NOW + timedelta(days=60)  # long after the last assignment: the indexes have settled
+
+    assert service.reconcile_load("billing") == {"agents_repaired": 0}
+    assert load_of("budi") == 4
+    AgentLoadModel(agent_id="budi").update(actions=[AgentLoadModel.load.set(1)])  # real drift is still repaired
+    assert service.reconcile_load("billing") == {"agents_repaired": 1} and load_of("budi") == 4
+    escalate._service = None
+
+
+def test_the_sweep_leaves_a_counter_that_just_moved_for_the_next_sweep(aws):
+    from functions.escalate import handler as escalate
+    from shared.timefmt import parse_iso
+
+    agent("eka", capacity=3)
+    new_ticket(aws, "one")
+    aws.route()
+    AgentLoadModel(agent_id="eka").update(actions=[AgentLoadModel.load.set(3)])
+    escalate._service = None
+    service = escalate.service()
+    service.clock = lambda: parse_iso(AgentLoadModel.get("eka").load_changed_at)  # the assignment just happened
+
+    assert service.reconcile_load("support") == {"agents_repaired": 0} and load_of("eka") == 3
+    escalate._service = None
+
+
+def test_the_acknowledgement_counts_only_the_tickets_ahead_that_its_own_agents_could_take(aws):
+    agent("tini", capacity=1, load=1)  # tier 1, busy
+    escalated = new_ticket(aws, "needs tier 2", minute=1)
+    aws.route()
+    TicketModel(id=escalated.id).update(actions=[TicketModel.required_tier.set(2)], add_version_condition=False)  # only tier 2 could take it
+    ahead = new_ticket(aws, "first in line", minute=2)
+    aws.route()
+    mine = new_ticket(aws, "my question", minute=3)
+    aws.route()
+
+    [ack] = [m for m in TicketRepository().thread(mine.id)[0] if m.direction == "outbound"]
+    assert "Posisi Anda dalam antrean: 2" in ack.body, ack.body  # "first in line" and mine; not the tier-2 ticket

@@ -308,6 +308,7 @@ def test_the_sweep_repairs_load_drift_and_reports_the_backlog_age(aws, sla):
     deliver(aws.s3, compose(subject="waiting"), timestamp="2026-11-02T03:20:00.000Z")
     aws.route()
 
+    sla[1].now = T0 + timedelta(minutes=5)  # the counter has been still long enough for the indexes to settle
     result = sweep_handler({}, FakeContext(function_name="ticketing-SweepFunction"))
 
     assert int(AgentLoadModel.get("t1").load) == 1
@@ -509,7 +510,9 @@ def delayed_notice(ticket_id: str) -> str:
 WARN_ONLY = {**FAST, "ladder": [{"metric": "first_response", "at": 0.75, "action": "warn"}, {"metric": "first_response", "at": 1.0, "action": "warn"}]}
 
 
-def test_a_queue_longer_than_the_target_is_promised_honestly_and_the_breach_alone_tells_the_customer_nothing(aws, sla):
+def test_a_queue_longer_than_the_target_is_promised_the_target_and_the_customer_hears_once_when_it_slips(aws, sla):
+    """A promise never exceeds the ticket's SLA targets (a 40 s policy once promised "about 35 minutes"); when
+    the live queue says later, the customer is told once, with the queue's estimate."""
     service, clock = sla
     call("PUT", "/v1/sla-policies/urgent-fast", WARN_ONLY, role="admin")
     put_agent("t1", {"team": "support", "capacity": 1, "presence": "online", "tier": 1})
@@ -518,19 +521,18 @@ def test_a_queue_longer_than_the_target_is_promised_honestly_and_the_breach_alon
     ticket_id = deliver(aws.s3, compose(subject="Darurat: aplikasi mati"))["ticket_id"]
     aws.route()
     promise = TicketModel.get(ticket_id).eta_promise
-    assert promise["first_response"] == 900 + 1800  # behind a full agent: one handling, then a pickup
+    assert promise["first_response"] == 40 and promise["resolution"] == 400  # the policy's own targets
+    [ack] = [m for m in TicketRepository().thread(ticket_id)[0] if m.direction == "outbound"]
+    assert "Posisi Anda dalam antrean: 1" in ack.body  # one ticket ahead of it for the one agent who can take it
 
     clock.now = T0 + timedelta(seconds=45)
     service.sweep(T0, clock.now)
-    assert "sla.breached" in events(ticket_id) and outbound_kinds(ticket_id) == ["acknowledgement"]
-
-    clock.now = T0 + timedelta(seconds=2701)
-    service.sweep(T0 + timedelta(seconds=45), clock.now)
-    service.sweep(T0 + timedelta(seconds=45), clock.now)
+    service.sweep(T0, clock.now)
+    assert "sla.breached" in events(ticket_id)
     assert outbound_kinds(ticket_id) == ["acknowledgement", "delayed"]
-    assert "Perkiraan penyelesaian yang baru: sekitar" in delayed_notice(ticket_id)
+    assert "Perkiraan balasan pertama: sekitar 45 menit" in delayed_notice(ticket_id)  # the queue's own estimate
     [slip] = escalation_events(ticket_id, "eta.slipped")
-    assert slip["metric"] == "first_response" and slip["reason"] == "the promised time came"
+    assert slip["metric"] == "first_response"
     assert TicketModel.get(ticket_id).eta_promise["slipped_at"]
     assert service.fire(ticket_id, -2) == "stale" and outbound_kinds(ticket_id).count("delayed") == 1  # a replay
 
@@ -580,7 +582,7 @@ def test_an_answer_in_time_keeps_the_first_promise_and_the_resolution_promise_is
     service, clock = sla
     start, ticket_id = urgent_ticket_held_by_t1(aws, clock)
     promise = TicketModel.get(ticket_id).eta_promise
-    assert promise["first_response"] == 40 and promise["resolution"] == 40 + 1800
+    assert promise["first_response"] == 40 and promise["resolution"] == 400  # never past the policy's targets
     assert TicketModel.get(ticket_id).due_sort.endswith("#-2")
 
     clock.now = start + timedelta(seconds=10)
@@ -589,9 +591,9 @@ def test_an_answer_in_time_keeps_the_first_promise_and_the_resolution_promise_is
     clock.now = start + timedelta(seconds=60)
     service.sweep(start, clock.now)
     assert outbound_kinds(ticket_id)[-1] != "delayed"  # the first promise was kept
-    assert TicketModel.get(ticket_id).due_sort.startswith(iso(start + timedelta(seconds=1840)))
+    assert TicketModel.get(ticket_id).due_sort.startswith(iso(start + timedelta(seconds=400)))
 
-    clock.now = start + timedelta(seconds=1841)
+    clock.now = start + timedelta(seconds=401)
     service.sweep(start, clock.now)
     assert outbound_kinds(ticket_id).count("delayed") == 1
     assert escalation_events(ticket_id, "eta.slipped")[0]["metric"] == "resolution"

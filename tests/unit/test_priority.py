@@ -120,7 +120,7 @@ def test_impact_on_every_user_raises_one_level():
 def test_impact_counts_once_however_many_impact_phrases_match():
     decision = decide("Refund", "All users in production are affected, semua cabang juga.")
     assert decision.priority is Priority.HIGH
-    assert decision.reasons[-1] == "impact 'semua cabang', 'all users', 'production': +1 level (medium → high)"
+    assert decision.reasons[-2] == "impact 'semua cabang', 'all users', 'production': +1 level (medium → high)"
 
 
 def test_urgently_is_not_the_keyword_urgent():
@@ -167,6 +167,7 @@ def test_urgency_words_raise_priority_but_leave_the_category_to_the_topic():
     assert decision.reasons == (
         "keyword 'urgent' → high (urgency words)",
         "keyword 'refund' → medium (billing keywords)",
+        "skill billing (billing keywords): an agent with it first, else the best free agent",
     )
 
 

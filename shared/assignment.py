@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from shared.domain.errors import ValidationFailed
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+MAX_SPANS_A_DAY = 12
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,8 @@ def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> Shift:
     for day, spans in hours.items():
         if day not in DAYS:
             raise ValidationFailed(f"working_hours: unknown day {day!r}; use {', '.join(DAYS)}")
+        if not isinstance(spans, (list, tuple)) or len(spans) > MAX_SPANS_A_DAY:
+            raise ValidationFailed(f"working_hours.{day}: a list of at most {MAX_SPANS_A_DAY} [\"HH:MM\", \"HH:MM\"] spans")
         out = []
         for span in spans:
             if not isinstance(span, (list, tuple)) or len(span) != 2:

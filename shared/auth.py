@@ -30,11 +30,24 @@ class Principal:
     agent_id: str | None
 
 
-def issue_token(key: bytes, role: str, agent_id: str | None = None, ttl_seconds: int = 12 * 3600) -> str:
+DEFAULT_MAX_TTL_SECONDS = 12 * 3600
+
+
+def issue_token(
+    key: bytes,
+    role: str,
+    agent_id: str | None = None,
+    ttl_seconds: int = 8 * 3600,
+    max_ttl_seconds: int = DEFAULT_MAX_TTL_SECONDS,
+) -> str:
+    """A bearer token valid for `ttl_seconds`, which may not exceed `max_ttl_seconds` (MAX_TOKEN_TTL_SECONDS): a
+    leaked token must stop working on its own within a working day."""
     try:
         parsed_role = Role(role)
     except ValueError as exc:
         raise DomainError(f"unknown role {role!r}; use agent, supervisor or admin") from exc
+    if ttl_seconds > max_ttl_seconds:
+        raise DomainError(f"a token lives at most {max_ttl_seconds} s ({max_ttl_seconds / 3600:g} h); asked for {ttl_seconds} s")
     now = int(time.time())
     claims = {
         "iss": ISSUER,
@@ -49,7 +62,7 @@ def issue_token(key: bytes, role: str, agent_id: str | None = None, ttl_seconds:
     return jwt.encode(claims, purpose_key(key, "api-token"), algorithm="HS256")
 
 
-def authenticate(key: bytes, authorization: str | None) -> Principal:
+def authenticate(key: bytes, authorization: str | None, max_ttl_seconds: int = DEFAULT_MAX_TTL_SECONDS) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (see `ticketing token`)")
     token = authorization.split(None, 1)[1].strip()
@@ -67,6 +80,9 @@ def authenticate(key: bytes, authorization: str | None) -> Principal:
         raise Unauthorized("token expired") from exc
     except (jwt.InvalidTokenError, ValueError) as exc:
         raise Unauthorized(f"invalid token: {exc}") from exc
+    lifetime = int(claims["exp"]) - int(claims["iat"])
+    if lifetime > max_ttl_seconds:
+        raise Unauthorized(f"token lifetime {lifetime} s exceeds the {max_ttl_seconds} s maximum; ask for a new token")
     return Principal(subject=str(claims["sub"]), role=role, agent_id=claims.get("agent_id"))
 
 

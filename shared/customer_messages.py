@@ -52,6 +52,10 @@ class AutoReplyRule:
     resolve: bool = False
 
 
+MAX_PHRASES = 200
+MAX_PHRASE_CHARS = 200
+
+
 def auto_reply_rule(name: str, doc: dict[str, Any]) -> AutoReplyRule:
     from shared.domain.errors import ValidationFailed
 
@@ -59,10 +63,16 @@ def auto_reply_rule(name: str, doc: dict[str, Any]) -> AutoReplyRule:
     if unknown:
         raise ValidationFailed(f"unknown fields {sorted(unknown)}; use channels, phrases, template, resolve")
     phrases = doc.get("phrases")
-    if not isinstance(phrases, list) or not phrases or not all(isinstance(p, str) and p.strip() for p in phrases):
-        raise ValidationFailed("phrases must be a non-empty list of non-empty strings")
+    if (
+        not isinstance(phrases, list)
+        or not 1 <= len(phrases) <= MAX_PHRASES
+        or not all(isinstance(p, str) and p.strip() and len(p) <= MAX_PHRASE_CHARS for p in phrases)
+    ):
+        raise ValidationFailed(
+            f"phrases must be a list of 1 to {MAX_PHRASES} non-empty phrases of at most {MAX_PHRASE_CHARS} characters"
+        )
     channels = doc.get("channels", [])
-    if not isinstance(channels, list) or not all(isinstance(c, str) for c in channels):
+    if not isinstance(channels, list) or len(channels) > 20 or not all(isinstance(c, str) and len(c) <= 32 for c in channels):
         raise ValidationFailed("channels must be a list of channel names (empty: every channel)")
     template = doc.get("template")
     if not isinstance(template, str) or not template:

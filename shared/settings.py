@@ -56,6 +56,7 @@ class Settings:
     ticket_mails_per_hour: int = 60
     processing_lease_seconds: int = 300
     default_team: str = "support"
+    max_token_ttl_seconds: int = 12 * 3600  # API bearer tokens live at most this long
 
     @property
     def loop_marker(self) -> str:
@@ -93,6 +94,7 @@ class Settings:
             ticket_mails_per_hour=_int("TICKET_MAILS_PER_HOUR", cls.ticket_mails_per_hour),
             processing_lease_seconds=_int("PROCESSING_LEASE_SECONDS", cls.processing_lease_seconds),
             default_team=env.get("DEFAULT_TEAM", cls.default_team),
+            max_token_ttl_seconds=_int("MAX_TOKEN_TTL_SECONDS", cls.max_token_ttl_seconds),
         )
 
 

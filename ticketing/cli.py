@@ -39,10 +39,14 @@ def cmd_token(args: argparse.Namespace) -> int:
     _use_stack()
     from shared.adapters.secrets import signing_key
     from shared.auth import issue_token
+    from shared.domain.errors import DomainError
     from shared.settings import get_settings
 
-    key = signing_key(get_settings())
-    print(issue_token(key, args.role, args.agent, args.ttl))
+    settings = get_settings()
+    try:
+        print(issue_token(signing_key(settings), args.role, args.agent, args.ttl, settings.max_token_ttl_seconds))
+    except DomainError as exc:
+        raise SystemExit(f"ticketing token: {exc.message} (MAX_TOKEN_TTL_SECONDS sets the limit)") from None
     return 0
 
 

@@ -9,14 +9,15 @@ import functools
 import threading
 from typing import Any, Callable
 
-from chalice import Chalice, Response
+from chalice import Response
 from chalice.app import Request
+from pynamodb.exceptions import PynamoDBException
 from pynamodb.expressions.update import Action
 from chalice.deploy.swagger import CFNSwaggerGenerator
 
 from shared.adapters.secrets import signing_key
 from shared.auth import Forbidden, Principal, Unauthorized, authenticate, require_role
-from shared.domain.errors import Conflict, DomainError, InvalidTransition, NotFound, ValidationFailed
+from shared.domain.errors import Conflict, DomainError, InFlight, InvalidTransition, NotFound, ValidationFailed
 from shared.domain.model import Channel, Contact, Priority, Role, Status, Tier
 from shared.observability import logger
 from shared.representation import customer_resource, event_resource, message_resource, ticket_resource
@@ -38,9 +39,10 @@ from shared.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, template_from_docu
 from shared.ticket_changes import TicketChange
 from shared.timefmt import iso, utcnow
 
-from functions.api.services import agent_profile, checked_id, services
+from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_response, json_object, storage_refusal
+from functions.api.services import agent_profile, checked_id, label_list, name_field, services, text_field
 
-app = Chalice(app_name="ticketing-api")
+app = Api(app_name="ticketing-api")
 _context = threading.local()  # the caller of the request this thread serves (the local server is threaded)
 app.api.cors = False
 
@@ -51,11 +53,10 @@ _STATUS = {
     ValidationFailed: 400,
     InvalidTransition: 409,
     Conflict: 409,
+    InFlight: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
 }
-
-
-def error_response(status: int, code: str, message: str) -> Response:
-    return Response(body={"error": {"code": code, "message": message}}, status_code=status)
 
 
 def _request() -> Request:
@@ -65,7 +66,8 @@ def _request() -> Request:
 
 
 def _principal() -> Principal:
-    return authenticate(signing_key(get_settings()), _request().headers.get("authorization"))
+    settings = get_settings()
+    return authenticate(signing_key(settings), _request().headers.get("authorization"), settings.max_token_ttl_seconds)
 
 
 def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[[Callable[..., Any]], Any]:
@@ -83,6 +85,13 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
             except DomainError as error:
                 status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
                 return error_response(status, error.code, error.message)
+            except PynamoDBException as error:
+                refusal = storage_refusal(error)
+                if refusal is None:
+                    logger.exception("unhandled API error")
+                    return error_response(500, "internal_error", "something went wrong; it has been logged")
+                logger.warning("storage refused a request", extra={"reason": refusal})
+                return error_response(400, "validation_failed", f"the request cannot be stored: {refusal}")
             except Exception:  # noqa: BLE001 - never leak a stack trace to a client
                 logger.exception("unhandled API error")
                 return error_response(500, "internal_error", "something went wrong; it has been logged")
@@ -107,13 +116,7 @@ def _caller() -> Principal:
 
 
 def _body() -> dict[str, Any]:
-    try:
-        body = _request().json_body
-    except Exception as exc:  # noqa: BLE001 - chalice raises its own BadRequestError subclasses here
-        raise ValidationFailed("the body must be a JSON object") from exc
-    if not isinstance(body, dict):
-        raise ValidationFailed("the body must be a JSON object")
-    return body
+    return json_object(_request())
 
 
 def _choice(params: dict[str, str], name: str, allowed: type) -> str | None:
@@ -182,6 +185,8 @@ def list_tickets() -> dict[str, Any]:
 
 
 def _find_ticket(repo: TicketRepository, ticket_id: str) -> TicketModel:
+    if len(ticket_id) > 64:
+        raise NotFound("no such ticket: ticket ids and refs are short")
     ticket = repo.get(ticket_id) or repo.by_ref(ticket_id.upper())
     if ticket is None:
         raise NotFound(f"no ticket {ticket_id}")
@@ -226,11 +231,7 @@ def post_reply(ticket_id: str) -> Response:
     unknown = set(body) - {"body", "internal"}
     if unknown:
         raise ValidationFailed(f"unknown fields {sorted(unknown)}; use body, internal")
-    text = body.get("body")
-    if not isinstance(text, str) or not text.strip():
-        raise ValidationFailed("body is required")
-    if len(text) > 100_000:
-        raise ValidationFailed("body is longer than 100000 characters")
+    text = text_field(body, "body") or ""
     internal = body.get("internal", False)
     if not isinstance(internal, bool):
         raise ValidationFailed("internal must be true or false")
@@ -238,7 +239,7 @@ def post_reply(ticket_id: str) -> Response:
     ticket = _find_ticket(repo, ticket_id)
     if ticket.status == Status.CLOSED.value and not internal:
         raise InvalidTransition("the ticket is closed: a customer who writes again gets a follow-up ticket")
-    services().reply(ticket, _caller(), text.strip(), internal)
+    services().reply(ticket, _caller(), text, internal)
     fresh = repo.get(ticket.id) or ticket
     return Response(body=_ticket_with_thread(repo, fresh), status_code=201)
 
@@ -263,11 +264,12 @@ def patch_ticket(ticket_id: str) -> dict[str, Any]:
     priority = body.get("priority")
     if priority is not None:
         _choice({"priority": priority}, "priority", Priority)
-    tags = body.get("tags")
-    if tags is not None and (not isinstance(tags, list) or not all(isinstance(t, str) and t.strip() for t in tags)):
-        raise ValidationFailed("tags must be a list of non-empty strings")
-    if "assignee" in body and body["assignee"] is not None and not isinstance(body["assignee"], str):
-        raise ValidationFailed("assignee must be an agent id or null")
+    tags = label_list(body, "tags") if body.get("tags") is not None else None
+    if "assignee" in body and body["assignee"] is not None:
+        if not isinstance(body["assignee"], str):
+            raise ValidationFailed("assignee must be an agent id or null")
+        checked_id(body["assignee"], "agent")
+    reason = text_field(body, "reason", required=False, limit=1000)
     caller = _caller()
     repo = TicketRepository()
     ticket = _find_ticket(repo, ticket_id)
@@ -280,9 +282,9 @@ def patch_ticket(ticket_id: str) -> dict[str, Any]:
         assignee=body.get("assignee") if "assignee" in body else None,
         unassign="assignee" in body and body["assignee"] is None,
         priority=priority,
-        tags=tuple(t.strip() for t in tags) if tags is not None else None,
+        tags=tuple(tags) if tags is not None else None,
         escalation_level=level,
-        reason=body.get("reason"),
+        reason=reason,
     )
     outcome = services().changes().apply(ticket.id, change, f"agent:{caller.subject}")
     return _ticket_with_thread(repo, outcome.ticket)
@@ -352,9 +354,7 @@ def patch_customer(customer_id: str) -> dict[str, Any]:
     if unknown:
         raise ValidationFailed(f"unknown fields {sorted(unknown)}; use tier, name")
     tier = _choice(body, "tier", Tier) if "tier" in body else None
-    name = body.get("name")
-    if name is not None and not isinstance(name, str):
-        raise ValidationFailed("name must be a string")
+    name = name_field(body, "name") if "name" in body else None
     repo = CustomerRepository()
     contact = _customer_key(customer_id)
     customer = repo.get_or_create(contact, utcnow()) if contact else repo.get(customer_id)
@@ -424,7 +424,7 @@ def list_sla_policies() -> dict[str, Any]:
 
 @route("/v1/sla-policies/{policy_id}", methods=["PUT"], role=Role.ADMIN)
 def put_sla_policy(policy_id: str) -> dict[str, Any]:
-    policy = policy_from_document(policy_id, _body())
+    policy = policy_from_document(_config_id(policy_id, "policy"), _body())
     config = ConfigRepository()
     if policy.calendar != ALWAYS_OPEN_ID and config.get("calendar", policy.calendar) is None:
         raise ValidationFailed(f"calendar: no calendar {policy.calendar!r}; save it first with PUT /v1/calendars/...")
@@ -443,6 +443,7 @@ def list_calendars() -> dict[str, Any]:
 def put_calendar(calendar_id: str) -> dict[str, Any]:
     """Business hours in a time zone with holidays: `{"timezone", "hours": {"mon": [["08:00", "12:00"], ...]},
     "holidays": {"country": "ID", "subdivision": null, "extra": ["2026-12-24"]}}`."""
+    _config_id(calendar_id, "calendar")
     if calendar_id == ALWAYS_OPEN_ID:
         raise ValidationFailed("24x7 is built in and cannot be changed")
     document = validate_calendar_document(_body())
@@ -467,6 +468,8 @@ def list_templates() -> dict[str, Any]:
 @route("/v1/templates/{template_id}/{language}/{channel}", methods=["PUT"], role=Role.SUPERVISOR)
 def put_template(template_id: str, language: str, channel: str) -> dict[str, Any]:
     """Save a template; unknown placeholders, syntax errors and unsafe expressions are refused with the reason."""
+    for value, what in ((template_id, "template"), (language, "language"), (channel, "channel")):
+        _config_id(value, what)
     body = _body()
     template = template_from_document({**body, "id": template_id, "language": language, "channel": channel})
     document = template_to_document(template)
@@ -483,7 +486,7 @@ def list_auto_replies() -> dict[str, Any]:
 def put_auto_reply(name: str) -> dict[str, Any]:
     """A keyword auto-reply: messages on `channels` containing one of `phrases` get `template` (and may resolve)."""
     body = _body()
-    rule = auto_reply_rule(name, body)
+    rule = auto_reply_rule(_config_id(name, "auto-reply"), body)
     templates = stored_templates(ConfigRepository())
     if not any(t.id == rule.template for t in templates):
         raise ValidationFailed(f"no template {rule.template!r}; save it first with PUT /v1/templates/...")
@@ -494,7 +497,7 @@ def put_auto_reply(name: str) -> dict[str, Any]:
 
 @route("/v1/auto-replies/{name}", methods=["DELETE"], role=Role.SUPERVISOR)
 def delete_auto_reply(name: str) -> Response:
-    if not ConfigRepository().delete("auto-reply", name):
+    if not ConfigRepository().delete("auto-reply", _config_id(name, "auto-reply")):
         raise NotFound(f"no auto-reply {name}")
     return Response(body="", status_code=204)
 

@@ -99,7 +99,16 @@ def services() -> Services:
     return Services()
 
 
-def _text(body: dict[str, Any], name: str, required: bool = True, limit: int = 100_000) -> str | None:
+MESSAGE_BYTES = 100_000  # a message body, in UTF-8 (a thread item must stay well under DynamoDB's 400 KB)
+NAME_CHARS = 200
+MAX_LIST = 50  # tags, skills, channels
+LABEL_CHARS = 100  # one tag or skill
+IDEMPOTENCY_KEY_CHARS = 200
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def text_field(body: dict[str, Any], name: str, required: bool = True, limit: int = MESSAGE_BYTES) -> str | None:
+    """A string field, stripped; `limit` counts UTF-8 bytes, which is what storage counts."""
     value = body.get(name)
     if value is None or (isinstance(value, str) and not value.strip()):
         if required:
@@ -107,12 +116,43 @@ def _text(body: dict[str, Any], name: str, required: bool = True, limit: int = 1
         return None
     if not isinstance(value, str):
         raise ValidationFailed(f"{name} must be a string")
-    if len(value) > limit:
-        raise ValidationFailed(f"{name} is longer than {limit} characters")
+    if len(value.encode("utf-8")) > limit:
+        raise ValidationFailed(f"{name} is longer than {limit} bytes of UTF-8")
     return value.strip()
 
 
-def inbound_from_api(body: dict[str, Any], idempotency_key: str | None, caller: Principal) -> InboundMessage:
+def name_field(body: dict[str, Any], name: str, required: bool = False) -> str | None:
+    """A person's or team's name: one line, no control characters."""
+    value = text_field(body, name, required=required, limit=NAME_CHARS * 4)
+    if value is None:
+        return None
+    cleaned = " ".join(_CONTROL.sub(" ", value).split())
+    if len(cleaned) > NAME_CHARS:
+        raise ValidationFailed(f"{name} is longer than {NAME_CHARS} characters")
+    return cleaned or None
+
+
+def label_list(body: dict[str, Any], name: str) -> list[str]:
+    """Tags, skills, channels: at most MAX_LIST non-empty one-line labels of at most LABEL_CHARS."""
+    values = body.get(name)
+    if (
+        not isinstance(values, list)
+        or len(values) > MAX_LIST
+        or not all(isinstance(v, str) and v.strip() and len(v) <= LABEL_CHARS and not _CONTROL.search(v) for v in values)
+    ):
+        raise ValidationFailed(f"{name} must be a list of at most {MAX_LIST} non-empty labels of at most {LABEL_CHARS} characters")
+    return [v.strip() for v in values]
+
+
+def idempotency_key(value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    if len(value) > IDEMPOTENCY_KEY_CHARS or not value.isascii() or not value.isprintable():
+        raise ValidationFailed(f"Idempotency-Key must be at most {IDEMPOTENCY_KEY_CHARS} printable ASCII characters")
+    return value
+
+
+def inbound_from_api(body: dict[str, Any], idempotency: str | None, caller: Principal) -> InboundMessage:
     """A web form, chat start, phone note or social message as an inbound message for the common intake."""
     unknown = set(body) - {"channel", "subject", "body", "customer"}
     if unknown:
@@ -123,18 +163,19 @@ def inbound_from_api(body: dict[str, Any], idempotency_key: str | None, caller: 
     customer = body.get("customer")
     if not isinstance(customer, dict):
         raise ValidationFailed("customer must be an object with email or handle, and optionally name")
-    email = _text(customer, "email", required=False, limit=320)
-    handle = _text(customer, "handle", required=False, limit=320)
+    email = text_field(customer, "email", required=False, limit=320)
+    handle = text_field(customer, "handle", required=False, limit=320)
     if not email and not handle:
         raise ValidationFailed("customer needs an email or a handle")
     if email and "@" not in email:
         raise ValidationFailed("customer.email is not an email address")
-    text = _text(body, "body") or ""
-    subject = _text(body, "subject", required=False, limit=500) or text.splitlines()[0][:120]
-    contact = Contact(Channel.EMAIL, email, _text(customer, "name", False, 200)) if email else Contact(
-        Channel(channel), handle or "", _text(customer, "name", False, 200)
+    text = text_field(body, "body") or ""
+    subject = name_field(body, "subject") or text.splitlines()[0][:120]
+    contact = Contact(Channel.EMAIL, email, name_field(customer, "name")) if email else Contact(
+        Channel(channel), handle or "", name_field(customer, "name")
     )
-    key = f"api#{caller.subject}#{idempotency_key}" if idempotency_key else f"api#{uuid.uuid4()}"
+    given_key = idempotency_key(idempotency)
+    key = f"api#{caller.subject}#{given_key}" if given_key else f"api#{uuid.uuid4()}"
     return InboundMessage(
         channel=Channel(channel),
         key=key,
@@ -180,12 +221,10 @@ def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | No
         profile.tier = body["tier"]
     for name in ("skills", "channels"):
         if name in body:
-            values = body[name]
-            if not isinstance(values, list) or not all(isinstance(v, str) and v.strip() for v in values):
-                raise ValidationFailed(f"{name} must be a list of non-empty strings")
+            values = label_list(body, name)
             if name == "channels" and not set(values) <= {c.value for c in Channel}:
                 raise ValidationFailed(f"channels must be among {', '.join(c.value for c in Channel)}")
-            setattr(profile, name, {v.strip() for v in values})
+            setattr(profile, name, set(values))
     if "timezone" in body:
         if not isinstance(body["timezone"], str):
             raise ValidationFailed("timezone must be an IANA name such as Asia/Jakarta")
@@ -198,7 +237,13 @@ def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | No
                 raise ValidationFailed('working_hours is {"mon": [["08:00", "17:00"]], ...} or null')
             parse_hours(hours)
         profile.working_hours = hours
-    for name in ("name", "email", "team"):
-        if name in body:
-            setattr(profile, name, _text(body, name, required=name == "team", limit=200))
+    if "name" in body:
+        profile.name = name_field(body, "name")
+    if "email" in body:
+        email = text_field(body, "email", required=False, limit=320)
+        if email is not None and "@" not in email:
+            raise ValidationFailed("email is not an email address")
+        profile.email = email
+    if "team" in body:
+        profile.team = checked_id(str(body["team"]) if isinstance(body["team"], str) else "", "team")
     return profile

@@ -49,3 +49,24 @@ def test_roles_are_ordered_agent_supervisor_admin():
 def test_unknown_roles_are_refused_when_issuing():
     with pytest.raises(DomainError, match="unknown role"):
         issue_token(KEY, "root")
+
+
+def test_a_token_lives_at_most_twelve_hours_unless_configured_otherwise():
+    """`ticketing token --ttl 315360000` once made a ten-year admin token that the API accepted."""
+    with pytest.raises(DomainError, match="at most 43200 s"):
+        issue_token(KEY, "admin", ttl_seconds=315_360_000)
+    assert authenticate(KEY, "Bearer " + issue_token(KEY, "admin", ttl_seconds=12 * 3600)).role == Role.ADMIN
+    assert issue_token(KEY, "admin", ttl_seconds=24 * 3600, max_ttl_seconds=24 * 3600)
+
+
+def test_a_long_lived_token_minted_elsewhere_with_the_right_key_is_refused():
+    from shared.adapters.secrets import purpose_key
+
+    now = int(__import__("time").time())
+    claims = {"sub": "x", "role": "admin", "iat": now, "exp": now + 315_360_000, "iss": "ticketing", "aud": "ticketing-api"}
+    decade = jwt.encode(claims, purpose_key(KEY, "api-token"), algorithm="HS256")
+    with pytest.raises(Unauthorized, match="exceeds the 43200 s maximum"):
+        authenticate(KEY, "Bearer " + decade)
+    future = jwt.encode({**claims, "iat": now + 3600, "exp": now + 7200}, purpose_key(KEY, "api-token"), algorithm="HS256")
+    with pytest.raises(Unauthorized, match="not yet valid"):
+        authenticate(KEY, "Bearer " + future)

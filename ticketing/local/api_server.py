@@ -21,6 +21,67 @@ log = logging.getLogger(__name__.replace("ticketing.local", "local_stack"))
 
 DEFAULT_APP = "functions.api.app:app"
 CHALICE_STAGE = "local"
+MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
+MAX_URL_CHARS = 8192
+
+
+def _gateway_handler() -> Any:
+    """Chalice's request handler with API Gateway's edges in the API's own error shape: an unknown route is a 404
+    (Chalice's local gateway answers 403 and echoes the Authorization header back), an oversized body a 413, an
+    overlong URL a 414, a malformed request a 400."""
+    from chalice.local import ChaliceRequestHandler, ForbiddenError
+
+    class GatewayRequestHandler(ChaliceRequestHandler):  # type: ignore[misc]
+        def _reply(self, status: int, code: str, message: str) -> None:
+            body = json.dumps({"error": {"code": code, "message": message}}).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            if status in (400, 413, 414, 431):
+                self.send_header("Connection", "close")
+                self.close_connection = True
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """BaseHTTPRequestHandler's own protocol errors (request line too long, bad version ...)."""
+            names = {400: "bad_request", 414: "uri_too_long", 431: "headers_too_large", 501: "not_implemented"}
+            self._reply(code, names.get(code, "http_error"), message or explain or f"HTTP error {code}")
+
+        def parse_request(self) -> bool:
+            if not super().parse_request():
+                return False
+            if len(self.path) > MAX_URL_CHARS:
+                self._reply(414, "uri_too_long", f"the URL is {len(self.path)} characters; at most {MAX_URL_CHARS}")
+                return False
+            return True
+
+        def _generic_handle(self) -> None:
+            raw_length = self.headers.get("content-length", "0") or "0"
+            try:
+                length = int(raw_length)
+            except ValueError:
+                self._reply(400, "bad_request", f"Content-Length is not a number: {raw_length[:40]!r}")
+                return
+            if length < 0:
+                self._reply(400, "bad_request", "Content-Length is negative")
+                return
+            if length > MAX_REQUEST_BYTES:
+                self._reply(413, "payload_too_large", f"the body is {length} bytes; at most {MAX_REQUEST_BYTES} are accepted")
+                return
+            super()._generic_handle()
+
+        do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # noqa: N815
+
+        def _send_error_response(self, error: Any) -> None:
+            if isinstance(error, ForbiddenError):  # the app has no authorizers: this is a path no route has
+                path = self.path.split("?", 1)[0]
+                self._reply(404, "not_found", f"no route {self.command} {path[:200]}; GET /openapi.json lists them")
+                return
+            super()._send_error_response(error)
+
+    return GatewayRequestHandler
 
 
 def load_app(spec: str = DEFAULT_APP) -> Any:
@@ -57,12 +118,17 @@ class ApiServer:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> None:
-        from chalice.local import create_local_server
-
         self.app = load_app(self._app_spec)
         module_name = self._app_spec.partition(":")[0]
         project_dir = REPO_ROOT.joinpath(*module_name.split(".")[:-1])
-        server = create_local_server(self.app, _chalice_config(self.app, project_dir), self.host, self.port)
+        from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
+
+        # what chalice.local.create_local_server does, with our handler: a thread-local current_request
+        CustomLocalChalice.__bases__ = (LocalChalice, self.app.__class__)
+        self.app.__class__ = CustomLocalChalice
+        server = LocalDevServer(
+            self.app, _chalice_config(self.app, project_dir), self.host, self.port, handler_cls=_gateway_handler()
+        )
         self.port = int(server.server.server_address[1])
         self._server = server
         # Call the HTTP server directly: LocalDevServer.serve_forever() prints its own banner.

@@ -21,7 +21,7 @@ from shared.mail.parsing import MailParseError, ParsedEmail, parse_email
 from shared.mail.threading import thread_hints
 from shared.observability import Metric, count, logger
 from shared.settings import Settings
-from shared.storage.customers import CustomerRepository
+from shared.storage.customers import CustomerRepository, customer_id_for
 from shared.storage.quarantine import QuarantineEntry, quarantine
 from shared.timefmt import Clock, parse_iso, utcnow
 
@@ -197,9 +197,10 @@ class EmailIntake:
 
     def _record_bounce(self, parsed: ParsedEmail, at: datetime) -> None:
         for address in parsed.automation.bounced_recipients:
-            if self.customers.mark_bouncing(Contact(Channel.EMAIL, address), at):
+            contact = Contact(Channel.EMAIL, address)
+            if self.customers.mark_bouncing(contact, at):
                 count(Metric.BOUNCES_RECORDED)
-                logger.info("customer address marked bouncing", extra={"address": address})
+                logger.info("customer address marked bouncing", extra={"customer_id": customer_id_for(contact)})
 
     def _quarantine(self, receipt: MailReceipt, reason: str, detail: str, parsed: ParsedEmail | None) -> IntakeResult:
         entry_id = derived_ulid(receipt.received_at, f"quarantine#{receipt.delivery_id}")

@@ -7,9 +7,10 @@ claim the idempotency key -> find the thread -> write ticket/message in one tran
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from shared.domain.errors import Conflict, InFlight
 from shared.domain.ids import derived_ulid, ref_candidates
@@ -26,6 +27,7 @@ from shared.storage.tickets import TicketRepository, event_item, index_keys
 from shared.timefmt import iso
 
 DISPLAY_BODY_CHARS = 20_000
+IN_FLIGHT_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # about 3 s for a concurrent copy to finish
 HOUR = 3600
 
 
@@ -119,9 +121,17 @@ class IntakeService:
     bodies: BodyStore
     quarantine: Quarantiner = quarantine_inbound
     max_conflict_retries: int = 3
+    sleep: Callable[[float], None] = time.sleep
 
     def accept(self, message: InboundMessage) -> IntakeResult:
         claim = self.markers.claim(f"inbound#{message.key}", message.received_at, self.settings.processing_lease_seconds)
+        for pause in IN_FLIGHT_PAUSES:
+            if claim.state != "in_flight":
+                break
+            # a concurrent copy of this mail (a second route, a resend) is being taken in right now: it usually
+            # finishes within milliseconds, and then this copy is a plain duplicate, not an error to retry
+            self.sleep(pause)
+            claim = self.markers.claim(f"inbound#{message.key}", message.received_at, self.settings.processing_lease_seconds)
         if claim.state == "done":
             count(Metric.DUPLICATES_DROPPED, channel=message.channel.value)
             logger.info("duplicate inbound dropped", extra={"key": message.key})

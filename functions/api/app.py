@@ -19,7 +19,7 @@ from shared.adapters.secrets import signing_key
 from shared.auth import Forbidden, Principal, Unauthorized, authenticate, require_role
 from shared.domain.errors import Conflict, DomainError, InFlight, InvalidTransition, NotFound, ValidationFailed
 from shared.domain.model import Channel, Contact, Priority, Role, Status, Tier
-from shared.observability import logger
+from shared.observability import bind_invocation, logger
 from shared.representation import customer_resource, event_resource, message_resource, ticket_resource
 from shared.settings import get_settings
 from shared.business_calendar import ALWAYS_OPEN_ID, calendar_from_document, validate_calendar_document
@@ -76,6 +76,7 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
     def decorate(view: Callable[..., Any]) -> Any:
         @functools.wraps(view)
         def wrapper(*args: Any, **kw: Any) -> Any:
+            bind_invocation(app.lambda_context)
             try:
                 if role is not None:
                     principal = _principal()
@@ -95,6 +96,8 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
             except Exception:  # noqa: BLE001 - never leak a stack trace to a client
                 logger.exception("unhandled API error")
                 return error_response(500, "internal_error", "something went wrong; it has been logged")
+            finally:
+                logger.thread_safe_clear_keys()
 
         return app.route(path, **kwargs)(wrapper)
 

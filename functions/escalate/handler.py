@@ -19,7 +19,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.escalation import SlaService
-from shared.observability import gauge_seconds, logger, metrics
+from shared.observability import bind_correlation, gauge_seconds, log_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.agents import AgentRepository
 from shared.services import build_sla_service
@@ -42,21 +42,21 @@ def service() -> SlaService:
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     timer = json.loads(record.body)
-    logger.set_correlation_id(record.message_id)
+    bind_correlation(record.message_id)
     outcome = service().fire(str(timer["ticket_id"]), int(timer["step"]), parse_iso(str(timer["due_at"])))
     logger.info("escalation timer", extra={"ticket_id": timer["ticket_id"], "step": timer["step"], "outcome": outcome})
     return {"outcome": outcome}
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with read_once():  # policies, calendars and team settings read once per batch
         return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@log_invocation
 def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge schedule: sweep from the last swept minute (less an overlap) to now."""
     with read_once():  # settings read once for the whole run

@@ -17,7 +17,7 @@ from shared.adapters.secrets import purpose_key, signing_key
 from shared.domain.errors import Conflict, InFlight
 from shared.email_intake import EmailIntake, MailReceipt, receipt_from_s3_record, receipt_from_ses_record
 from shared.intake import IntakeService
-from shared.observability import logger, metrics
+from shared.observability import bind_correlation, log_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.customers import CustomerRepository
 from shared.storage.markers import MarkerRepository
@@ -57,7 +57,7 @@ def _receipt(record: dict[str, Any]) -> MailReceipt:
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _intake
     if _intake is None:
@@ -66,7 +66,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     retry: list[str] = []
     for record in event.get("Records", []):
         receipt = _receipt(record)
-        logger.set_correlation_id(receipt.delivery_id)
+        bind_correlation(receipt.delivery_id)
         try:
             result = _intake.process(receipt)
         except (InFlight, Conflict) as error:  # routine: another invocation holds this mail, or a ticket moved

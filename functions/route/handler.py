@@ -12,7 +12,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-from shared.observability import logger, metrics
+from shared.observability import bind_correlation, log_invocation, logger, metrics
 from shared.route_events import Router
 from shared.services import build_router
 from shared.storage.config import read_once
@@ -25,12 +25,12 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     global _router
     if _router is None:
         _router = build_router()
-    logger.set_correlation_id(record.message_id)
+    bind_correlation(record.message_id)
     return _router.handle(json.loads(record.body))
 
 
 @metrics.log_metrics
-@logger.inject_lambda_context(log_event=False, clear_state=True)
+@log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     with read_once():  # priority rules, policies, templates and team settings read once per batch
         return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))

@@ -482,3 +482,33 @@ def test_a_message_counts_once_toward_the_rate_limits_however_often_it_is_retrie
     assert again["outcome"] == "threaded" and len(conflicts) == 2 and failures == [1]
     windows = {m.key.split("#")[1]: len(m.members or ()) for m in MarkerModel.scan() if m.key.startswith("rate#")}
     assert windows == {"sender": 2, "ticket": 1}
+
+
+def test_a_copy_arriving_while_the_first_is_taken_in_is_a_quiet_duplicate_not_a_retry(aws, monkeypatch):
+    """Two routes deliver one mail at once: the second waits for the first to finish (milliseconds) and is then
+    a plain duplicate — an INFO line, not an error with a traceback that Lambda retries."""
+    import threading
+
+    from shared.intake import IntakeService
+
+    raw = compose(message_id="<twice@pelanggan.co.id>")
+    real_claimed = IntakeService._accept_claimed
+    first_inside, let_first_finish = threading.Event(), threading.Event()
+
+    def slow_first(self, message):
+        if not first_inside.is_set():
+            first_inside.set()
+            let_first_finish.wait(5)
+        return real_claimed(self, message)
+
+    monkeypatch.setattr(IntakeService, "_accept_claimed", slow_first)
+    results: dict[str, dict] = {}
+    first = threading.Thread(target=lambda: results.setdefault("first", deliver(aws.s3, raw, delivery_id="route-a")))
+    first.start()
+    assert first_inside.wait(5)
+    threading.Timer(0.3, let_first_finish.set).start()
+    results["second"] = deliver(aws.s3, raw, delivery_id="route-b")  # no IngestRetry raised
+    first.join(10)
+
+    assert results["first"]["outcome"] == "created"
+    assert results["second"]["outcome"] == "duplicate" and results["second"]["ticket_id"] == results["first"]["ticket_id"]

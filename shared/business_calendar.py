@@ -17,8 +17,6 @@ from functools import cached_property
 from typing import Any, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-import holidays as holiday_library
-
 from shared.assignment import DAYS, parse_hours, zone
 from shared.domain.errors import ValidationFailed
 
@@ -169,6 +167,8 @@ def calendar_from_document(
     span = tuple(sorted(set(years))) if years is not None else _default_years()
     resolved: set[date] = set(extra)
     if spec["country"]:
+        import holidays as holiday_library  # 25 ms of import: only calendars that name a country need it
+
         found = holiday_library.country_holidays(spec["country"], subdiv=spec["subdivision"], years=span)
         resolved.update(found.keys())
     return BusinessCalendar(
@@ -263,6 +263,8 @@ def _validate_holidays(raw: Any) -> dict[str, Any]:
         raise ValidationFailed(f"holidays: unknown field(s) {', '.join(unknown)}; use {', '.join(HOLIDAY_KEYS)}")
     country = raw.get("country")
     subdivision = raw.get("subdivision")
+    import holidays as holiday_library
+
     supported = holiday_library.list_supported_countries()
     if country is not None:
         if not isinstance(country, str) or country.strip().upper() not in supported:

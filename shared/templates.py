@@ -15,11 +15,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
 
-from jinja2 import StrictUndefined, Template, TemplateSyntaxError, UndefinedError, meta, nodes
-from jinja2.exceptions import SecurityError, TemplateError
-from jinja2.sandbox import ImmutableSandboxedEnvironment
+from typing import TYPE_CHECKING
 
 from shared.domain.errors import ValidationFailed
+
+if TYPE_CHECKING:  # Jinja2 itself is imported on the first compile: most invocations send no template
+    from jinja2 import Environment, Template, nodes
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -84,36 +85,41 @@ _MAX_REPEAT = 10_000
 _MAX_EXPONENT = 100
 
 
-class _MessageSandbox(ImmutableSandboxedEnvironment):
-    """Jinja's sandbox (no private attributes, no mutating the context) plus limits on `*` and `**`."""
-
-    intercepted_binops = frozenset({"*", "**"})
-
-    def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
-        if operator_name == "**":
-            if isinstance(right, (int, float)) and abs(right) > _MAX_EXPONENT:
-                raise SecurityError(f"exponent {right} is too large for a message template")
-            return operator.pow(left, right)
-        for count, other in ((right, left), (left, right)):
-            if isinstance(other, (str, list, tuple)) and isinstance(count, int) and count * len(other) > _MAX_REPEAT:
-                raise SecurityError("repeating text that many times is not allowed in a message template")
-        return operator.mul(left, right)
-
-
 def _blank_for_none(value: Any) -> Any:
     """An optional value left as None (no agent yet) prints as nothing rather than the word "None"."""
     return "" if value is None else value
 
 
-_ENV_OPTIONS: dict[str, Any] = {
-    "undefined": StrictUndefined,
-    "trim_blocks": True,
-    "lstrip_blocks": True,
-    "keep_trailing_newline": True,
-    "finalize": _blank_for_none,
-}
-_TEXT_ENV = _MessageSandbox(autoescape=False, **_ENV_OPTIONS)
-_HTML_ENV = _MessageSandbox(autoescape=True, **_ENV_OPTIONS)
+@functools.lru_cache(maxsize=1)
+def _environments() -> tuple[Environment, Environment]:
+    """(text, html) sandboxes: Jinja's sandbox (no private attributes, no mutating the context) plus limits on
+    `*` and `**`; html escapes what it inserts."""
+    from jinja2 import StrictUndefined
+    from jinja2.exceptions import SecurityError
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    class MessageSandbox(ImmutableSandboxedEnvironment):
+        intercepted_binops = frozenset({"*", "**"})
+
+        def call_binop(self, context: Any, operator_name: str, left: Any, right: Any) -> Any:
+            if operator_name == "**":
+                if isinstance(right, (int, float)) and abs(right) > _MAX_EXPONENT:
+                    raise SecurityError(f"exponent {right} is too large for a message template")
+                return operator.pow(left, right)
+            for count, other in ((right, left), (left, right)):
+                if isinstance(other, (str, list, tuple)) and isinstance(count, int) and count * len(other) > _MAX_REPEAT:
+                    raise SecurityError("repeating text that many times is not allowed in a message template")
+            return operator.mul(left, right)
+
+    options: dict[str, Any] = {
+        "undefined": StrictUndefined,
+        "trim_blocks": True,
+        "lstrip_blocks": True,
+        "keep_trailing_newline": True,
+        "finalize": _blank_for_none,
+    }
+    return MessageSandbox(autoescape=False, **options), MessageSandbox(autoescape=True, **options)
+
 
 _TEMPLATE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
 _LANGUAGE = re.compile(r"[a-z]{2,3}")
@@ -151,9 +157,10 @@ def _compile(template: MessageTemplate) -> _Compiled:
         raise TemplateInvalid(f"template {template.id!r}: the html body is empty; leave it out instead")
 
     used: set[str] = set()
-    subject = _compile_part(template, "subject", template.subject, _TEXT_ENV, used)
-    text = _compile_part(template, "text", template.text, _TEXT_ENV, used)
-    html = _compile_part(template, "html", template.html, _HTML_ENV, used)
+    text_env, html_env = _environments()
+    subject = _compile_part(template, "subject", template.subject, text_env, used)
+    text = _compile_part(template, "text", template.text, text_env, used)
+    html = _compile_part(template, "html", template.html, html_env, used)
     assert text is not None  # text is a str, so a template came back
     return _Compiled(subject, text, html, frozenset(used))
 
@@ -179,9 +186,12 @@ def _compile_part(
     template: MessageTemplate,
     part: str,
     source: str | None,
-    env: _MessageSandbox,
+    env: Environment,
     used: set[str],
 ) -> Template | None:
+    from jinja2 import TemplateSyntaxError, meta
+    from jinja2.exceptions import TemplateError
+
     if source is None:
         return None
     where = f"template {template.id!r} ({template.language}/{template.channel}) {part}"
@@ -208,6 +218,8 @@ def _compile_part(
 
 def _private_attribute(tree: nodes.Template) -> tuple[str, int] | None:
     """Refuse `x.__class__` and `x['_y']` when saved; the sandbox would refuse them only when sending."""
+    from jinja2 import nodes
+
     for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
         name: object = None
         if isinstance(node, nodes.Getattr):
@@ -245,6 +257,9 @@ def render_template(template: MessageTemplate, context: Mapping[str, Any]) -> Re
 def _render_part(
     template: MessageTemplate, part: str, compiled: Template | None, values: dict[str, Any]
 ) -> str | None:
+    from jinja2 import UndefinedError
+    from jinja2.exceptions import SecurityError
+
     if compiled is None:
         return None
     try:

@@ -7,29 +7,26 @@ import uuid
 from functools import lru_cache
 from typing import Any
 
-from shared.adapters.blobs import BlobStore
+from typing import TYPE_CHECKING
+
+from pynamodb.expressions.update import Action
+
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.assignment import parse_hours, zone
 from shared.auth import Principal
 from shared.domain.errors import ValidationFailed
-from shared.domain.model import Channel, Contact, Presence
-from shared.intake import InboundMessage, IntakeResult, IntakeService
+from shared.domain.ids import derived_ulid
+from shared.domain.model import AuditEvent, Channel, Contact, Presence
 from shared.settings import get_settings
 from shared.storage.agents import AgentRepository
-from shared.storage.customers import CustomerRepository
-from shared.storage.markers import MarkerRepository
-from shared.storage.models import AgentModel
-from shared.storage.tickets import TicketRepository
-from shared.ticket_changes import TicketChanges
-from pynamodb.expressions.update import Action
-
-from shared.domain.ids import derived_ulid
-from shared.domain.model import AuditEvent
-from shared.route_events import Router
-from shared.services import build_router
-from shared.storage.models import ThreadItemModel, TicketModel
-from shared.storage.tickets import event_item
+from shared.storage.models import AgentModel, ThreadItemModel, TicketModel
+from shared.storage.tickets import TicketRepository, event_item
 from shared.timefmt import iso, utcnow
+
+if TYPE_CHECKING:  # built on the first request that needs them: most requests read tickets or agents
+    from shared.intake import InboundMessage, IntakeResult, IntakeService
+    from shared.route_events import Router
+    from shared.ticket_changes import TicketChanges
 
 AGENT_FIELDS = {"name", "email", "team", "presence", "capacity", "skills", "channels", "tier", "timezone", "working_hours"}
 API_CHANNELS = tuple(c.value for c in Channel if c != Channel.EMAIL)
@@ -42,6 +39,11 @@ class Services:
 
     @lru_cache(maxsize=1)
     def intake(self) -> IntakeService:
+        from shared.adapters.blobs import BlobStore
+        from shared.intake import IntakeService
+        from shared.storage.customers import CustomerRepository
+        from shared.storage.markers import MarkerRepository
+
         settings = get_settings()
         return IntakeService(
             settings=settings,
@@ -54,6 +56,8 @@ class Services:
 
     @lru_cache(maxsize=1)
     def router(self) -> Router:
+        from shared.services import build_router
+
         return build_router()
 
     def reply(self, ticket: TicketModel, caller: Principal, text: str, internal: bool) -> str:
@@ -88,6 +92,8 @@ class Services:
         return message_id
 
     def changes(self) -> TicketChanges:
+        from shared.ticket_changes import TicketChanges
+
         return TicketChanges(tickets=TicketRepository(), agents=AgentRepository(), announcer=self.announcer())
 
     def intake_api(self, body: dict[str, Any], idempotency_key: str | None, caller: Principal) -> IntakeResult:
@@ -154,6 +160,8 @@ def idempotency_key(value: str | None) -> str | None:
 
 def inbound_from_api(body: dict[str, Any], idempotency: str | None, caller: Principal) -> InboundMessage:
     """A web form, chat start, phone note or social message as an inbound message for the common intake."""
+    from shared.intake import InboundMessage
+
     unknown = set(body) - {"channel", "subject", "body", "customer"}
     if unknown:
         raise ValidationFailed(f"unknown fields {sorted(unknown)}; use channel, subject, body, customer")

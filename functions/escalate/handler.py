@@ -12,21 +12,18 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from shared.adapters.route_queue import RouteAnnouncer
-from shared.escalation import SlaService
 from shared.observability import bind_correlation, gauge_seconds, log_invocation, logger, metrics
 from shared.settings import get_settings
-from shared.storage.agents import AgentRepository
-from shared.services import build_sla_service
 from shared.storage.config import ConfigRepository, read_once
 from shared.timefmt import iso, parse_iso, utcnow
 
-processor = BatchProcessor(event_type=EventType.SQS)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from shared.escalation import SlaService
+
 _service: SlaService | None = None
 MAX_LOOKBACK = timedelta(hours=24)
 OVERLAP = timedelta(minutes=1)
@@ -34,8 +31,11 @@ SHIFT_LOOKAHEAD = timedelta(minutes=2)  # more than one sweep interval: every sh
 
 
 def service() -> SlaService:
+    """The SLA service and what it drives, imported and built on first use, not at cold start."""
     global _service
     if _service is None:
+        from shared.services import build_sla_service
+
         _service = build_sla_service()
     return _service
 
@@ -51,8 +51,10 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from shared.batches import partial_batch
+
     with read_once():  # policies, calendars and team settings read once per batch
-        return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
+        return partial_batch(event, record_handler, context)
 
 
 @metrics.log_metrics
@@ -67,6 +69,9 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         since = max(since, now - MAX_LOOKBACK)
         result: dict[str, Any] = service().sweep(since, now)
         config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
+        from shared.adapters.route_queue import RouteAnnouncer
+        from shared.storage.agents import AgentRepository
+
         teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
         announcer = RouteAnnouncer(get_settings())
         for team in sorted(teams):

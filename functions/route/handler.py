@@ -7,18 +7,24 @@ route DLQ. Handlers stay thin: parse, call the router, let the batch processor s
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-
-from shared.observability import bind_correlation, log_invocation, logger, metrics
-from shared.route_events import Router
-from shared.services import build_router
+from shared.observability import bind_correlation, log_invocation, metrics
 from shared.storage.config import read_once
 
-processor = BatchProcessor(event_type=EventType.SQS)
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+
+    from shared.route_events import Router
+
 _router: Router | None = None
+
+
+def build_router() -> Router:
+    """The router and everything it drives, imported and built on the first record, not at cold start."""
+    from shared.services import build_router as build
+
+    return build()
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
@@ -32,5 +38,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+    from shared.batches import partial_batch  # Powertools' batch utility, imported when the first batch comes
+
     with read_once():  # priority rules, policies, templates and team settings read once per batch
-        return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))
+        return partial_batch(event, record_handler, context)

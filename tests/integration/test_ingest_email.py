@@ -512,3 +512,17 @@ def test_a_copy_arriving_while_the_first_is_taken_in_is_a_quiet_duplicate_not_a_
 
     assert results["first"]["outcome"] == "created"
     assert results["second"]["outcome"] == "duplicate" and results["second"]["ticket_id"] == results["first"]["ticket_id"]
+
+
+def test_a_long_body_in_a_wide_script_is_kept_whole_in_s3_and_fits_its_thread_item(aws):
+    """100,000 characters is 300 KB of Japanese: the thread item keeps what fits under DynamoDB's 400 KB."""
+    from shared.intake import MAX_STORED_BODY_BYTES
+
+    text = "問い合わせ内容です。" * 9000  # 90,000 characters, 270 KB of UTF-8
+    result = deliver(aws.s3, compose(subject="長い問い合わせ", body=text))
+
+    [message] = thread(result["ticket_id"])[0]
+    assert message.body_key and message.body_truncated
+    assert len((message.body_full or message.body).encode()) <= MAX_STORED_BODY_BYTES
+    whole = aws.s3.get_object(Bucket=get_settings().mail_bucket, Key=message.body_key)["Body"].read().decode()
+    assert whole.strip() == text

@@ -89,12 +89,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from email.parser import BytesParser
     from pathlib import Path
 
-    from ticketing.local.stack_state import read_state
+    from ticketing.local.persistence import OUTBOX_DIR
+    from ticketing.local.stack_state import read_state, state_file
 
     state = read_state()
-    if state is None or "outbox" not in state:
-        raise SystemExit("ticketing outbox: no local stack is running (start it with `make run`)")
-    files = sorted(Path(state["outbox"]).glob("*.eml"))
+    # The folder outlives the stack (kept across restarts), so it is readable while no stack runs too.
+    folder = Path(state["outbox"]) if state and "outbox" in state else state_file().parent / OUTBOX_DIR
+    if not folder.is_dir():
+        raise SystemExit(f"ticketing outbox: no mail sent yet ({folder} does not exist; start the stack with `make run`)")
+    files = sorted(folder.glob("*.eml"))
     mails = []
     for path in files:
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())

@@ -360,11 +360,14 @@ def provision(
     region: str | None = None,
     timeout_seconds: float = 60.0,
     secret_values: SecretValues | None = None,
+    before_direct: Callable[[], None] | None = None,
 ) -> ProvisionedStack:
     """Deploy (or reuse) the template's data plane in the emulator the environment points at, and verify it.
 
     Tables go to whatever DynamoDB endpoint the environment names (AWS_ENDPOINT_URL_DYNAMODB, else
-    AWS_ENDPOINT_URL); `secret_values` keeps generated secret values from one start to the next."""
+    AWS_ENDPOINT_URL); `secret_values` keeps generated secret values from one start to the next; `before_direct`
+    runs after moto's CloudFormation deployed its part, before the tables are created (the local stack waits for
+    DynamoDB Local there, so its JVM boots while moto works)."""
     clients = _Clients(region=region or boto3.session.Session().region_name or "us-east-1")
     account_id = str(clients.sts.get_caller_identity()["Account"])
     values = parameter_values(template, parameters)
@@ -382,6 +385,8 @@ def provision(
         secret_values=secret_values,
     )
     stack.refs.update(_stack_refs(clients, stack, cfn_template))
+    if before_direct is not None:
+        before_direct()
     for logical_id, resource in direct.items():
         props = stack.resolve(resource.get("Properties") or {})
         stack.refs[logical_id] = _DIRECT_CREATORS[resource["Type"]](logical_id, props, stack)

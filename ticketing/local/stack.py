@@ -141,9 +141,9 @@ class LocalStack:
         parameters = {"Stage": self.config.stage}
         if self.config.support_domain:
             parameters["SupportDomain"] = self.config.support_domain
-        self.dynamodb.wait_ready()
         self.provisioned = provision(template, stack_name=self.config.stack_name, parameters=parameters,
-                                     secret_values=KeptSecrets(self.data.secrets))  # fmt: skip
+                                     secret_values=KeptSecrets(self.data.secrets),
+                                     before_direct=self.dynamodb.wait_ready)  # fmt: skip
         self.environment = self.provisioned.function_environment()
         for spec in functions(template).values():
             for name, value in self.provisioned.function_environment(spec).items():

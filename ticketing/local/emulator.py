@@ -127,7 +127,8 @@ class AwsEmulator:
         if self._dynamodb_url is not None:
             app = _forwarding_dynamodb(app, self._dynamodb_url)
         self._server = make_server(self._host, self._port, app, threaded=True, request_handler=MotoRequestHandler)
-        self._thread = threading.Thread(target=self._server.serve_forever, name="aws-emulator", daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="aws-emulator", daemon=True)  # fmt: skip
         self._thread.start()
 
     def stop(self) -> None:

@@ -95,7 +95,9 @@ class AwsEmulator:
     """A moto server in a background thread.
 
     Unlike moto's ThreadedMotoServer, the socket is bound in `start()` on the caller's thread, so a port that is
-    already taken fails loudly instead of leaving `start()` waiting forever.
+    already taken fails loudly instead of leaving `start()` waiting forever. Without `dynamodb_url` moto serves
+    DynamoDB itself and does not isolate concurrent requests (two transactions can both pass `load < capacity`):
+    fine for tests that do not race, which is why the local stack relays DynamoDB to DynamoDB Local instead.
     """
 
     def __init__(self, port: int, host: str = LOCAL_HOST, *, dynamodb_url: str | None = None) -> None:

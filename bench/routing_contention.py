@@ -6,14 +6,13 @@ Then some tickets are resolved (their slots free up) and the threads drain again
 costs (conditional-failure retries, DynamoDB requests and write units per routed ticket); the invariants say what
 it must never break (nobody over capacity, load == tickets held, one assignment per ticket, queue order).
 
-Three processes: this one orchestrates; a moto server (`--serve`) plays DynamoDB; the scenario (`--json`) runs in
-a fresh interpreter, because pynamodb reads table names at import and botocore reads AWS_ENDPOINT_URL only when a
-client is created. moto's threaded server does not isolate DynamoDB requests from each other (a transaction checks
-its conditions, then writes, and undoes a cancelled one by restoring copies of whole tables taken when it began,
-all without a lock), so this server handles one DynamoDB request at a time: clients still race between their reads
-and their conditional writes, which is the contention routing must survive, and each request is atomic as it is
-on DynamoDB. What the emulator cannot show: TransactionConflict cancellations and eventually consistent index
-reads (moto's GSIs are always current), both of which only add conflicts on AWS.
+Three processes: this one orchestrates; DynamoDB Local (AWS's own emulator, in memory) plays DynamoDB; the
+scenario (`--json`) runs in a fresh interpreter, because pynamodb reads table names at import and botocore reads
+AWS_ENDPOINT_URL only when a client is created. DynamoDB Local isolates concurrent requests as DynamoDB does (a
+transaction's conditions and writes are atomic; a transaction touching an item another one is writing is
+cancelled with TransactionConflict), so clients race between their reads and their conditional writes, which is
+the contention routing must survive, with nothing serialised for them. What the emulator cannot show: eventually
+consistent index reads (its GSIs are always current), which only add conflicts on AWS.
 """
 
 from __future__ import annotations
@@ -103,6 +102,7 @@ def scenario_environment(endpoint: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "POWERTOOLS_"))}
     env.update(
         AWS_ENDPOINT_URL=endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB=endpoint,
         AWS_ACCESS_KEY_ID="bench",
         AWS_SECRET_ACCESS_KEY="bench",
         AWS_DEFAULT_REGION="us-east-1",
@@ -117,97 +117,15 @@ def scenario_environment(endpoint: str) -> dict[str, str]:
 
 @contextlib.contextmanager
 def dynamodb_emulator() -> Iterator[str]:
-    """A moto server in its own process (fresh state, its own core); yields its endpoint URL."""
-    server = subprocess.Popen(
-        [sys.executable, "-m", "bench.routing_contention", "--serve"],
-        cwd=REPO,
-        stdin=subprocess.PIPE,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    """DynamoDB Local in its own process (in memory, fresh state); yields its endpoint URL."""
+    from ticketing.local.dynamodb_local import DynamoDBLocal
+
+    server = DynamoDBLocal(port=0, data_dir=None)
+    server.start()
     try:
-        assert server.stdout is not None
-        port = server.stdout.readline().strip()
-        if not port.isdigit():
-            raise RuntimeError(f"the moto server did not start (said {port!r})")
-        yield f"http://127.0.0.1:{port}"
+        yield server.endpoint_url
     finally:
-        assert server.stdin is not None
-        server.stdin.close()  # the server stops when its stdin closes
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-def serve() -> None:
-    """`--serve`: moto on a free port of 127.0.0.1, one request at a time; prints the port, stops when stdin closes."""
-    import logging
-
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
-    from werkzeug.serving import make_server
-
-    logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    undo_transactions_by_item()
-    moto_app = DomainDispatcherApplication(create_backend_app)
-    one_at_a_time = threading.Lock()
-
-    def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
-        with one_at_a_time:  # the whole response is produced under the lock: each request is atomic
-            return [b"".join(moto_app(environ, start_response))]
-
-    server = make_server("127.0.0.1", 0, app, threaded=True, request_handler=MotoRequestHandler)
-    threading.Thread(target=server.serve_forever, name="moto", daemon=True).start()
-    print(server.server_address[1], flush=True)
-    sys.stdin.read()
-    server.shutdown()
-
-
-def undo_transactions_by_item() -> None:
-    """Make moto's TransactWriteItems cost independent of table size, with the same outcome.
-
-    moto backs up every table a transaction touches by deep-copying it (once per item) and restores those copies
-    if the transaction is cancelled, so each transaction costs time in proportion to the tables: about 60 ms each
-    once this scenario's thread table holds a thousand items. With one request at a time, saving and restoring
-    just the items the transaction touches is equivalent."""
-    import copy
-
-    from moto.dynamodb.models import DynamoDBBackend, DynamoType, Table
-
-    if "__deepcopy__" in Table.__dict__:
-        raise RuntimeError("moto's Table defines __deepcopy__ now: revisit undo_transactions_by_item")
-    original = DynamoDBBackend.transact_write_items
-
-    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
-        saved = []
-        for entry in transact_items:
-            ((kind, op),) = entry.items()
-            table = self.tables.get(op.get("TableName"))
-            source = op.get("Item" if kind == "Put" else "Key") or {}
-            if table is None or table.hash_key_attr not in source:
-                continue  # the original reports the error
-            hash_key = DynamoType(source[table.hash_key_attr])
-            range_key = DynamoType(source[table.range_key_attr]) if table.range_key_attr in source else None
-            if table.range_key_attr and range_key is None:
-                continue
-            saved.append((table, hash_key, range_key, copy.deepcopy(table.get_item(hash_key, range_key))))
-        Table.__deepcopy__ = lambda table, memo: table  # type: ignore[attr-defined]  # backups become the live tables
-        try:
-            original(self, transact_items)
-        except Exception:
-            for table, hash_key, range_key, item in reversed(saved):
-                if item is None:
-                    table.delete_item(hash_key, range_key)
-                elif range_key is None:
-                    table.items[hash_key] = item
-                else:
-                    table.items[hash_key][range_key] = item
-            raise
-        finally:
-            del Table.__deepcopy__  # type: ignore[attr-defined]
-
-    DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+        server.stop()
 
 
 # ---------------------------------------------------------------------------------------------------- DynamoDB calls
@@ -373,7 +291,7 @@ class IndexShape:
 
 
 def write_units(records: list[WriteRecord], client: Any) -> dict[str, float]:
-    """Estimated write request units of committed writes (moto reports none for transactions).
+    """Estimated write request units of committed writes (the emulator reports none for transactions).
 
     Table: 1 unit per started KB of the item (an update is sized on the item as it is after the phase), 2 in a
     transaction (DynamoDB prepares and commits every item). Indexes: 1 unit per started KB of the item for each
@@ -716,8 +634,9 @@ def report(figures: dict[str, Any]) -> str:
             f"`drain(\"{TEAM}\")` until a drain assigns nothing: {s['tickets']} waiting tickets ({mix}), "
             f"{s['agents']} online agents with capacities 1-{s['max_capacity']} ({figures['total_capacity']} slots, "
             f"seed {s['seed']}); then {figures['released']} assigned tickets are resolved and the workers drain the "
-            "freed slots. DynamoDB is a moto server over HTTP that executes one request at a time (moto does not "
-            "isolate concurrent transactions), so rates measure our code, botocore, HTTP and moto, not AWS.",
+            "freed slots. DynamoDB is DynamoDB Local (AWS's emulator) over HTTP, which isolates concurrent requests "
+            "as DynamoDB does, so rates measure our code, botocore, HTTP and the emulator on the same 2 cores, "
+            "not AWS.",
             "",
             "| phase | routed | wall s | assignments/s | conflicts per assignment | DynamoDB requests per routed ticket "
             "| write units per routed ticket (table + indexes, estimated) |",
@@ -730,8 +649,9 @@ def report(figures: dict[str, Any]) -> str:
             *details,
             "",
             "Conflicts are `DrainResult.conflicts`: conditional failures on the way (another worker took the ticket, "
-            "or filled the agent first); each is one cancelled TransactWriteItems. Write units are estimated (moto "
-            "reports no consumed capacity for transactions) from the items' sizes: 1 per started KB, doubled in a "
+            "or filled the agent first, or was writing the same item at that moment); each is one cancelled "
+            "TransactWriteItems. Write units are estimated (the emulator reports no consumed capacity for "
+            "transactions) from the items' sizes: 1 per started KB, doubled in a "
             "transaction (DynamoDB prepares and commits each item), plus 1 per started KB for each index entry "
             "written (2 when the write moves an index key); cancelled transactions are left out. Building a "
             "botocore client costs tens of milliseconds of CPU (it parses the endpoint and service models).",
@@ -746,14 +666,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.routing_contention", description=__doc__.split("\n")[0])
     mode = parser.add_mutually_exclusive_group()
     mode.add_argument("--json", action="store_true", help="run the scenario here, against AWS_ENDPOINT_URL; print JSON")
-    mode.add_argument("--serve", action="store_true", help="run the moto server; print its port; stop on stdin EOF")
     defaults = Scenario()
     for name, value in asdict(defaults).items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, default=value)
     args = parser.parse_args(argv)
-    if args.serve:
-        serve()
-        return 0
     chosen = Scenario(**{name: getattr(args, name) for name in asdict(defaults)})
     if args.json:
         with contextlib.redirect_stdout(sys.stderr):  # Powertools logs and EMF metrics print to stdout

@@ -20,7 +20,8 @@ for name, value in {
     "POWERTOOLS_DEV": "false",
 }.items():
     os.environ[name] = value
-os.environ.pop("AWS_ENDPOINT_URL", None)
+for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS"):
+    os.environ.pop(name, None)
 os.environ.pop("AWS_PROFILE", None)
 
 REPO = Path(__file__).resolve().parents[1]

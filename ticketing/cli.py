@@ -1,4 +1,4 @@
-"""The operator CLI: `ticketing run | token | quarantine list | outbox`.
+"""The operator CLI: `ticketing run | token | quarantine list | outbox | reset`.
 
 Nothing from `shared` or `functions` is imported at module level: table names and the secret name are read at
 import time, so each command first points the environment at the running local stack (or at the endpoint the
@@ -93,12 +93,15 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     from email.parser import BytesParser
     from pathlib import Path
 
-    from ticketing.local.stack_state import read_state
+    from ticketing.local.persistence import OUTBOX_DIR
+    from ticketing.local.stack_state import read_state, state_file
 
     state = read_state()
-    if state is None or "outbox" not in state:
-        raise SystemExit("ticketing outbox: no local stack is running (start it with `make run`)")
-    files = sorted(Path(state["outbox"]).glob("*.eml"))
+    # The folder outlives the stack (kept across restarts), so it is readable while no stack runs too.
+    folder = Path(state["outbox"]) if state and "outbox" in state else state_file().parent / OUTBOX_DIR
+    if not folder.is_dir():
+        raise SystemExit(f"ticketing outbox: no mail sent yet ({folder} does not exist; start the stack with `make run`)")
+    files = sorted(folder.glob("*.eml"))
     mails = []
     for path in files:
         message = BytesParser(policy=policy.default).parsebytes(path.read_bytes())
@@ -122,6 +125,25 @@ def cmd_outbox(args: argparse.Namespace) -> int:
         print("No mail sent yet.")
     else:
         print(_table(mails, ("date", "to", "subject")))
+    return 0
+
+
+def cmd_reset(args: argparse.Namespace) -> int:
+    """Clear what the local stack keeps between runs (tickets, agents, configuration, mail, queued messages, the
+    signing key, the outbox); refused while a stack runs from the folder."""
+    from ticketing.local.persistence import DataFolder, DataFolderInUse
+    from ticketing.local.stack_state import state_file
+
+    folder = DataFolder(state_file().parent)
+    try:
+        removed = folder.reset()
+    except DataFolderInUse as exc:
+        raise SystemExit(f"ticketing reset: refused: {exc}") from None
+    if not removed:
+        print(f"Nothing to clear in {folder.root}.")
+        return 0
+    print(f"Cleared the local stack's data in {folder.root}: " + ", ".join(path.name for path in removed))
+    print("The next `make run` starts empty, with a new signing key (earlier tokens and reply addresses stop working).")
     return 0
 
 
@@ -156,6 +178,14 @@ def build_parser() -> argparse.ArgumentParser:
     outbox.add_argument("--to", metavar="ADDRESS", default=None, help="only mail to this address")
     outbox.add_argument("--json", action="store_true", help="print JSON (with each mail's text) instead of a table")
     outbox.set_defaults(func=cmd_outbox)
+
+    reset = commands.add_parser(
+        "reset",
+        help="clear the local stack's data (.local/: tables, mail, queues, signing key, outbox); not while it runs",
+        description="The local stack keeps its data across restarts; this clears it on purpose. TICKETING_STATE_FILE "
+        "picks another data folder (the one that holds that state file).",
+    )
+    reset.set_defaults(func=cmd_reset)
     return parser
 
 

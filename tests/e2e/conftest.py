@@ -3,7 +3,9 @@
 `local_stack` (module-scoped) yields a `RunningStack`:
   api_url        "http://127.0.0.1:<port>"
   smtp           ("127.0.0.1", <port>)
-  aws_endpoint   "http://127.0.0.1:<port>" (the moto server)
+  aws_endpoint   "http://127.0.0.1:<port>" (the moto server; it relays DynamoDB calls to DynamoDB Local)
+  dynamodb_endpoint "http://127.0.0.1:<port>" (DynamoDB Local itself)
+  workdir        the stack's data folder (state file, DynamoDB Local's files, spool, outbox ...)
   support_address "support@example.com"
   env            the environment the stack and CLI subprocesses run with (incl. TICKETING_STATE_FILE)
   token(role="agent", agent=None) -> str     a bearer token from `python -m ticketing token`
@@ -15,7 +17,9 @@
   wait_until(condition, timeout=15.0) -> value   polls until condition() is truthy
   logs() -> str                                  the stack's stdout+stderr so far
   stop(timeout=10.0) -> int                      SIGTERM and the exit status
-`start_local_stack(workdir)` starts a private one (for tests that stop it).
+  restart() -> RunningStack                      stop, then a new `ticketing run` on the same data folder
+`start_local_stack(workdir)` starts a private one (for tests that stop it); started again on the same workdir,
+it finds the data the last one kept.
 """
 
 from __future__ import annotations
@@ -45,7 +49,8 @@ STARTUP_SECONDS = 90.0
 T = TypeVar("T")
 
 # Set by tests/conftest.py for in-process tests; the stack must get its own values from the template instead.
-_TEST_ONLY_VARIABLES = ("SIGNING_SECRET", "AWS_ENDPOINT_URL", "ROUTE_QUEUE_URL", "ESCALATE_QUEUE_URL", "MAIL_BUCKET",
+_TEST_ONLY_VARIABLES = ("SIGNING_SECRET", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB",
+                        "AWS_ENDPOINT_URL_DYNAMODB_STREAMS", "ROUTE_QUEUE_URL", "ESCALATE_QUEUE_URL", "MAIL_BUCKET",
                         "SIGNING_SECRET_NAME", "EVENT_BUS_NAME", "SUPPORT_DOMAIN", "STAGE")  # fmt: skip
 
 
@@ -82,6 +87,8 @@ class RunningStack:
     env: dict[str, str]
     process: subprocess.Popen[bytes]
     log_path: Path
+    workdir: Path
+    dynamodb_endpoint: str = ""
     support_address: str = "support@example.com"
     _clients: dict[str, Any] = field(default_factory=dict, repr=False)
 
@@ -131,6 +138,7 @@ class RunningStack:
                 client.sendmail(mail_from, to, message)
 
     def aws(self, service: str) -> Any:
+        """A client aimed at the stack as a user would aim one: AWS_ENDPOINT_URL only (DynamoDB is relayed)."""
         if service not in self._clients:
             import boto3
 
@@ -166,25 +174,33 @@ class RunningStack:
             self.process.wait(5)
             raise AssertionError(f"the local stack did not stop within {timeout}s:\n{self.logs()[-3000:]}") from None
 
+    def restart(self, stop_timeout: float = 60.0) -> RunningStack:
+        """Stop this stack (it must exit cleanly) and start `ticketing run` again on the same data folder."""
+        status = self.stop(timeout=stop_timeout)
+        assert status == 0, f"the stack exited with {status}:\n{self.logs()[-3000:]}"
+        runs = len(list(self.workdir.glob("stack*.log")))
+        return start_local_stack(self.workdir, log_name=f"stack-{runs + 1}.log")
+
 
 def stack_environment(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _TEST_ONLY_VARIABLES and not k.endswith("_TABLE")}
-    api_port, smtp_port, aws_port = free_ports(3)
+    api_port, smtp_port, aws_port, dynamodb_port = free_ports(4)
     env.update(
         TICKETING_API_PORT=str(api_port),
         TICKETING_SMTP_PORT=str(smtp_port),
         TICKETING_AWS_PORT=str(aws_port),
+        TICKETING_DYNAMODB_PORT=str(dynamodb_port),
         TICKETING_STATE_FILE=str(workdir / "stack.json"),
         PYTHONUNBUFFERED="1",
     )
     return env
 
 
-def start_local_stack(workdir: Path) -> RunningStack:
-    """Start `python -m ticketing run` and return once GET /health answers 200."""
+def start_local_stack(workdir: Path, log_name: str = "stack.log") -> RunningStack:
+    """Start `python -m ticketing run` with its data in `workdir` and return once GET /health answers 200."""
     workdir.mkdir(parents=True, exist_ok=True)
     env = stack_environment(workdir)
-    log_path = workdir / "stack.log"
+    log_path = workdir / log_name
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "ticketing", "run"], cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT
@@ -193,9 +209,11 @@ def start_local_stack(workdir: Path) -> RunningStack:
         api_url=f"http://{HOST}:{env['TICKETING_API_PORT']}",
         smtp=(HOST, int(env["TICKETING_SMTP_PORT"])),
         aws_endpoint=f"http://{HOST}:{env['TICKETING_AWS_PORT']}",
+        dynamodb_endpoint=f"http://{HOST}:{env['TICKETING_DYNAMODB_PORT']}",
         env=env,
         process=process,
         log_path=log_path,
+        workdir=workdir,
     )
     deadline = time.monotonic() + STARTUP_SECONDS
     while True:

@@ -35,12 +35,14 @@ def agents(stack: RunningStack, token: str) -> dict[str, dict[str, Any]]:
 
 def test_mail_is_assigned_within_capacity_extra_waits_and_drains_in_order(local_stack: RunningStack) -> None:
     lead = local_stack.token("supervisor")
+    # Both agents handle billing: "Pertanyaan invoice" needs the skill, and a ticket nobody may take would sit at
+    # the head of the queue this test computes, whichever tickets took the first slots.
     for agent_id, capacity, tier in (("ani", 1, 1), ("bima", 2, 2)):
         status, body = local_stack.request(
             "PUT",
             f"/v1/agents/{agent_id}",
             token=lead,
-            body={"team": "support", "capacity": capacity, "presence": "online", "tier": tier},
+            body={"team": "support", "capacity": capacity, "presence": "online", "tier": tier, "skills": ["billing"]},
         )
         assert status == 201, body
     status, body = local_stack.request("PATCH", "/v1/customers/direktur@pelanggan.co.id", token=lead, body={"tier": "vip"})

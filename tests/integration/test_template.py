@@ -12,7 +12,13 @@ from moto import mock_aws
 
 from shared.settings import get_settings
 from shared.storage.models import ALL_MODELS
-from ticketing.local.provision import DATA_PLANE_TYPES, ProvisionedStack, data_plane_subset, provision
+from ticketing.local.provision import (
+    DATA_PLANE_TYPES,
+    ProvisionedStack,
+    ProvisioningError,
+    data_plane_subset,
+    provision,
+)
 from ticketing.local.template import TEMPLATE_PATH, functions, load_template, ses_lambda_receipts
 
 pytestmark = pytest.mark.integration
@@ -103,8 +109,19 @@ def test_the_data_plane_subset_leaves_out_what_moto_cannot_deploy(template: dict
     cfn_template, direct = data_plane_subset(template)
     assert "Transform" not in cfn_template and "Globals" not in cfn_template
     kinds = {resource["Type"] for resource in cfn_template["Resources"].values()}
-    assert kinds <= DATA_PLANE_TYPES - {"AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity"}
-    assert set(direct) == {"SigningSecret", "SupportMailIdentity"}
+    assert kinds <= DATA_PLANE_TYPES - {"AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity", "AWS::DynamoDB::Table"}
+    tables = {name for name, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
+    assert set(direct) == {"SigningSecret", "SupportMailIdentity"} | tables  # tables live in DynamoDB Local
+
+
+def test_queues_and_the_bucket_get_the_same_names_on_every_start(template: dict[str, Any]) -> None:
+    """Names stored in DynamoDB (a quarantined mail's raw bucket) must still be valid after a restart."""
+    cfn_template, _ = data_plane_subset(template, "ticketing-local")
+    resources = cfn_template["Resources"]
+    assert resources["RouteQueue"]["Properties"]["QueueName"] == "ticketing-local-RouteQueue"
+    assert resources["IngestDLQ"]["Properties"]["QueueName"] == "ticketing-local-IngestDLQ"
+    assert resources["MailBucket"]["Properties"]["BucketName"] == "ticketing-local-mailbucket"
+    assert "BucketName" not in template["Resources"]["MailBucket"]["Properties"]  # the template itself is untouched
 
 
 # ------------------------------------------------------------------------------------------------ into moto
@@ -121,11 +138,13 @@ def test_every_data_plane_resource_of_the_template_exists_in_moto(
 ) -> None:
     declared = {name for name, r in template["Resources"].items() if r["Type"] in DATA_PLANE_TYPES}
     assert set(deployed.refs) == declared
-    # Tables, queues and bus from moto's CloudFormation; the secret created directly from the same Properties.
+    # Queues, bucket and bus from moto's CloudFormation; tables and the secret created directly from the same
+    # Properties, under names that do not change from one start to the next.
     from shared.storage.models import ALL_MODELS
 
     tables = [n for n in declared if template["Resources"][n]["Type"] == "AWS::DynamoDB::Table"]
     assert len(tables) == len(ALL_MODELS)
+    assert {deployed.refs[n] for n in tables} == {f"ticketing-test-{n}" for n in tables}
 
 
 def test_resolved_function_settings_name_real_tables_queues_bucket_and_secret(deployed: ProvisionedStack) -> None:
@@ -159,3 +178,32 @@ def test_resolved_function_settings_name_real_tables_queues_bucket_and_secret(de
 def test_provisioning_again_reuses_the_stack(deployed: ProvisionedStack, template: dict[str, Any]) -> None:
     again = provision(copy.deepcopy(template), stack_name="ticketing-test", parameters={"Stage": "test"})
     assert again.refs == deployed.refs
+
+
+class _Kept(dict[str, str]):
+    def put(self, name: str, value: str) -> None:
+        self[name] = value
+
+
+def test_a_kept_secret_value_is_reused_so_tokens_outlive_a_restart(template: dict[str, Any]) -> None:
+    kept = _Kept()
+    with mock_aws():
+        first = provision(copy.deepcopy(template), stack_name="ticketing-test", secret_values=kept)
+        value = boto3.client("secretsmanager").get_secret_value(SecretId="ticketing-test/signing-key")["SecretString"]
+    assert kept == {"ticketing-test/signing-key": value} and len(value) == 64
+    with mock_aws():  # a fresh emulator, as after a restart
+        provision(copy.deepcopy(template), stack_name="ticketing-test", secret_values=kept)
+        again = boto3.client("secretsmanager").get_secret_value(SecretId="ticketing-test/signing-key")["SecretString"]
+    assert again == value
+    assert first.refs["SigningSecret"].startswith("arn:aws:secretsmanager:")
+
+
+def test_a_kept_table_that_no_longer_matches_the_template_is_reported(template: dict[str, Any]) -> None:
+    with mock_aws():
+        boto3.client("dynamodb").create_table(
+            TableName="ticketing-test-AgentsTable", BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "name", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "name", "AttributeType": "S"}],
+        )  # fmt: skip
+        with pytest.raises(ProvisioningError, match="(?s)AgentsTable: key schema.*ticketing reset"):
+            provision(copy.deepcopy(template), stack_name="ticketing-test")

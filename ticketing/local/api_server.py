@@ -132,7 +132,9 @@ class ApiServer:
         self.port = int(server.server.server_address[1])
         self._server = server
         # Call the HTTP server directly: LocalDevServer.serve_forever() prints its own banner.
-        self._thread = threading.Thread(target=server.server.serve_forever, name="api-server", daemon=True)
+        # A short poll interval: shutdown() waits for the loop to notice, up to one interval (0.5 s by default).
+        self._thread = threading.Thread(target=server.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                        name="api-server", daemon=True)  # fmt: skip
         self._thread.start()
 
     def has_route(self, path: str) -> bool:

@@ -2,7 +2,8 @@
 
 The emulator runs in this process, so its SES backend's sent messages are read directly (moto keeps them in
 memory and has no API to list them) and written out in order, where `ticketing outbox` and any mail client can
-open them.
+open them. The folder is kept across restarts (`ticketing reset` clears it): numbering goes on from the highest
+file already there.
 """
 
 from __future__ import annotations
@@ -28,13 +29,15 @@ class Outbox:
         self.region = region
         self.interval = interval
         self._written = 0
+        self._numbered_from = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        for old in self.folder.glob("*.eml"):  # the emulator starts empty, so does its outbox
-            old.unlink()
+        # The emulator starts with no sent mail; what earlier runs sent stays, and this run numbers on after it.
+        prefixes = [path.name.split("-", 1)[0] for path in self.folder.glob("*.eml")]
+        self._numbered_from = max((int(prefix) for prefix in prefixes if prefix.isdigit()), default=0)
         self._thread = threading.Thread(target=self._run, name="outbox", daemon=True)
         self._thread.start()
 
@@ -48,7 +51,7 @@ class Outbox:
         """Write the messages sent since the last flush; returns how many."""
         messages = _sent_messages(self.region)
         new = messages[self._written :]
-        for offset, message in enumerate(new, start=self._written + 1):
+        for offset, message in enumerate(new, start=self._numbered_from + self._written + 1):
             raw = getattr(message, "raw_data", None)
             if raw is None:
                 continue  # only SendRawEmail is used by the product

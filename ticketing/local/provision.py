@@ -1,9 +1,12 @@
 """Deploying the template's data plane into the emulator.
 
 The SAM transform and the Chalice-generated API crash moto's CloudFormation, so only the data-plane resources
-(tables, queues, bucket, secret, event bus) are submitted, as a plain CloudFormation stack. Resource types moto's
-CloudFormation does not implement are created with their service's own API from the same template Properties,
-and table settings it ignores (TTL, point-in-time recovery) are applied afterwards. Because moto reports
+(queues, bucket, event bus) are submitted, as a plain CloudFormation stack, each under a deterministic name
+(`<stack>-<LogicalId>`, lower-case for buckets) where the template leaves the name to CloudFormation, so the
+names stored in DynamoDB (a quarantined mail's raw bucket) stay valid across restarts. Tables, the secret and the
+SES identity are created with their service's own API from the same template Properties: tables because they
+live in DynamoDB Local, which CloudFormation cannot reach, as `<stack>-<LogicalId>` (reused when they exist);
+the secret with the value the local data folder keeps, so tokens survive a restart. Because moto reports
 CREATE_COMPLETE even for what it skipped, every resource is then checked to exist, as declared.
 """
 
@@ -14,7 +17,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import boto3
 from botocore.exceptions import ClientError
@@ -50,6 +53,14 @@ class ProvisioningError(RuntimeError):
     """The emulator does not hold what the template declares."""
 
 
+class SecretValues(Protocol):
+    """Where generated secret values are kept, so a re-created secret gets the same value."""
+
+    def get(self, name: str) -> str | None: ...
+
+    def put(self, name: str, value: str) -> None: ...
+
+
 @dataclass
 class _Clients:
     region: str
@@ -79,6 +90,12 @@ class ProvisionedStack:
     refs: dict[str, str]
     _clients: _Clients = field(repr=False)
     _attributes: dict[tuple[str, str], str] = field(default_factory=dict, repr=False)
+    secret_values: SecretValues | None = field(default=None, repr=False)
+
+    def physical_name(self, logical_id: str, *, lower: bool = False) -> str:
+        """The name a resource gets when the template leaves it to CloudFormation: the same on every start."""
+        name = f"{self.stack_name}-{logical_id}"
+        return name.lower() if lower else name
 
     @property
     def resolver(self) -> Resolver:
@@ -184,8 +201,15 @@ def _pseudo_parameters(stack_name: str, region: str, account_id: str) -> dict[st
 # ------------------------------------------------------------------------------------------------ the subset
 
 
-def data_plane_subset(template: Mapping[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Split the data plane into (a plain CloudFormation template moto can deploy, resources to create directly)."""
+_NAME_PROPERTY = {QUEUE: "QueueName", BUCKET: "BucketName"}
+
+
+def data_plane_subset(
+    template: Mapping[str, Any], stack_name: str = DEFAULT_STACK_NAME
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Split the data plane into (a plain CloudFormation template moto can deploy, resources to create directly).
+
+    Queues and buckets without a name in the template get `<stack>-<LogicalId>` (lower-case for buckets)."""
     via_cfn: dict[str, Any] = {}
     direct: dict[str, Any] = {}
     for logical_id, resource in template["Resources"].items():
@@ -197,6 +221,11 @@ def data_plane_subset(template: Mapping[str, Any]) -> tuple[dict[str, Any], dict
     resources: dict[str, Any] = {}
     for logical_id, resource in via_cfn.items():
         resource = dict(resource)
+        name_property = _NAME_PROPERTY.get(resource["Type"])
+        if name_property is not None and name_property not in (resource.get("Properties") or {}):
+            name = f"{stack_name}-{logical_id}"
+            resource["Properties"] = {**(resource.get("Properties") or {}),
+                                      name_property: name.lower() if resource["Type"] == BUCKET else name}  # fmt: skip
         depends = resource.get("DependsOn")
         if depends is not None:
             depends = [name for name in ([depends] if isinstance(depends, str) else depends) if name in kept]
@@ -219,36 +248,91 @@ def data_plane_subset(template: Mapping[str, Any]) -> tuple[dict[str, Any], dict
 # ------------------------------------------------------------------------------------------------ direct creation
 
 
-def _create_secret(logical_id: str, props: Mapping[str, Any], clients: _Clients) -> str:
-    """AWS::SecretsManager::Secret, which moto's CloudFormation lacks: the same Name and generated value."""
-    name = str(props.get("Name") or logical_id)
+def _create_table(logical_id: str, props: Mapping[str, Any], stack: ProvisionedStack) -> str:
+    """AWS::DynamoDB::Table through the DynamoDB API (DynamoDB Local is not behind moto's CloudFormation): the
+    template's key schema, attributes, indexes, billing mode and stream, under `TableName` or `<stack>-<LogicalId>`.
+    An existing table is reused as it is (its data survives restarts); `verify` then checks it matches."""
+    dynamodb = stack._clients.dynamodb
+    name = str(props.get("TableName") or stack.physical_name(logical_id))
     try:
-        return str(clients.secretsmanager.describe_secret(SecretId=name)["ARN"])
+        dynamodb.describe_table(TableName=name)
+        return name
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "ResourceNotFoundException":
             raise
-    if "SecretString" in props:
-        value = str(props["SecretString"])
-    else:
-        spec = dict(props.get("GenerateSecretString") or {})
-        template = spec.pop("SecretStringTemplate", None)
-        key = spec.pop("GenerateStringKey", None)
-        allowed = {
-            "PasswordLength", "ExcludeCharacters", "ExcludeNumbers", "ExcludePunctuation",
-            "ExcludeUppercase", "ExcludeLowercase", "IncludeSpace", "RequireEachIncludedType",
-        }  # fmt: skip
-        password = clients.secretsmanager.get_random_password(**{k: v for k, v in spec.items() if k in allowed})
-        value = str(password["RandomPassword"])
-        if template is not None and key is not None:
-            value = json.dumps({**json.loads(template), key: value})
+    request: dict[str, Any] = {
+        "TableName": name,
+        "KeySchema": props["KeySchema"],
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "BillingMode": props.get("BillingMode", "PROVISIONED"),
+    }
+    provisioned = request["BillingMode"] == "PROVISIONED"
+    if provisioned:
+        request["ProvisionedThroughput"] = props.get("ProvisionedThroughput") or {
+            "ReadCapacityUnits": 5, "WriteCapacityUnits": 5}  # fmt: skip
+    indexes = []
+    for index in props.get("GlobalSecondaryIndexes") or []:
+        entry = {key: index[key] for key in ("IndexName", "KeySchema", "Projection")}
+        if provisioned:
+            entry["ProvisionedThroughput"] = index.get("ProvisionedThroughput") or request["ProvisionedThroughput"]
+        indexes.append(entry)
+    if indexes:
+        request["GlobalSecondaryIndexes"] = indexes
+    if props.get("LocalSecondaryIndexes"):
+        request["LocalSecondaryIndexes"] = props["LocalSecondaryIndexes"]
+    if props.get("StreamSpecification"):
+        request["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    dynamodb.create_table(**request)
+    dynamodb.get_waiter("table_exists").wait(TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+    log.info("created table %s", name)
+    return name
+
+
+def _create_secret(logical_id: str, props: Mapping[str, Any], stack: ProvisionedStack) -> str:
+    """AWS::SecretsManager::Secret, which moto's CloudFormation lacks: the same Name, and the value kept in
+    `stack.secret_values` when there is one (generated as the template says the first time)."""
+    clients = stack._clients
+    name = str(props.get("Name") or logical_id)
+    kept = stack.secret_values
+    try:
+        arn = str(clients.secretsmanager.describe_secret(SecretId=name)["ARN"])
+        if kept is not None and kept.get(name) is None:
+            kept.put(name, str(clients.secretsmanager.get_secret_value(SecretId=name)["SecretString"]))
+        return arn
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "ResourceNotFoundException":
+            raise
+    value = kept.get(name) if kept is not None else None
+    if value is None:
+        value = _generated_secret(props, clients)
+        if kept is not None:
+            kept.put(name, value)
     created = clients.secretsmanager.create_secret(
         Name=name, Description=str(props.get("Description", "")), SecretString=value
     )
     return str(created["ARN"])
 
 
-def _create_mail_identity(logical_id: str, props: Mapping[str, Any], clients: _Clients) -> str:
+def _generated_secret(props: Mapping[str, Any], clients: _Clients) -> str:
+    if "SecretString" in props:
+        return str(props["SecretString"])
+    spec = dict(props.get("GenerateSecretString") or {})
+    template = spec.pop("SecretStringTemplate", None)
+    key = spec.pop("GenerateStringKey", None)
+    allowed = {
+        "PasswordLength", "ExcludeCharacters", "ExcludeNumbers", "ExcludePunctuation",
+        "ExcludeUppercase", "ExcludeLowercase", "IncludeSpace", "RequireEachIncludedType",
+    }  # fmt: skip
+    password = clients.secretsmanager.get_random_password(**{k: v for k, v in spec.items() if k in allowed})
+    value = str(password["RandomPassword"])
+    if template is not None and key is not None:
+        value = json.dumps({**json.loads(template), key: value})
+    return value
+
+
+def _create_mail_identity(logical_id: str, props: Mapping[str, Any], stack: ProvisionedStack) -> str:
     """AWS::SES::EmailIdentity, which moto's CloudFormation skips: the sending domain (moto verifies at once)."""
+    clients = stack._clients
     identity = str(props["EmailIdentity"])
     if "@" in identity:
         clients.ses.verify_email_identity(EmailAddress=identity)
@@ -257,8 +341,12 @@ def _create_mail_identity(logical_id: str, props: Mapping[str, Any], clients: _C
     return identity
 
 
-_DirectCreator = Callable[[str, Mapping[str, Any], _Clients], str]
-_DIRECT_CREATORS: dict[str, _DirectCreator] = {SECRET: _create_secret, MAIL_IDENTITY: _create_mail_identity}
+_DirectCreator = Callable[[str, Mapping[str, Any], "ProvisionedStack"], str]
+_DIRECT_CREATORS: dict[str, _DirectCreator] = {
+    TABLE: _create_table,
+    SECRET: _create_secret,
+    MAIL_IDENTITY: _create_mail_identity,
+}
 
 
 # ------------------------------------------------------------------------------------------------ provisioning
@@ -271,12 +359,19 @@ def provision(
     parameters: Mapping[str, str] | None = None,
     region: str | None = None,
     timeout_seconds: float = 60.0,
+    secret_values: SecretValues | None = None,
+    before_direct: Callable[[], None] | None = None,
 ) -> ProvisionedStack:
-    """Deploy (or reuse) the template's data plane in the emulator the environment points at, and verify it."""
+    """Deploy (or reuse) the template's data plane in the emulator the environment points at, and verify it.
+
+    Tables go to whatever DynamoDB endpoint the environment names (AWS_ENDPOINT_URL_DYNAMODB, else
+    AWS_ENDPOINT_URL); `secret_values` keeps generated secret values from one start to the next; `before_direct`
+    runs after moto's CloudFormation deployed its part, before the tables are created (the local stack waits for
+    DynamoDB Local there, so its JVM boots while moto works)."""
     clients = _Clients(region=region or boto3.session.Session().region_name or "us-east-1")
     account_id = str(clients.sts.get_caller_identity()["Account"])
     values = parameter_values(template, parameters)
-    cfn_template, direct = data_plane_subset(template)
+    cfn_template, direct = data_plane_subset(template, stack_name)
 
     _deploy_stack(clients, stack_name, cfn_template, values, timeout_seconds)
     stack = ProvisionedStack(
@@ -287,12 +382,15 @@ def provision(
         parameters=values,
         refs={},
         _clients=clients,
+        secret_values=secret_values,
     )
     stack.refs.update(_stack_refs(clients, stack, cfn_template))
+    if before_direct is not None:
+        before_direct()
     for logical_id, resource in direct.items():
         props = stack.resolve(resource.get("Properties") or {})
-        stack.refs[logical_id] = _DIRECT_CREATORS[resource["Type"]](logical_id, props, clients)
-    _apply_table_settings(clients, stack, cfn_template)
+        stack.refs[logical_id] = _DIRECT_CREATORS[resource["Type"]](logical_id, props, stack)
+    _apply_table_settings(clients, stack, direct)
     verify(stack)
     return stack
 
@@ -355,9 +453,9 @@ def _stack_refs(clients: _Clients, stack: ProvisionedStack, body: Mapping[str, A
     return refs
 
 
-def _apply_table_settings(clients: _Clients, stack: ProvisionedStack, body: Mapping[str, Any]) -> None:
-    """TTL and point-in-time recovery, which moto's CloudFormation ignores, from the same table Properties."""
-    for logical_id, resource in body["Resources"].items():
+def _apply_table_settings(clients: _Clients, stack: ProvisionedStack, resources: Mapping[str, Any]) -> None:
+    """TTL and point-in-time recovery (where the emulator has it), from the same table Properties."""
+    for logical_id, resource in resources.items():
         if resource["Type"] != TABLE:
             continue
         props = stack.resolve(resource.get("Properties") or {})
@@ -372,9 +470,12 @@ def _apply_table_settings(clients: _Clients, stack: ProvisionedStack, body: Mapp
                 )
         pitr = props.get("PointInTimeRecoverySpecification")
         if pitr and pitr.get("PointInTimeRecoveryEnabled"):
-            clients.dynamodb.update_continuous_backups(
-                TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
-            )
+            try:
+                clients.dynamodb.update_continuous_backups(
+                    TableName=table, PointInTimeRecoverySpecification={"PointInTimeRecoveryEnabled": True}
+                )
+            except ClientError as exc:  # DynamoDB Local has no backups; nothing local depends on them
+                log.debug("point-in-time recovery not set on %s: %s", table, exc.response["Error"]["Code"])
 
 
 # ------------------------------------------------------------------------------------------------ verification
@@ -398,7 +499,10 @@ def verify(stack: ProvisionedStack) -> None:
         except ClientError as exc:
             problems.append(f"{logical_id} ({kind}) {ref}: {exc.response['Error']['Code']}")
     if problems:
-        raise ProvisioningError("the emulator does not match infra/template.yaml:\n  " + "\n  ".join(problems))
+        raise ProvisioningError(
+            "the emulator does not match infra/template.yaml:\n  " + "\n  ".join(problems)
+            + "\n(tables kept from an earlier run with another template? `ticketing reset` clears the local data)"
+        )
 
 
 def _check(
@@ -409,10 +513,20 @@ def _check(
         table = clients.dynamodb.describe_table(TableName=ref)["Table"]
         if table["KeySchema"] != props["KeySchema"]:
             problems.append(f"{logical_id}: key schema {table['KeySchema']} != {props['KeySchema']}")
-        expected = {index["IndexName"] for index in props.get("GlobalSecondaryIndexes") or []}
-        actual = {index["IndexName"] for index in table.get("GlobalSecondaryIndexes") or []}
-        if expected != actual:
+        expected = {i["IndexName"]: i["KeySchema"] for i in props.get("GlobalSecondaryIndexes") or []}
+        actual = {i["IndexName"]: i["KeySchema"] for i in table.get("GlobalSecondaryIndexes") or []}
+        if set(expected) != set(actual):
             problems.append(f"{logical_id}: indexes {sorted(actual)} != {sorted(expected)}")
+        problems.extend(
+            f"{logical_id}: index {name} keys {actual[name]} != {keys}"
+            for name, keys in expected.items()
+            if name in actual and actual[name] != keys
+        )
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            current = clients.dynamodb.describe_time_to_live(TableName=ref)["TimeToLiveDescription"]
+            if current.get("AttributeName") != ttl["AttributeName"]:
+                problems.append(f"{logical_id}: TTL on {current.get('AttributeName')} != {ttl['AttributeName']}")
     elif kind == QUEUE:
         attributes = clients.sqs.get_queue_attributes(QueueUrl=ref, AttributeNames=["All"])["Attributes"]
         redrive = props.get("RedrivePolicy")

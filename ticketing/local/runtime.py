@@ -14,7 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,7 +90,8 @@ class AsyncInvoker:
 
     The caller gets control back at once; the handler runs on a worker thread, is retried `max_retries` times on
     an exception, and an event that still fails is parked in the function's dead-letter queue, with the same
-    message attributes Lambda adds, so it is never silently lost.
+    message attributes Lambda adds, so it is never silently lost. Each submission's future says whether the
+    event is done with (handled, or parked): False when it was not, because the invoker was stopping.
     """
 
     def __init__(
@@ -108,27 +109,53 @@ class AsyncInvoker:
         self._dead_letter = dead_letter
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix=f"invoke-{target.name}")
         self._stopping = threading.Event()
+        self._futures: set[Future[bool]] = set()
+        self._futures_lock = threading.Lock()
 
-    def submit(self, event: dict[str, Any]) -> Future[None]:
-        return self._executor.submit(self._run, event)
+    @property
+    def function_arn(self) -> str:
+        return self._target.arn
 
-    def shutdown(self, timeout: float = 10.0) -> None:
-        """Let running invocations finish (retry back-offs are cut short) and stop taking new ones."""
+    def submit(self, event: dict[str, Any]) -> Future[bool]:
+        future = self._executor.submit(self._run, event)
+        with self._futures_lock:
+            self._futures.add(future)
+        future.add_done_callback(self._forget)
+        return future
+
+    def _forget(self, future: Future[bool]) -> None:
+        with self._futures_lock:
+            self._futures.discard(future)
+
+    def shutdown(self, timeout: float = 10.0) -> bool:
+        """Stop taking events: queued ones are cancelled (their futures say so: the caller keeps them for later),
+        running ones may finish within `timeout` (retry back-offs are cut short, and a failure while stopping is
+        not retried or parked). Returns whether every running invocation finished in time."""
         self._stopping.set()
-        waiter = threading.Thread(target=self._executor.shutdown, kwargs={"wait": True}, daemon=True)
-        waiter.start()
-        waiter.join(timeout)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        with self._futures_lock:
+            running = set(self._futures)
+        _, unfinished = wait(running, timeout=timeout)
+        if unfinished:
+            log.warning("%s: %d invocation(s) still running after %.0f s; they are kept for the next start",
+                        self._target.name, len(unfinished), timeout)  # fmt: skip
+        return not unfinished
 
-    def _run(self, event: dict[str, Any]) -> None:
+    def _run(self, event: dict[str, Any]) -> bool:
         request_id = str(uuid.uuid4())
         error: BaseException | None = None
         for attempt in range(self._max_retries + 1):
             if attempt:
+                if self._stopping.is_set():
+                    log.warning("%s: stopping; the failed event is left for the next start", self._target.name)
+                    return False
                 delay = self._retry_delays[min(attempt - 1, len(self._retry_delays) - 1)]
-                self._stopping.wait(delay)
+                if self._stopping.wait(delay):
+                    log.warning("%s: stopping; the failed event is left for the next start", self._target.name)
+                    return False
             try:
                 self._target.invoke(event)
-                return
+                return True
             except Exception as exc:  # noqa: BLE001 - any handler failure is what Lambda retries
                 error = exc
                 log.exception("%s failed (attempt %d of %d)", self._target.name, attempt + 1, self._max_retries + 1)
@@ -137,8 +164,10 @@ class AsyncInvoker:
         if self._dead_letter is not None:
             try:
                 self._dead_letter(event, request_id, f"{type(error).__name__}: {error}")
+                return True
             except Exception:  # noqa: BLE001
                 log.exception("could not park the failed event; it follows:\n%s", json.dumps(event))
+        return False
 
 
 def sqs_dead_letter(sqs_client: Any, queue_url: str) -> Callable[[dict[str, Any], str, str], None]:

@@ -4,19 +4,29 @@ SES accepts mail for the support domain, stores the raw message in S3 (the recei
 `<prefix><sesMessageId>`) and then invokes the ingest function asynchronously with a receipt event. This listener
 does the same with the rule read from infra/template.yaml, so the ingest handler runs exactly as on AWS: mail to
 other domains is refused at RCPT time, and the handler is called after the 250 reply, with Lambda's retries.
+
+SES never loses a mail it accepted; neither does this listener across a stop. With a spool folder, every
+accepted mail is journalled (raw bytes, bucket, key and the SES event) before the 250 reply and the entry is
+removed once the ingest handler finished with it (or it was parked in the dead-letter queue); what is left, by a
+stop in the middle of an ingest or a crash, is stored and handed to the handler again at the next start.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
+import json
 import logging
 import re
 import secrets
 import string
+import threading
 from collections.abc import Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from email.header import decode_header, make_header
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -27,6 +37,7 @@ import boto3
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from ticketing.local.persistence import write_atomically
 from ticketing.local.runtime import AsyncInvoker, sqs_dead_letter
 from ticketing.local.template import functions, ses_lambda_receipts
 
@@ -175,15 +186,60 @@ def with_ses_trace_headers(raw: bytes, *, message_id: str, mail_from: str, peer:
     return prefix.encode("utf-8", "replace") + raw
 
 
+# ------------------------------------------------------------------------------------------------ the spool
+
+
+class MailSpool:
+    """Accepted mail not yet ingested: one `<sesMessageId>-<n>.json` per (mail, receipt rule), written (fsync'd)
+    before the 250 reply, removed when the rule's invocation is done with the event."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._closed = threading.Event()
+
+    def record(self, name: str, rule: ReceiptRule, key: str, raw: bytes, event: dict[str, Any]) -> Path:
+        path = self.folder / f"{name}.json"
+        entry = {
+            "function_arn": rule.function_arn,
+            "bucket": rule.bucket,
+            "key": key,
+            "raw": base64.b64encode(raw).decode("ascii"),
+            "event": event,
+        }
+        write_atomically(path, json.dumps(entry).encode("utf-8"))
+        return path
+
+    def finished(self, path: Path, future: Future[bool]) -> None:
+        """The invocation's outcome: done with (handled or parked) removes the entry; cancelled, failed while
+        stopping, or finished after the stack stopped waiting keeps it for the next start."""
+        if self._closed.is_set() or future.cancelled() or future.exception() is not None or not future.result():
+            return
+        path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        """From now on nothing is removed: the rest of the stack (queues, tables) may already be stopping."""
+        self._closed.set()
+
+    def pending(self) -> list[tuple[Path, dict[str, Any]]]:
+        entries = []
+        for path in sorted(self.folder.glob("*.json"), key=lambda p: (p.stat().st_mtime, p.name)):
+            try:
+                entries.append((path, dict(json.loads(path.read_text(encoding="utf-8")))))
+            except (OSError, ValueError):
+                log.error("unreadable spool entry %s is left where it is", path)
+        return entries
+
+
 # ------------------------------------------------------------------------------------------------ the listener
 
 
 class _SesInbound:
     """aiosmtpd handler hooks: RCPT filtering, then store-and-invoke on DATA."""
 
-    def __init__(self, rules: Sequence[ReceiptRule], s3_client: Any) -> None:
+    def __init__(self, rules: Sequence[ReceiptRule], s3_client: Any, spool: MailSpool | None = None) -> None:
         self._rules = list(rules)
         self._s3 = s3_client
+        self._spool = spool
 
     async def handle_RCPT(  # noqa: N802 - aiosmtpd hook name
         self, server: SMTP, session: Session, envelope: Envelope, address: str, rcpt_options: list[str]
@@ -207,7 +263,7 @@ class _SesInbound:
         ]
         matched = [(rule, recipients) for rule, recipients in matched if recipients]
         # Store under every rule first: nothing is acknowledged before its raw copy exists.
-        stored: list[tuple[ReceiptRule, list[str], bytes]] = []
+        stored: list[tuple[ReceiptRule, list[str], bytes, str]] = []
         for rule, recipients in matched:
             raw = with_ses_trace_headers(
                 content, message_id=message_id, mail_from=mail_from, peer=peer,
@@ -220,14 +276,32 @@ class _SesInbound:
             except Exception:  # noqa: BLE001 - tell the sender to retry, as SES would
                 log.exception("could not store inbound mail in s3://%s/%s", rule.bucket, key)
                 return "451 4.3.0 Could not store the message; try again later"
-            stored.append((rule, recipients, raw))
-        for rule, recipients, raw in stored:
+            stored.append((rule, recipients, raw, key))
+        deliveries: list[tuple[ReceiptRule, dict[str, Any], Path | None]] = []
+        for n, (rule, recipients, raw, key) in enumerate(stored):
             event = ses_receipt_event(
                 raw, message_id=message_id, mail_from=mail_from, destination=envelope.rcpt_tos,
                 recipients=recipients, function_arn=rule.function_arn, received_at=received_at,
                 processing_millis=int((datetime.now(UTC) - received_at).total_seconds() * 1000),
             )  # fmt: skip
-            rule.invoker.submit(event)
+            entry = None
+            if self._spool is not None:
+                record = functools.partial(self._spool.record, f"{message_id}-{n}", rule, key, raw, event)
+                try:
+                    entry = await loop.run_in_executor(None, record)
+                except Exception:  # noqa: BLE001 - not journalled, not accepted: the sender retries
+                    log.exception("could not journal inbound mail %s", message_id)
+                    return "451 4.3.0 Could not store the message; try again later"
+            deliveries.append((rule, event, entry))
+        for rule, event, entry in deliveries:
+            try:
+                future = rule.invoker.submit(event)
+            except RuntimeError:  # the intake is stopping; the journalled mail is ingested at the next start
+                if entry is None:
+                    return "421 4.3.2 Service shutting down; try again later"
+                continue
+            if entry is not None and self._spool is not None:
+                future.add_done_callback(functools.partial(self._spool.finished, entry))
         log.info("accepted mail %s from <%s> for %s", message_id, mail_from, ", ".join(envelope.rcpt_tos))
         return f"250 Ok {message_id}"
 
@@ -236,14 +310,17 @@ class SmtpIntake:
     """An SMTP listener on 127.0.0.1 that hands accepted mail to SES-style receipt rules."""
 
     def __init__(self, rules: Sequence[ReceiptRule], *, port: int, host: str = "127.0.0.1",
-                 s3_client: Any | None = None) -> None:  # fmt: skip
+                 s3_client: Any | None = None, spool: Path | None = None) -> None:  # fmt: skip
         if not rules:
             raise ValueError("the SMTP intake needs at least one SES receipt rule")
         self.host = host
         self.port = port
         self.rules = list(rules)
+        self._s3 = s3_client or boto3.client("s3")
+        self.spool = MailSpool(spool) if spool is not None else None
+        self.replayed = 0
         self._controller = Controller(
-            _SesInbound(self.rules, s3_client or boto3.client("s3")),
+            _SesInbound(self.rules, self._s3, self.spool),
             hostname=host,
             port=port,
             ident="inbound-smtp.local (ticketing local stack)",
@@ -252,16 +329,40 @@ class SmtpIntake:
         )
 
     def start(self) -> None:
+        """Hand the mail a previous run accepted but did not finish to the handler again, then listen."""
+        self.replayed = self._replay()
         self._controller.start()
 
-    def stop(self) -> None:
-        """Stop accepting connections, then let invocations already handed over finish."""
+    def _replay(self) -> int:
+        if self.spool is None:
+            return 0
+        invokers = {rule.function_arn: rule.invoker for rule in self.rules}
+        replayed = 0
+        for path, entry in self.spool.pending():
+            invoker = invokers.get(str(entry.get("function_arn")))
+            if invoker is None:
+                log.error("spooled mail %s is for %s, which no receipt rule invokes now; left in the spool",
+                          path.name, entry.get("function_arn"))  # fmt: skip
+                continue
+            # The raw copy may not have reached the bucket's mirror before the stop: store it again (same bytes).
+            self._s3.put_object(Bucket=entry["bucket"], Key=entry["key"], Body=base64.b64decode(entry["raw"]))
+            invoker.submit(entry["event"]).add_done_callback(functools.partial(self.spool.finished, path))
+            replayed += 1
+        if replayed:
+            log.info("replaying %d accepted mail(s) that were not ingested before the last stop", replayed)
+        return replayed
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop accepting connections first, then give invocations already running `timeout` seconds to finish;
+        queued ones stay in the spool for the next start."""
         try:
             self._controller.stop()
         except AssertionError:
             pass  # never started
-        for rule in self.rules:
-            rule.invoker.shutdown()
+        for invoker in {id(rule.invoker): rule.invoker for rule in self.rules}.values():
+            invoker.shutdown(timeout)
+        if self.spool is not None:
+            self.spool.close()
 
 
 def receipt_rules_from_template(stack: Any, sqs_client: Any | None = None) -> list[ReceiptRule]:

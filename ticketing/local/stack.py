@@ -1,9 +1,12 @@
 """`ticketing run`: the whole system on 127.0.0.1 with no AWS account.
 
-Order matters: the emulator starts and the environment points at it before any handler module is imported;
-the template's data plane is provisioned and its resolved function environment exported; then the queue pollers,
-the schedules, the SMTP intake and finally the API start, so `GET /health` answering means everything is up.
-Stopping runs the same steps backwards, letting in-flight invocations finish.
+Order matters: DynamoDB Local and the moto emulator start and the environment points at them before any handler
+module is imported; the template's data plane is provisioned (tables in DynamoDB Local, reused when they exist)
+and its resolved function environment exported; what the last run left is put back (bucket objects, queued
+messages, the signing key's value); then the queue pollers, the schedules, the SMTP intake (which first replays
+accepted mail it had not ingested) and finally the API start, so `GET /health` answering means everything is up.
+Stopping runs the same steps backwards: the SMTP intake stops accepting before the pipeline stops, and what is
+still in the queues and the bucket is saved, all into the data folder (ticketing/local/persistence.py).
 """
 
 from __future__ import annotations
@@ -14,20 +17,31 @@ import os
 import signal
 import sys
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from ticketing.local.dynamodb_local import DynamoDBLocal, DynamoDBLocalError
 from ticketing.local.emulator import LOCAL_HOST, AwsEmulator, point_environment_at
+from ticketing.local.persistence import (
+    BucketMirror,
+    DataFolder,
+    DataFolderInUse,
+    KeptSecrets,
+    resend_pending_messages,
+    save_pending_messages,
+)
 from ticketing.local.stack_state import remove_state, state_file, write_state
 from ticketing.local.template import TEMPLATE_PATH, functions, load_template
 
 # Not under "ticketing": Powertools' Logger(service="ticketing") owns that name and would reformat these lines.
 log = logging.getLogger(__name__.replace("ticketing.local", "local_stack"))
 
-_FORWARDED_ENV = ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID_ENDPOINT_MODE")
+_FORWARDED_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
+                  "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID_ENDPOINT_MODE")  # fmt: skip
 
 
 def _port(name: str, default: int) -> int:
@@ -50,6 +64,7 @@ class LocalStackConfig:
     api_port: int = 8000
     smtp_port: int = 2525
     aws_port: int = 4566
+    dynamodb_port: int = 4567
     host: str = LOCAL_HOST
     stack_name: str = "ticketing-local"
     stage: str = "local"
@@ -57,12 +72,18 @@ class LocalStackConfig:
     template_path: Path = TEMPLATE_PATH
     state_path: Path = field(default_factory=state_file)
 
+    @property
+    def data_dir(self) -> Path:
+        """Everything the stack keeps between runs lives next to its state file (`.local/` by default)."""
+        return self.state_path.parent
+
     @classmethod
     def from_env(cls) -> LocalStackConfig:
         return cls(
             api_port=_port("TICKETING_API_PORT", cls.api_port),
             smtp_port=_port("TICKETING_SMTP_PORT", cls.smtp_port),
             aws_port=_port("TICKETING_AWS_PORT", cls.aws_port),
+            dynamodb_port=_port("TICKETING_DYNAMODB_PORT", cls.dynamodb_port),
             support_domain=os.environ.get("TICKETING_SUPPORT_DOMAIN") or None,
         )
 
@@ -73,8 +94,14 @@ class LocalStack:
 
     def __init__(self, config: LocalStackConfig) -> None:
         self.config = config
-        self.emulator = AwsEmulator(config.aws_port, config.host)
+        self.data = DataFolder(config.data_dir)
+        self.dynamodb = DynamoDBLocal(config.dynamodb_port, self.data.dynamodb, config.host,
+                                      log_path=self.data.dynamodb_log)  # fmt: skip
+        self.emulator = AwsEmulator(config.aws_port, config.host, dynamodb_url=self.dynamodb.endpoint_url)
         self.provisioned: Any = None
+        self.mirror: BucketMirror | None = None
+        self.restored: dict[str, int] = {}
+        self._queues: dict[str, str] = {}  # logical id -> queue URL
         self.pollers: list[Any] = []
         self.scheduler: Any = None
         self.smtp: Any = None
@@ -92,13 +119,20 @@ class LocalStack:
             raise
 
     def _start(self) -> None:
+        self.data.acquire()  # one stack per data folder; `ticketing reset` checks the same lock
+        self._started.append("lock")
+        self.dynamodb.launch()  # the JVM takes seconds to start: the emulator starts and modules load meanwhile
+        self._started.append("dynamodb")
         self.emulator.start()
         self._started.append("emulator")
-        point_environment_at(self.emulator.endpoint_url)
+        point_environment_at(self.emulator.endpoint_url, dynamodb_url=self.dynamodb.endpoint_url)
 
         # Imported only now: moto and the handlers' dependencies read the environment at import.
+        import boto3
+
         from ticketing.local.api_server import ApiServer
-        from ticketing.local.provision import provision
+        from ticketing.local.outbox import Outbox
+        from ticketing.local.provision import BUCKET, QUEUE, provision
         from ticketing.local.queue_pollers import pollers_from_template
         from ticketing.local.schedules import Scheduler
         from ticketing.local.smtp_intake import SmtpIntake, receipt_rules_from_template
@@ -107,7 +141,9 @@ class LocalStack:
         parameters = {"Stage": self.config.stage}
         if self.config.support_domain:
             parameters["SupportDomain"] = self.config.support_domain
-        self.provisioned = provision(template, stack_name=self.config.stack_name, parameters=parameters)
+        self.provisioned = provision(template, stack_name=self.config.stack_name, parameters=parameters,
+                                     secret_values=KeptSecrets(self.data.secrets),
+                                     before_direct=self.dynamodb.wait_ready)  # fmt: skip
         self.environment = self.provisioned.function_environment()
         for spec in functions(template).values():
             for name, value in self.provisioned.function_environment(spec).items():
@@ -117,6 +153,24 @@ class LocalStack:
                     )
         os.environ.update(self.environment)
         self._warm_handlers(template)
+
+        resources = template["Resources"]
+        refs = self.provisioned.refs
+        buckets = [refs[name] for name, r in resources.items() if r.get("Type") == BUCKET and name in refs]
+        self._queues = {name: refs[name] for name, r in resources.items() if r.get("Type") == QUEUE and name in refs}
+        self.mirror = BucketMirror(self.data.s3, buckets)
+        self.restored["objects"] = self.mirror.restore(boto3.client("s3"))
+        self.mirror.start()
+        self._started.append("s3-mirror")
+
+        # Before the pollers, so its last flush (at stop) comes after their last invocation.
+        self.outbox = Outbox(self.data.outbox, self.provisioned.region)
+        self.outbox.start()
+        self._started.append("outbox")
+
+        self.restored["messages"] = resend_pending_messages(self.data.pending_messages, self._queues,
+                                                            boto3.client("sqs"))  # fmt: skip
+        self._started.append("sqs-pending")
 
         self.pollers = pollers_from_template(self.provisioned)
         self._started.append("pollers")
@@ -128,16 +182,14 @@ class LocalStack:
         self._started.append("schedules")
         self.scheduler.start()
 
-        from ticketing.local.outbox import Outbox
-
-        self.outbox = Outbox(self.config.state_path.parent / "outbox", self.provisioned.region)
-        self.outbox.start()
-        self._started.append("outbox")
-
         self.smtp = SmtpIntake(receipt_rules_from_template(self.provisioned), port=self.config.smtp_port,
-                               host=self.config.host)  # fmt: skip
-        self.smtp.start()
+                               host=self.config.host, spool=self.data.spool)  # fmt: skip
         self._started.append("smtp")
+        self.smtp.start()
+        self.restored["mails"] = self.smtp.replayed
+        if any(self.restored.values()):
+            log.info("kept from the last run: %d bucket object(s), %d queued message(s), %d mail(s) to ingest",
+                     self.restored["objects"], self.restored["messages"], self.restored["mails"])  # fmt: skip
 
         self.api = ApiServer(port=self.config.api_port, host=self.config.host)
         # The state file goes first: once GET /health answers, `ticketing token` must already find the stack.
@@ -166,15 +218,29 @@ class LocalStack:
             "smtp": lambda: self.smtp.stop(),
             "schedules": lambda: self.scheduler.stop(),
             "pollers": self._stop_pollers,
+            "sqs-pending": self._save_pending_messages,
             "outbox": lambda: self.outbox.stop(),
+            "s3-mirror": lambda: self.mirror.stop() if self.mirror is not None else None,
             "emulator": self.emulator.stop,
+            "dynamodb": self.dynamodb.stop,
+            "lock": self.data.release,
         }
         while self._started:
             name = self._started.pop()
+            began = time.monotonic()
             try:
                 steps[name]()
             except Exception:  # noqa: BLE001
                 log.exception("stopping %s failed", name)
+            took = time.monotonic() - began
+            if took > 1.0:
+                log.info("stopping %s took %.1f s", name, took)
+
+    def _save_pending_messages(self) -> None:
+        names = {logical_id: url.rstrip("/").rsplit("/", 1)[-1] for logical_id, url in self._queues.items()}
+        saved = save_pending_messages(self.data.pending_messages, names, self.provisioned.region)
+        if saved:
+            log.info("%d queued message(s) saved for the next start", saved)
 
     def _stop_pollers(self) -> None:
         for poller in self.pollers:
@@ -203,7 +269,9 @@ class LocalStack:
             "smtp": {"host": self.config.host, "port": self.config.smtp_port},
             "support_address": self.support_address,
             "aws_endpoint_url": self.emulator.endpoint_url,
-            "outbox": str(self.config.state_path.parent / "outbox"),
+            "dynamodb_endpoint_url": self.dynamodb.endpoint_url,
+            "data_dir": str(self.data.root),
+            "outbox": str(self.data.outbox),
             "env": env,
         }
 
@@ -212,9 +280,11 @@ class LocalStack:
         console = next((f"{api}{path}" for path in ("/console", "/console/", "/") if self.api.has_route(path)), None)
         exports = " ".join(
             f"{name}={os.environ[name]}"
-            for name in ("AWS_ENDPOINT_URL", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+            for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
+                         "AWS_SECRET_ACCESS_KEY")  # fmt: skip
             if name in os.environ
         )
+        started = f", started in {self.dynamodb.started_in:.1f} s" if self.dynamodb.started_in else ""
         pollers = ", ".join(poller.name for poller in self.pollers) or "none (no function has an SQS event yet)"
         schedules = self.scheduler.banner_lines() if self.scheduler is not None else ["none"]
         lines = [
@@ -225,16 +295,19 @@ class LocalStack:
             f"  Console           {console or 'not served yet (no console route in the API)'}",
             f"  SMTP intake       {self.config.host}:{self.config.smtp_port}   "
             f"mail to {self.support_address} (any address @{self.support_address.split('@')[1]})",
-            f"  AWS emulator      {self.emulator.endpoint_url}   (moto, region {os.environ.get('AWS_DEFAULT_REGION')})",
+            f"  AWS emulator      {self.emulator.endpoint_url}   (moto: S3, SQS, SES, Secrets Manager, EventBridge; "
+            f"region {os.environ.get('AWS_DEFAULT_REGION')}; DynamoDB calls are relayed to DynamoDB Local)",
+            f"  DynamoDB          {self.dynamodb.endpoint_url}   (DynamoDB Local{started})",
             f"  Queue pollers     {pollers}",
             f"  Schedules         {schedules[0]}",
             *[f"                    {line}" for line in schedules[1:]],
             f"  State file        {self.config.state_path}",
+            f"  Data              {self.data.root}   (kept across restarts; `.venv/bin/ticketing reset` clears it)",
             "",
             "  A bearer token for the API:",
             "    .venv/bin/ticketing token --role agent",
             f'    curl -H "Authorization: Bearer $(.venv/bin/ticketing token --role agent)" {api}/v1/tickets',
-            "  Point the aws CLI or boto3 at the emulator:",
+            "  Point the aws CLI or boto3 at the emulator (AWS_ENDPOINT_URL alone also reaches the tables):",
             f"    export {exports}",
             *[f"    export {name}={value}" for name, value in sorted(self.environment.items())
               if name.endswith(("_TABLE", "_QUEUE_URL")) or name in ("MAIL_BUCKET", "SIGNING_SECRET_NAME")],
@@ -263,10 +336,13 @@ def run(config: LocalStackConfig | None = None) -> int:
     try:
         try:
             stack.start()
+        except (DataFolderInUse, DynamoDBLocalError) as exc:
+            print(f"ticketing run: cannot start the local stack: {exc}", file=sys.stderr)
+            return 1
         except OSError as exc:
             print(f"ticketing run: cannot start the local stack: {exc}", file=sys.stderr)
             print("Is another local stack running? Ports: TICKETING_API_PORT, TICKETING_SMTP_PORT, "
-                  "TICKETING_AWS_PORT.", file=sys.stderr)  # fmt: skip
+                  "TICKETING_AWS_PORT, TICKETING_DYNAMODB_PORT.", file=sys.stderr)  # fmt: skip
             return 1
         except Exception as exc:  # noqa: BLE001 - report and exit non-zero instead of a bare traceback
             log.exception("the local stack failed to start")
@@ -276,8 +352,9 @@ def run(config: LocalStackConfig | None = None) -> int:
         while not stopping.wait(0.5):
             pass
         print("Stopping the local stack...", flush=True)
+        began = time.monotonic()
         stack.stop()
-        print("Stopped.", flush=True)
+        print(f"Stopped. ({time.monotonic() - began:.1f} s)", flush=True)
         return 0
     finally:
         for sig, handler in previous.items():

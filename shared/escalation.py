@@ -95,6 +95,8 @@ class Drainer(Protocol):
 
     def shift_starts(self, team: str, now: datetime, within: timedelta) -> list[datetime]: ...
 
+    def stuck_in_triage(self, team: str, created_before: datetime) -> list[TicketModel]: ...
+
 
 def _done(ticket: TicketModel) -> list[int]:
     return [int(float(str(i))) for i in ticket.ladder_done or []]

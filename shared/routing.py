@@ -17,7 +17,7 @@ from shared.assignment import Candidate, Need, assignment_reason, next_shift_sta
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
 from shared.domain.errors import NotFound
-from shared.observability import Metric, bind_ticket, count, logger
+from shared.observability import Metric, count, logger
 from shared.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
 from shared.storage.agents import AgentRepository
 from shared.storage.assignments import AgentUnavailable, TicketTaken, assign, ticket_set
@@ -176,6 +176,13 @@ class RoutingService:
                 return result
         return result
 
+    def stuck_in_triage(self, team: str, created_before: datetime) -> list[TicketModel]:
+        """New tickets whose announcement never got through routing (lost with a queue, a crash between the
+        write and the announcement): the sweep announces them again, and the route stage's marker makes that
+        harmless for any that were only slow."""
+        cutoff = iso(created_before)
+        return [t for t in TicketModel.queue_by_priority.query(f"{team}#triage", limit=100) if t.created_at < cutoff]
+
     def shift_starts(self, team: str, now: datetime, within: timedelta) -> list[datetime]:
         """When online agents of `team` start a working span in the next `within`: capacity appears then, so the
         queue must be drained then (the sweep asks the route stage for a drain at each, to the second)."""
@@ -258,7 +265,6 @@ class RoutingService:
             )
             ticket.assignee, ticket.status = candidate.agent_id, Status.IN_PROGRESS.value
             result.assigned.append((ticket.id, candidate.agent_id))
-            bind_ticket(ticket.id)
             count(Metric.TICKETS_ASSIGNED)
             logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent": candidate.agent_id})
             return candidate.agent_id

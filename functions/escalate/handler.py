@@ -28,6 +28,7 @@ _service: SlaService | None = None
 MAX_LOOKBACK = timedelta(hours=24)
 OVERLAP = timedelta(minutes=1)
 SHIFT_LOOKAHEAD = timedelta(minutes=2)  # more than one sweep interval: every shift start is planned at least once
+TRIAGE_GRACE = timedelta(minutes=2)  # a new ticket still untriaged after this lost its announcement
 
 
 def service() -> SlaService:
@@ -72,10 +73,11 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from shared.adapters.route_queue import RouteAnnouncer
         from shared.storage.agents import AgentRepository
 
-        teams = {str(v.profile.team) for v in AgentRepository().roster()} or {get_settings().default_team}
+        teams = {str(v.profile.team) for v in AgentRepository().roster()} | {get_settings().default_team}
         announcer = RouteAnnouncer(get_settings())
         for team in sorted(teams):
             result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
+            result[f"{team}.reannounced"] = reannounce_stuck(service(), announcer, team, now)
             # capacity that appeared without an announcement (a shift began) is used now; shifts beginning before
             # the next sweep get a drain at their first second
             drained = service().routing.drain(team)
@@ -93,3 +95,19 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             result[f"{team}.backlog_age_s"] = round(age)
         logger.info("sweep", extra=result)
         return result
+
+
+def reannounce_stuck(sla: SlaService, announcer: Any, team: str, now: Any) -> int:
+    """Announce again the new tickets routing never saw (the announcement was lost), as intake announced them."""
+    stuck = sla.routing.stuck_in_triage(team, now - TRIAGE_GRACE)
+    for ticket in stuck:
+        first = sla.tickets.first_message(ticket.id)
+        announcer.announce(
+            {
+                "event": "ticket.created", "ticket_id": ticket.id, "message_id": first.message_id if first else None,
+                "channel": ticket.channel, "automated": bool(ticket.automated),
+                "suppress_auto_response": bool(ticket.automated), "at": ticket.created_at,
+            }
+        )  # fmt: skip
+        logger.warning("ticket announced again: routing never saw it", extra={"ticket_id": ticket.id})
+    return len(stuck)

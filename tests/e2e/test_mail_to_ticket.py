@@ -110,3 +110,54 @@ def test_a_malformed_mail_is_quarantined_and_listed_with_its_reason(local_stack:
     assert cli.returncode == 0, cli.stderr
     assert any(i["id"] == item["id"] and i["reason"] == "missing_sender" for i in json.loads(cli.stdout)["items"])
     assert local_stack.request("GET", "/v1/quarantine", token=local_stack.token("agent"))[0] == 403
+
+
+def test_a_reply_quoting_only_the_message_id_the_customer_received_threads(local_stack: RunningStack) -> None:
+    """SES replaces the Message-ID we write; the outbox shows the mail as delivered, and the id stored on the
+    thread is that one, so a client that keeps only In-Reply-To (no ref, no signed Reply-To) still threads."""
+    from email import policy
+    from email.parser import BytesParser
+    from pathlib import Path
+
+    token = local_stack.token("agent")
+    local_stack.send_mail(mail("Aplikasi tidak bisa dibuka", "Aplikasi langsung tertutup.", sender="Nina <nina@pelanggan.co.id>"))
+    ticket = local_stack.wait_until(lambda: find_ticket(local_stack, token, "Aplikasi tidak bisa dibuka"), timeout=30)
+
+    def acknowledgement() -> Any:
+        sent = json.loads(local_stack.cli("outbox", "--json", "--to", "nina@pelanggan.co.id").stdout)["items"]
+        return sent[0] if sent else None
+
+    delivered = BytesParser(policy=policy.default).parsebytes(Path(local_stack.wait_until(acknowledgement, timeout=30)["file"]).read_bytes())
+    received_id = str(delivered["Message-ID"])
+    stored = [m for m in ticket_detail(local_stack, token, ticket["id"])["messages"] if m["direction"] == "outbound"]
+    assert received_id.endswith("amazonses.com>") and stored[0]["email_message_id"] == received_id
+
+    reply = EmailMessage()
+    reply["From"], reply["To"], reply["Subject"] = "Nina <nina@pelanggan.co.id>", "support@example.com", "Re: your mail"
+    reply["In-Reply-To"] = received_id
+    reply.set_content("Masih tertutup juga.")
+    local_stack.send_mail(reply)
+    detail = local_stack.wait_until(
+        lambda: (d := ticket_detail(local_stack, token, ticket["id"]))["message_count"] == 2 and d, timeout=30
+    )
+    assert [m["body"] for m in detail["messages"] if m["direction"] == "inbound"][-1] == "Masih tertutup juga."
+
+
+def test_the_stacks_logs_hold_no_address_reply_token_or_bearer_token(local_stack: RunningStack) -> None:
+    """Runs after the mails above: customers' addresses, signed reply addresses and tokens appear as hashes."""
+    import re
+
+    logs = local_stack.logs()
+    assert "accepted mail" in logs and "ticket created" in logs  # the lines are there, without what they hid
+    addresses = set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", logs)) - {"support@example.com"}
+    assert addresses == set(), sorted(addresses)[:10]
+    assert "eyJ" not in logs
+
+
+def test_each_functions_log_lines_carry_its_own_name(local_stack: RunningStack) -> None:
+    lines = [json.loads(line[line.index("{") :]) for line in local_stack.logs().splitlines() if line.lstrip().startswith('{"level"')]
+    created = [line for line in lines if line.get("message") == "ticket created"]
+    routed = [line for line in lines if line.get("message") == "route event handled"]
+    assert created and routed
+    assert {line.get("function_name") for line in created} == {"ticketing-local-IngestFunction"}
+    assert {line.get("function_name") for line in routed} == {"ticketing-local-RouteFunction"}

@@ -457,3 +457,26 @@ def test_the_acknowledgement_counts_only_the_tickets_ahead_that_its_own_agents_c
 
     [ack] = [m for m in TicketRepository().thread(mine.id)[0] if m.direction == "outbound"]
     assert "Posisi Anda dalam antrean: 2" in ack.body, ack.body  # "first in line" and mine; not the tier-2 ticket
+
+
+def test_a_new_ticket_whose_announcement_was_lost_is_announced_again_by_the_sweep(aws):
+    """A queue lost with a crash (or a stop) must not leave a ticket in triage forever."""
+    from functions.escalate import handler as escalate
+    from tests.support import FakeContext
+
+    agent("wati", capacity=2)
+    lost = new_ticket(aws, "Tidak bisa login")
+    assert [m["event"] for m in aws.route_messages()] == ["ticket.created"]  # consumed, never routed: lost
+    assert TicketModel.get(lost.id).queue_key == "support#triage"
+
+    escalate._service = None
+    result = escalate.sweep_handler({}, FakeContext(function_name="ticketing-SweepFunction"))
+    aws.route()
+
+    assert result["support.reannounced"] == 1
+    ticket = TicketModel.get(lost.id)
+    assert ticket.assignee == "wati" and ticket.priority == "high"
+    assert len([m for m in TicketRepository().thread(lost.id)[0] if m.direction == "outbound"]) == 1  # one ack
+    again = escalate.sweep_handler({}, FakeContext(function_name="ticketing-SweepFunction"))
+    assert again["support.reannounced"] == 0
+    escalate._service = None

@@ -9,11 +9,27 @@ file already there.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 from pathlib import Path
 from typing import Any
 
+from shared.adapters.mailer import ses_header_message_id
+
 log = logging.getLogger("local_stack.outbox")
+
+
+_MESSAGE_ID_HEADER = re.compile(rb"^message-id:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*\r?\n", re.IGNORECASE | re.MULTILINE)
+
+
+def as_delivered(raw: bytes, message_id: str) -> bytes:
+    """The mail as the customer receives it: SES replaces the Message-ID we wrote with its own (the one the
+    mailer stored on the thread), so a reply that quotes only In-Reply-To threads as it would on AWS."""
+    newline = b"\r\n" if b"\r\n\r\n" in raw else b"\n"
+    end = raw.find(newline * 2)
+    head, body = (raw + newline, b"") if end < 0 else (raw[: end + len(newline)], raw[end + len(newline) :])
+    head = _MESSAGE_ID_HEADER.sub(b"", head)
+    return f"Message-ID: {message_id}".encode() + newline + head + body
 
 
 def _sent_messages(region: str) -> list[Any]:
@@ -56,6 +72,7 @@ class Outbox:
             if raw is None:
                 continue  # only SendRawEmail is used by the product
             data = raw.encode("utf-8", "surrogateescape") if isinstance(raw, str) else bytes(raw)
+            data = as_delivered(data, ses_header_message_id(str(message.id), self.region))
             (self.folder / f"{offset:05d}-{message.id}.eml").write_bytes(data)
         self._written = len(messages)
         return len(new)

@@ -166,7 +166,7 @@ class AsyncInvoker:
                 self._dead_letter(event, request_id, f"{type(error).__name__}: {error}")
                 return True
             except Exception:  # noqa: BLE001
-                log.exception("could not park the failed event; it follows:\n%s", json.dumps(event))
+                log.exception("could not park the failed event (request %s) in the DLQ; it stays in the spool", request_id)
         return False
 
 

@@ -302,7 +302,7 @@ class _SesInbound:
                 continue
             if entry is not None and self._spool is not None:
                 future.add_done_callback(functools.partial(self._spool.finished, entry))
-        log.info("accepted mail %s from <%s> for %s", message_id, mail_from, ", ".join(envelope.rcpt_tos))
+        log.info("accepted mail %s (%d bytes, %d recipient(s))", message_id, len(content), len(envelope.rcpt_tos))
         return f"250 Ok {message_id}"
 
 

@@ -318,9 +318,21 @@ class LocalStack:
         return "\n".join(lines)
 
 
+class _RedactingFormatter(logging.Formatter):
+    """Email addresses (a customer's, a signed reply address) as short hashes and tokens as <token>, as the
+    product's own logger writes them (shared.observability.redact)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        from shared.observability import redact
+
+        return redact(super().format(record))
+
+
 def run(config: LocalStackConfig | None = None) -> int:
     """Start everything, print where it listens, block until SIGINT/SIGTERM, stop cleanly; the exit status."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for handler in logging.getLogger().handlers:  # the stack's own lines follow the product's rule: no addresses
+        handler.setFormatter(_RedactingFormatter(handler.formatter._fmt if handler.formatter else None))
     for chatty in ("botocore", "boto3", "pynamodb", "mail.log"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     stack = LocalStack(config or LocalStackConfig.from_env())

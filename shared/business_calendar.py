@@ -19,13 +19,14 @@ from zoneinfo import ZoneInfo
 
 from shared.assignment import DAYS, parse_hours, zone
 from shared.domain.errors import ValidationFailed
+from shared.teams import ALWAYS_OPEN_CALENDAR
 
 UTC = timezone.utc
 END_OF_DAY = time(0)
 """As a span's end, 00:00 means midnight at the end of the day (written "24:00" in documents): a span must
 otherwise end after it starts, so the two can never be confused."""
 
-ALWAYS_OPEN_ID = "24x7"
+ALWAYS_OPEN_ID = ALWAYS_OPEN_CALENDAR
 DOCUMENT_KEYS = ("timezone", "hours", "holidays")
 HOLIDAY_KEYS = ("country", "subdivision", "extra")
 MAX_CLOSED_DAYS = 800

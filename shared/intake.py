@@ -95,6 +95,19 @@ class Quarantiner(Protocol):
     def __call__(self, message: InboundMessage, reason: str, detail: str) -> None: ...
 
 
+def ticket_created(ticket_id: str, message_id: str | None, channel: str, automated: bool, at: str) -> dict[str, Any]:
+    """The route stage's announcement of a new ticket (automated mail is never answered)."""
+    return {
+        "event": "ticket.created",
+        "ticket_id": ticket_id,
+        "message_id": message_id,
+        "channel": channel,
+        "automated": automated,
+        "suppress_auto_response": automated,
+        "at": at,
+    }
+
+
 def quarantine_inbound(message: InboundMessage, reason: str, detail: str) -> None:
     """Keep an inbound message that intake decided not to turn into a ticket, with its raw copy's key."""
     quarantine(
@@ -415,17 +428,7 @@ class IntakeService:
                     ("ticket.related_opened", {"related": ticket_id, "ref": ticket.ref, "reason": "another sender"}),
                 )
             )
-        self.announcer.announce(
-            {
-                "event": "ticket.created",
-                "ticket_id": ticket_id,
-                "message_id": message.message_id,
-                "channel": message.channel.value,
-                "automated": message.automated,
-                "suppress_auto_response": message.automated,
-                "at": at,
-            }
-        )
+        self.announcer.announce(ticket_created(ticket_id, message.message_id, message.channel.value, message.automated, at))
         logger.info("ticket created", extra={"ticket_id": ticket_id, "ref": ticket.ref, "automated": message.automated})
         return IntakeResult(
             outcome="follow_up" if follow_up_of else "created",

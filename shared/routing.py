@@ -17,6 +17,7 @@ from shared.assignment import Candidate, Need, assignment_reason, next_shift_sta
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
 from shared.domain.errors import NotFound
+from shared.intake import Announcer, ticket_created
 from shared.observability import Metric, count, logger
 from shared.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
 from shared.storage.agents import AgentRepository
@@ -176,12 +177,17 @@ class RoutingService:
                 return result
         return result
 
-    def stuck_in_triage(self, team: str, created_before: datetime) -> list[TicketModel]:
-        """New tickets whose announcement never got through routing (lost with a queue, a crash between the
-        write and the announcement): the sweep announces them again, and the route stage's marker makes that
-        harmless for any that were only slow."""
-        cutoff = iso(created_before)
-        return [t for t in TicketModel.queue_by_priority.query(f"{team}#triage", limit=100) if t.created_at < cutoff]
+    def announce_untriaged(self, team: str, created_before: datetime, announcer: Announcer) -> int:
+        """Announce again the new tickets whose announcement never got through routing (lost with a queue, a crash
+        between the write and the announcement); the route stage's marker makes that harmless for any that were
+        only slow. Returns how many."""
+        stuck = self.tickets.untriaged(team, iso(created_before))
+        for ticket in stuck:
+            first = self.tickets.first_message(ticket.id)
+            message_id = first.message_id if first is not None else None
+            announcer.announce(ticket_created(ticket.id, message_id, ticket.channel, bool(ticket.automated), ticket.created_at))
+            logger.warning("ticket announced again: routing never saw it", extra={"ticket_id": ticket.id})
+        return len(stuck)
 
     def shift_starts(self, team: str, now: datetime, within: timedelta) -> list[datetime]:
         """When online agents of `team` start a working span in the next `within`: capacity appears then, so the
@@ -216,11 +222,12 @@ class RoutingService:
             result.retry_no_later_than(skill_wait_ends)  # someone without the skill is free: try them when it ends
         for candidate in ranked:
             at = iso(now)
+            reason = assignment_reason(candidate, need)
             local = TicketModel(id=ticket.id, version=ticket.version)  # key + version: the update touches only `actions`
             actions = ticket_set(
                 local,
                 assignee=candidate.agent_id,
-                assignment_reason=assignment_reason(candidate, need),
+                assignment_reason=reason,
                 status=Status.IN_PROGRESS.value,
                 assigned_at=at,
                 queue_key=f"{ticket.team}#{Status.IN_PROGRESS.value}",
@@ -239,7 +246,7 @@ class RoutingService:
                         "capacity": candidate.capacity,
                         "skill": need.skill,
                         "skill_matched": candidate.has_skill(need.skill),
-                        "reason": assignment_reason(candidate, need),
+                        "reason": reason,
                     },
                 ),
                 derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),

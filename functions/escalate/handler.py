@@ -77,7 +77,7 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         announcer = RouteAnnouncer(get_settings())
         for team in sorted(teams):
             result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
-            result[f"{team}.reannounced"] = reannounce_stuck(service(), announcer, team, now)
+            result[f"{team}.reannounced"] = service().routing.announce_untriaged(team, now - TRIAGE_GRACE, announcer)
             # capacity that appeared without an announcement (a shift began) is used now; shifts beginning before
             # the next sweep get a drain at their first second
             drained = service().routing.drain(team)
@@ -96,18 +96,3 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         logger.info("sweep", extra=result)
         return result
 
-
-def reannounce_stuck(sla: SlaService, announcer: Any, team: str, now: Any) -> int:
-    """Announce again the new tickets routing never saw (the announcement was lost), as intake announced them."""
-    stuck = sla.routing.stuck_in_triage(team, now - TRIAGE_GRACE)
-    for ticket in stuck:
-        first = sla.tickets.first_message(ticket.id)
-        announcer.announce(
-            {
-                "event": "ticket.created", "ticket_id": ticket.id, "message_id": first.message_id if first else None,
-                "channel": ticket.channel, "automated": bool(ticket.automated),
-                "suppress_auto_response": bool(ticket.automated), "at": ticket.created_at,
-            }
-        )  # fmt: skip
-        logger.warning("ticket announced again: routing never saw it", extra={"ticket_id": ticket.id})
-    return len(stuck)

@@ -172,6 +172,10 @@ class TicketRepository:
         index = TicketModel.queue_by_arrival if strategy == "fifo" else TicketModel.queue_by_priority
         return list(index.query(f"{team}#open", limit=limit))
 
+    def untriaged(self, team: str, created_before: str, limit: int = 100) -> list[TicketModel]:
+        """New tickets of `team` that routing has not triaged yet, created before `created_before` (ISO)."""
+        return [t for t in TicketModel.queue_by_priority.query(f"{team}#triage", limit=limit) if t.created_at < created_before]
+
     def waiting_ahead(self, ticket: TicketModel, strategy: str, limit: int = 500) -> list[TicketModel]:
         """The waiting tickets the team's queue serves before this one, first first (at most `limit`)."""
         if strategy == "fifo":

@@ -15,7 +15,7 @@ from typing import Any, Iterable
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.condition import size
 
-from shared.business_calendar import ALWAYS_OPEN_ID, BusinessCalendar
+from shared.business_calendar import BusinessCalendar
 from shared.customer_messages import Mailer
 from shared.mail.outbound import OutboundMail, compose_mail
 from shared.observability import Metric, count, logger
@@ -73,7 +73,6 @@ class MailAlerter:
         return sorted(set(out))
 
     def alert(self, ticket: TicketModel, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None:
-        from shared.escalation import calendar
 
         now = self.clock()
         addresses = self.recipients(ticket, roles)

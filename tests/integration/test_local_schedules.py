@@ -7,9 +7,7 @@ import sys
 import threading
 import time
 import types
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest

@@ -450,7 +450,7 @@ def test_the_acknowledgement_counts_only_the_tickets_ahead_that_its_own_agents_c
     escalated = new_ticket(aws, "needs tier 2", minute=1)
     aws.route()
     TicketModel(id=escalated.id).update(actions=[TicketModel.required_tier.set(2)], add_version_condition=False)  # only tier 2 could take it
-    ahead = new_ticket(aws, "first in line", minute=2)
+    new_ticket(aws, "first in line", minute=2)  # the one ticket ahead that tini could take
     aws.route()
     mine = new_ticket(aws, "my question", minute=3)
     aws.route()

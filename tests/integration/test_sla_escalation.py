@@ -7,7 +7,6 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.storage.config import ConfigRepository
 from shared.storage.models import TicketModel
 from shared.storage.tickets import TicketRepository
 from tests.integration.test_api_routing import call, change, put_agent

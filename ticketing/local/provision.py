@@ -28,7 +28,6 @@ from ticketing.local.template import (
     FunctionSpec,
     Resolver,
     UnresolvableError,
-    functions,
     parameter_values,
 )
 

@@ -1,0 +1,9 @@
+"""Typed contracts (pydantic v2): what crosses a boundary, checked where it enters.
+
+- `config`: the documents a support lead edits through the API (priority rules, SLA policies, calendars, teams,
+  templates, auto-replies), validated on save and parsed on read;
+- `events`: the messages between stages (route events on the route queue, escalation timers);
+- `api`: every HTTP request body and response, from which `/openapi.json` is generated.
+
+May import: pydantic, `shared.domain`. Nothing here touches AWS.
+"""

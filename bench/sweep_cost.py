@@ -92,11 +92,10 @@ def _measuring_aws() -> Any:
 
 
 def _ticket(n: int, created: datetime, priority: str) -> Any:
-    from shared.storage.models import CustomerSnapshot, TicketModel
-    from shared.storage.tickets import index_keys
+    from shared.domain.ticket import CustomerSnapshot, Ticket
     from shared.timefmt import iso
 
-    ticket = TicketModel(
+    return Ticket(
         id=f"T{n:08d}",
         ref=f"BN-{n:06d}",
         subject=f"Bench ticket {n}",
@@ -113,9 +112,8 @@ def _ticket(n: int, created: datetime, priority: str) -> Any:
         message_count=1,
         customer_waiting_count=1,
         last_customer_message_at=iso(created),
+        in_triage=False,
     )
-    index_keys(ticket)
-    return ticket
 
 
 def _one(size: int) -> dict[str, Any]:
@@ -126,7 +124,7 @@ def _one(size: int) -> dict[str, Any]:
         import boto3
 
         from shared.alerts import MailAlerter
-        from shared.escalation import due_bucket, find_policy
+        from shared.escalation import find_policy
         from shared.routing import RoutingService
         from shared.services import build_sla_service
         from shared.settings import get_settings
@@ -134,6 +132,7 @@ def _one(size: int) -> dict[str, Any]:
         from shared.business_calendar import ALWAYS_OPEN
         from shared.storage.config import ConfigRepository
         from shared.storage.models import ALL_MODELS, TicketModel
+        from shared.storage.tickets import new_item
         from shared.timefmt import iso
 
         settings = get_settings()
@@ -157,7 +156,8 @@ def _one(size: int) -> dict[str, Any]:
                 created = T0 + n * SPREAD
                 clock.now = created
                 ticket = _ticket(n, created, "urgent")
-                ticket.save()
+                new_item(ticket).save()
+                ticket.mark_stored(1)
                 service.apply(ticket)
             policy = find_policy(service.config, POLICY_ID)
             assert policy is not None
@@ -181,10 +181,9 @@ def _one(size: int) -> dict[str, Any]:
                     index, _, when = due_steps(filler_policy, sla_clock, ALWAYS_OPEN, [])[0]
                     ticket.sla_clock = summary
                     ticket.sla = {k: summary[k] for k in ("policy", "first_response_due", "next_response_due", "resolution_due", "state")}
-                    ticket.due_bucket = due_bucket(when)
-                    ticket.due_sort = f"{iso(when)}#{index}"
+                    ticket.due_at, ticket.due_step = iso(when), index
                     ticket.version = 1
-                    batch.save(ticket)
+                    batch.save(new_item(ticket))
             load_seconds = time.perf_counter() - load_started
             stored = TicketModel.count()  # a Scan, before the measurement: every ticket is there
             assert stored == size, (stored, size)

@@ -12,18 +12,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from pynamodb.exceptions import UpdateError
-from pynamodb.expressions.condition import size
-
 from shared.business_calendar import BusinessCalendar
 from shared.customer_messages import Mailer
 from shared.mail.outbound import OutboundMail, compose_mail
 from shared.observability import Metric, count, logger
 from shared.settings import Settings
-from shared.storage.agents import AgentRepository
-from shared.storage.config import ConfigRepository
-from shared.storage.markers import MarkerRepository
-from shared.storage.models import MarkerModel, TicketModel
+from shared.domain.ticket import Ticket
+from shared.domain.ports import Agents, Config, Markers
 from shared.teams import team_settings
 from shared.timefmt import Clock, iso, utcnow
 
@@ -52,13 +47,13 @@ def digest_text(team: str, entries: list[dict[str, Any]]) -> tuple[str, str]:
 @dataclass
 class MailAlerter:
     settings: Settings
-    agents: AgentRepository
-    config: ConfigRepository
-    markers: MarkerRepository
+    agents: Agents
+    config: Config
+    markers: Markers
     mailer: Mailer
     clock: Clock = utcnow
 
-    def recipients(self, ticket: TicketModel, roles: Iterable[str]) -> list[str]:
+    def recipients(self, ticket: Ticket, roles: Iterable[str]) -> list[str]:
         team = team_settings(self.config, ticket.team)
         out: list[str] = []
         for role in roles:
@@ -72,7 +67,7 @@ class MailAlerter:
                 out += team.managers
         return sorted(set(out))
 
-    def alert(self, ticket: TicketModel, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None:
+    def alert(self, ticket: Ticket, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None:
 
         now = self.clock()
         addresses = self.recipients(ticket, roles)
@@ -93,19 +88,10 @@ class MailAlerter:
         now = self.clock()
         if not self._team_calendar(team).is_open(now):
             return 0
-        try:
-            held = MarkerModel.get(deferred_key(team), consistent_read=True)
-        except MarkerModel.DoesNotExist:
-            return 0
-        entries = [dict(e) for e in held.deferred or []]
+        entries, hits = self.markers.held(deferred_key(team))
         if not entries:
             return 0
-        try:  # taking them moves the append count too, so a second sweep holding the same read cannot take them again
-            MarkerModel(key=deferred_key(team)).update(
-                actions=[MarkerModel.deferred.remove(), MarkerModel.hits.add(1)],
-                condition=MarkerModel.hits == int(held.hits or 0),
-            )
-        except UpdateError:
+        if not self.markers.take(deferred_key(team), hits):
             logger.info("deferred alerts changed while taking them; next sweep", extra={"team": team})
             return 0
         by_recipient: dict[str, list[dict[str, Any]]] = {}
@@ -127,7 +113,7 @@ class MailAlerter:
         logger.info("deferred alerts sent", extra={"team": team, "alerts": len(entries), "digests": sent})
         return sent
 
-    def _defer(self, ticket: TicketModel, addresses: list[str], subject: str, now: datetime) -> None:
+    def _defer(self, ticket: Ticket, addresses: list[str], subject: str, now: datetime) -> None:
         if not addresses:
             return
         entry = {"at": iso(now), "ticket_id": ticket.id, "ref": ticket.ref, "subject": subject, "to": addresses}
@@ -138,16 +124,7 @@ class MailAlerter:
     def _hold(self, team: str, entry: dict[str, Any], now: datetime) -> bool:
         """Append to the team's held alerts; False when the list is full (the alert stays on the ticket's events
         and the bus)."""
-        try:
-            MarkerModel(key=deferred_key(team)).update(
-                actions=[
-                    MarkerModel.deferred.set((MarkerModel.deferred | []).append([entry])),
-                    MarkerModel.hits.add(1),
-                    MarkerModel.expires_at.set(int((now + DEFERRED_KEPT).timestamp())),
-                ],
-                condition=MarkerModel.deferred.does_not_exist() | (size(MarkerModel.deferred) < MAX_DEFERRED),
-            )
-        except UpdateError:
+        if not self.markers.hold(deferred_key(team), entry, int((now + DEFERRED_KEPT).timestamp()), MAX_DEFERRED):
             count(Metric.ALERTS_SENT, outcome="dropped")
             logger.warning("held alerts list full; alert only on the ticket and the bus", extra={"team": team})
             return False

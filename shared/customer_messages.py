@@ -26,12 +26,8 @@ from shared.mail.reply_address import reply_address
 from shared.observability import Metric, count, logger
 from shared.teams import team_settings
 from shared.settings import Settings
-from shared.storage.agents import AgentRepository
-from shared.storage.config import ConfigRepository
-from shared.storage.customers import CustomerRepository
-from shared.storage.markers import MarkerRepository
-from shared.storage.models import ThreadItemModel, TicketModel
-from shared.storage.tickets import TicketRepository, event_item
+from shared.domain.ticket import Message, Ticket
+from shared.domain.ports import Agents, Config, Customers, Markers, Tickets
 from shared.templates import DEFAULT_TEMPLATES, MessageTemplate, choose_template, render_template, template_from_document
 from shared.textmatch import find_phrases
 from shared.timefmt import Clock, iso, parse_iso, utcnow
@@ -94,7 +90,7 @@ def matching_auto_reply(rules: Iterable[AutoReplyRule], channel: str, text: str)
     return None
 
 
-def sla_targets(ticket: TicketModel) -> dict[Priority, tuple[int, int]] | None:
+def sla_targets(ticket: Ticket) -> dict[Priority, tuple[int, int]] | None:
     """The ticket's own SLA targets (first response, resolution), when its clock has them; else the defaults."""
     metrics = dict((ticket.sla_clock or {}).get("metrics") or {})
     try:
@@ -104,7 +100,7 @@ def sla_targets(ticket: TicketModel) -> dict[Priority, tuple[int, int]] | None:
     return {Priority(ticket.priority): (first, resolution)}
 
 
-def stored_templates(config: ConfigRepository) -> list[MessageTemplate]:
+def stored_templates(config: Config) -> list[MessageTemplate]:
     """The team's own templates first, then the shipped defaults (choose_template takes the first match)."""
     own = [template_from_document(doc) for doc in config.list("template").values()]
     return [*own, *DEFAULT_TEMPLATES]
@@ -113,16 +109,16 @@ def stored_templates(config: ConfigRepository) -> list[MessageTemplate]:
 @dataclass
 class CustomerMessenger:
     settings: Settings
-    tickets: TicketRepository
-    agents: AgentRepository
-    customers: CustomerRepository
-    config: ConfigRepository
-    markers: MarkerRepository
+    tickets: Tickets
+    agents: Agents
+    customers: Customers
+    config: Config
+    markers: Markers
     mailer: Mailer
     reply_key: bytes
     clock: Clock = utcnow
 
-    def acknowledge(self, ticket: TicketModel, suppress: bool) -> Estimate | None:
+    def acknowledge(self, ticket: Ticket, suppress: bool) -> Estimate | None:
         """Send the acknowledgement with ref and ETA once per ticket. Returns what it promised if it went out now."""
         if suppress or ticket.automated:
             return None
@@ -147,7 +143,7 @@ class CustomerMessenger:
         count(Metric.ACKNOWLEDGEMENTS_SENT, channel=ticket.channel)
         return eta
 
-    def wall_seconds(self, ticket: TicketModel, now: datetime, business_seconds: float) -> float:
+    def wall_seconds(self, ticket: Ticket, now: datetime, business_seconds: float) -> float:
         """What a wait in business time on the ticket's SLA calendar means on the customer's clock from now:
         15 minutes asked for at 16:55 on a Friday is Monday morning, and the customer is told so."""
         calendar_id = (ticket.sla_clock or {}).get("calendar")
@@ -155,13 +151,13 @@ class CustomerMessenger:
             return business_seconds
         return (sla_calendar(self.config, str(calendar_id)).add(now, business_seconds) - now).total_seconds()
 
-    def forecast_first_answer(self, ticket: TicketModel, now: datetime) -> datetime | None:
+    def forecast_first_answer(self, ticket: Ticket, now: datetime) -> datetime | None:
         """When the live queue now says the first answer is likely (None with nobody online who could take it)."""
         first_target = (sla_targets(ticket) or DEFAULT_TARGETS)[Priority(ticket.priority)][0]
         assigned_at = parse_iso(ticket.assigned_at) if ticket.assignee and ticket.assigned_at else None
         return forecast_first_answer(now, self._queue_state(ticket), first_target=first_target, assigned_at=assigned_at)
 
-    def tell_delayed(self, ticket: TicketModel, first_answer_seconds: int | None, resolution_seconds: int) -> bool:
+    def tell_delayed(self, ticket: Ticket, first_answer_seconds: int | None, resolution_seconds: int) -> bool:
         """The one "taking longer than usual" notice, with the new estimate in the customer's own clock time
         (first answer only while unanswered)."""
         language = self._language(ticket, self.tickets.first_message(ticket.id))
@@ -174,7 +170,7 @@ class CustomerMessenger:
             count(Metric.DELAY_NOTICES_SENT, channel=ticket.channel)
         return sent
 
-    def notify_once(self, ticket: TicketModel, template_id: str, context: dict[str, Any] | None = None) -> bool:
+    def notify_once(self, ticket: Ticket, template_id: str, context: dict[str, Any] | None = None) -> bool:
         """A status notice (`resolved`, `delayed`) sent at most once per ticket; never to automated or bouncing."""
         if ticket.automated:
             return False
@@ -190,17 +186,17 @@ class CustomerMessenger:
         self.markers.complete(key, {"sent_at": iso(now)})
         return True
 
-    def _last_inbound(self, ticket: TicketModel) -> ThreadItemModel | None:
+    def _last_inbound(self, ticket: Ticket) -> Message | None:
         messages, _ = self.tickets.thread(ticket.id)
         inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
         return inbound[-1] if inbound else None
 
-    def auto_reply(self, ticket: TicketModel, message: ThreadItemModel) -> AutoReplyRule | None:
+    def auto_reply(self, ticket: Ticket, message: Message) -> AutoReplyRule | None:
         """Answer a customer message that matches a keyword rule for its channel; returns the rule used."""
         if message.automated or message.suppressed or message.direction != Direction.INBOUND.value:
             return None
         rules = [auto_reply_rule(name, doc) for name, doc in self.config.list("auto-reply").items()]
-        text = f"{message.subject or ''}\n{message.body_full or message.body or ''}"
+        text = f"{message.subject or ''}\n{message.text}"
         match = matching_auto_reply(rules, ticket.channel, text)
         if match is None:
             return None
@@ -217,7 +213,7 @@ class CustomerMessenger:
 
     # ------------------------------------------------------------------
 
-    def _queue_state(self, ticket: TicketModel) -> QueueState:
+    def _queue_state(self, ticket: Ticket) -> QueueState:
         """The queue as this ticket sees it: only the agents who could take it now (online, in hours, tier,
         channel — a skill is only a preference), whatever their load, and only the tickets ahead of it that those
         same agents could take."""
@@ -239,15 +235,15 @@ class CustomerMessenger:
             assigned=not waiting,
         )
 
-    def _language(self, ticket: TicketModel, message: ThreadItemModel | None) -> str:
+    def _language(self, ticket: Ticket, message: Message | None) -> str:
         default = team_settings(self.config, ticket.team).language
         text = f"{ticket.subject}\n{(message.body if message is not None else '') or ''}"
         return detect_language(text, default=default)
 
     def _send(
         self,
-        ticket: TicketModel,
-        answering: ThreadItemModel | None,
+        ticket: Ticket,
+        answering: Message | None,
         template_id: str,
         language: str,
         context: dict[str, Any],
@@ -302,7 +298,7 @@ class CustomerMessenger:
         )
         logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
 
-    def agent_reply(self, ticket: TicketModel, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:
+    def agent_reply(self, ticket: Ticket, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:
         """An agent's public answer on the ticket's channel (email: threaded, signed Reply-To, not automatic)."""
         messages, _ = self.tickets.thread(ticket.id)
         inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
@@ -324,8 +320,8 @@ class CustomerMessenger:
 
     def _deliver(
         self,
-        ticket: TicketModel,
-        answering: ThreadItemModel | None,
+        ticket: Ticket,
+        answering: Message | None,
         *,
         message_id: str,
         subject: str | None,
@@ -361,16 +357,13 @@ class CustomerMessenger:
                 )
             )
             email_message_id = self.mailer.send(raw, self.settings.support_address, [ticket.customer.email])
-        at = iso(now)
         event_type, event_data = event
-        self.tickets.add_items(
+        self.tickets.add_messages(
             [
-                ThreadItemModel(
+                Message(
                     ticket_id=ticket.id,
-                    sk=f"MSG#{at}#{message_id}",
-                    item_type="message",
-                    at=at,
                     message_id=message_id,
+                    at=iso(now),
                     direction=Direction.OUTBOUND.value,
                     kind=message_kind.value,
                     channel=ticket.channel,
@@ -379,8 +372,10 @@ class CustomerMessenger:
                     body=text,
                     email_message_id=email_message_id,
                     recipients=[ticket.customer.email or ticket.customer.handle or ""],
-                ),
-                event_item(
+                )
+            ],
+            [
+                (
                     ticket.id,
                     AuditEvent(
                         type=event_type,
@@ -392,8 +387,8 @@ class CustomerMessenger:
                             "message_id": message_id,
                             "email_message_id": email_message_id,
                         },
+                        id=derived_ulid(now, f"{message_id}#event"),
                     ),
-                    derived_ulid(now, f"{message_id}#event"),
-                ),
-            ]
+                )
+            ],
         )

@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
-from pynamodb.expressions.update import Action
-
 from shared.business_calendar import ALWAYS_OPEN, ALWAYS_OPEN_ID, BusinessCalendar, calendar_from_document
 from shared.domain.errors import Conflict
 from shared.domain.ids import derived_ulid
@@ -52,11 +50,9 @@ from shared.sla import (
     select_policy,
     start_clock,
 )
-from shared.storage.agents import AgentRepository
-from shared.storage.assignments import change_holding_ticket, ticket_set
-from shared.storage.config import ConfigRepository, read_once
-from shared.storage.models import TicketModel
-from shared.storage.tickets import TicketRepository, event_item
+from shared.domain.ticket import LoadChange, Ticket
+from shared.domain.ports import Agents, Config, Tickets
+from shared.storage.config import read_once
 from shared.teams import team_settings
 from shared.timefmt import Clock, iso, parse_iso, utcnow
 
@@ -79,45 +75,36 @@ class Publisher(Protocol):
 
 
 class Alerter(Protocol):
-    def alert(self, ticket: TicketModel, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None: ...
+    def alert(self, ticket: Ticket, roles: Iterable[str], subject: str, text: str, urgent: bool) -> None: ...
 
     def send_deferred(self, team: str) -> int: ...
 
 
 class Notices(Protocol):
-    def forecast_first_answer(self, ticket: TicketModel, now: datetime) -> datetime | None: ...
+    def forecast_first_answer(self, ticket: Ticket, now: datetime) -> datetime | None: ...
 
-    def tell_delayed(self, ticket: TicketModel, first_answer_seconds: int | None, resolution_seconds: int) -> bool: ...
+    def tell_delayed(self, ticket: Ticket, first_answer_seconds: int | None, resolution_seconds: int) -> bool: ...
 
 
 class Drainer(Protocol):
-    def drain(self, team: str, include: TicketModel | None = None) -> Any: ...
+    def drain(self, team: str, include: Ticket | None = None) -> Any: ...
 
     def shift_starts(self, team: str, now: datetime, within: timedelta) -> list[datetime]: ...
 
     def announce_untriaged(self, team: str, created_before: datetime, announcer: Any) -> int: ...
 
 
-def _done(ticket: TicketModel) -> list[int]:
-    return [int(float(str(i))) for i in ticket.ladder_done or []]
-
-
-def due_bucket(at: datetime) -> str:
-    """The minute a step falls due in, as the due index's partition: the sweep reads one per minute."""
-    return iso(at)[:16]
-
-
-def policies(config: ConfigRepository) -> list[SlaPolicy]:
+def policies(config: Config) -> list[SlaPolicy]:
     """Saved policies first by position; the shipped per-priority defaults catch anything they do not."""
     saved = [policy_from_document(name, doc) for name, doc in config.list("sla-policy").items()]
     return sorted(saved, key=lambda p: (p.position, p.id)) + list(DEFAULT_POLICIES)
 
 
-def find_policy(config: ConfigRepository, policy_id: str) -> SlaPolicy | None:
+def find_policy(config: Config, policy_id: str) -> SlaPolicy | None:
     return next((p for p in policies(config) if p.id == policy_id), None)
 
 
-def calendar(config: ConfigRepository, calendar_id: str) -> BusinessCalendar:
+def calendar(config: Config, calendar_id: str) -> BusinessCalendar:
     if calendar_id == ALWAYS_OPEN_ID:
         return ALWAYS_OPEN
     doc = config.get("calendar", calendar_id)
@@ -127,11 +114,18 @@ def calendar(config: ConfigRepository, calendar_id: str) -> BusinessCalendar:
     return calendar_from_document(calendar_id, doc)
 
 
+def _set(ticket: Ticket, values: dict[str, Any]) -> None:
+    for name, value in values.items():
+        if not hasattr(ticket, name):
+            raise AttributeError(f"a ticket has no {name!r}")
+        setattr(ticket, name, value)
+
+
 @dataclass
 class SlaService:
-    tickets: TicketRepository
-    agents: AgentRepository
-    config: ConfigRepository
+    tickets: Tickets
+    agents: Agents
+    config: Config
     timers: Timers
     bus: Publisher
     alerts: Alerter
@@ -141,7 +135,7 @@ class SlaService:
 
     # ------------------------------------------------------------------ the clock follows the ticket
 
-    def apply(self, ticket: TicketModel) -> TicketModel:
+    def apply(self, ticket: Ticket) -> Ticket:
         """Choose the policy and start the clock at the ticket's creation (once)."""
         if ticket.sla_clock:
             return ticket
@@ -159,7 +153,7 @@ class SlaService:
         clock = start_clock(policy, started)
         return self._save(ticket, clock, [("sla.applied", {"policy": policy.id, "name": policy.name, "calendar": policy.calendar})])
 
-    def on_status(self, ticket: TicketModel, before: str, after: str, at: datetime) -> TicketModel:
+    def on_status(self, ticket: Ticket, before: str, after: str, at: datetime) -> Ticket:
         clock, cal = self._clock(ticket)
         if clock is None:
             return ticket
@@ -175,7 +169,7 @@ class SlaService:
             return self._save(ticket, clock.restart("resolution", at), [("sla.resumed", {"reason": "reopened"})])
         return ticket
 
-    def on_customer_message(self, ticket: TicketModel, at: datetime) -> TicketModel:
+    def on_customer_message(self, ticket: Ticket, at: datetime) -> Ticket:
         clock, cal = self._clock(ticket)
         if clock is None:
             return ticket
@@ -188,7 +182,7 @@ class SlaService:
             return self._save(ticket, restarted, events)
         return ticket
 
-    def on_agent_reply(self, ticket: TicketModel, at: datetime) -> TicketModel:
+    def on_agent_reply(self, ticket: Ticket, at: datetime) -> Ticket:
         """First/next response met; escalations caused by the wait (SLA, unanswered, idle) come down again."""
         clock, cal = self._clock(ticket)
         events: list[tuple[str, dict[str, Any]]] = []
@@ -224,7 +218,7 @@ class SlaService:
             return self._fire_idle(ticket, clock, now)
         if step == PROMISE_STEP:
             return self._fire_promise(ticket, clock, cal, now)
-        already = _done(ticket)
+        already = list(ticket.ladder_done)
         pending = {index: (s, when) for index, s, when in due_steps(policy, clock, cal, already)}
         if step not in pending:
             return "stale"  # already done, or its metric is paused or met
@@ -256,11 +250,11 @@ class SlaService:
             self.check_promise(ticket.id, f"sla {ladder_step.metric} at {ladder_step.at:.0%}")
         return "fired"
 
-    def idle_threshold(self, ticket: TicketModel) -> timedelta:
+    def idle_threshold(self, ticket: Ticket) -> timedelta:
         team = team_settings(self.config, ticket.team)
         return timedelta(minutes=team.vip_idle_minutes if ticket.customer.tier == "vip" else team.idle_minutes)
 
-    def _idle_at(self, ticket: TicketModel) -> datetime | None:
+    def _idle_at(self, ticket: Ticket) -> datetime | None:
         """When the ticket counts as idle: the team's idle time in the business hours of its SLA calendar, so a
         ticket left on Friday evening is not idle before Monday."""
         if ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value) or ticket.idle_flagged_at == ticket.updated_at:
@@ -268,7 +262,7 @@ class SlaService:
         cal = calendar(self.config, str((ticket.sla_clock or {}).get("calendar") or ALWAYS_OPEN_ID))
         return cal.add(parse_iso(ticket.updated_at), self.idle_threshold(ticket).total_seconds())
 
-    def _fire_idle(self, ticket: TicketModel, clock: SlaClock, now: datetime) -> str:
+    def _fire_idle(self, ticket: Ticket, clock: SlaClock, now: datetime) -> str:
         """Idle tickets (R10): a VIP's goes to tier 2 at once (R18); any other is flagged and its people alerted.
         Whatever touches the ticket moves `updated_at`, so a ticket that was worked on meanwhile is rescheduled."""
         idle_at = self._idle_at(ticket)
@@ -293,7 +287,7 @@ class SlaService:
         self._announce(ticket, events, ("assignee", "supervisor"))
         return "fired"
 
-    def escalate_now(self, ticket: TicketModel, cause: str, tier: int, reason: str, **extra: Any) -> TicketModel:
+    def escalate_now(self, ticket: Ticket, cause: str, tier: int, reason: str, **extra: Any) -> Ticket:
         """Keyword and criteria escalation (R10, R18): move the ticket to a more experienced tier at once. A cause
         already recorded changes nothing; one that asks for no more than the ticket has is recorded quietly."""
         before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
@@ -307,7 +301,7 @@ class SlaService:
         self._announce(saved, events, ("supervisor",))
         return saved
 
-    def criteria_escalation(self, ticket: TicketModel, reopened: bool = False) -> TicketModel:
+    def criteria_escalation(self, ticket: Ticket, reopened: bool = False) -> Ticket:
         """R18 criteria beyond time: reopened again and again (judged when it reopens, so a supervisor who lowered
         the level is not overruled by the next message), or a customer writing without an answer."""
         if reopened and int(ticket.reopen_count or 0) >= REOPENS_BEFORE_ESCALATION:
@@ -317,7 +311,7 @@ class SlaService:
             ticket = self.escalate_now(ticket, "unanswered", 2, f"customer wrote {waiting} times without an answer")
         return ticket
 
-    def keyword_escalation(self, ticket: TicketModel) -> TicketModel:
+    def keyword_escalation(self, ticket: Ticket) -> Ticket:
         """An escalation keyword in the message escalates at once and becomes a tag: agents see why, and removing
         the tag (PATCH) says the emergency is over."""
         hits = [k for k in (escalation_keyword(str(w)) for w in ticket.keywords or []) if k]
@@ -364,7 +358,7 @@ class SlaService:
         return self._break_promise(ticket, clock, now, due, forecast, reason)
 
     def _promise_due(
-        self, ticket: TicketModel, clock: SlaClock, cal: BusinessCalendar, metrics: Iterable[str] = ("first_response", "resolution")
+        self, ticket: Ticket, clock: SlaClock, cal: BusinessCalendar, metrics: Iterable[str] = ("first_response", "resolution")
     ) -> tuple[str, datetime] | None:
         """When what the customer was promised falls due. Without an acknowledgement's promise (an auto-reply
         answered instead, or it could not be recorded) the SLA targets are what "usual" means. A first reply the
@@ -379,10 +373,10 @@ class SlaService:
         wanted = [m for m in metrics if not (m == "first_response" and ticket.first_responded_at)]
         return promise_due(clock, cal, {m: promise.get(m) for m in wanted})
 
-    def _fire_promise(self, ticket: TicketModel, clock: SlaClock, cal: BusinessCalendar, now: datetime) -> str:
+    def _fire_promise(self, ticket: Ticket, clock: SlaClock, cal: BusinessCalendar, now: datetime) -> str:
         due = self._promise_due(ticket, clock, cal)
         if due is None:
-            if str(ticket.due_sort or "").endswith(f"#{PROMISE_STEP}"):
+            if ticket.due_step == PROMISE_STEP:
                 try:
                     self._save(ticket, clock, [])  # the index still points here: move it on to the next step
                 except Conflict:
@@ -398,7 +392,7 @@ class SlaService:
         return outcome
 
     def _break_promise(
-        self, ticket: TicketModel, clock: SlaClock, now: datetime, due: tuple[str, datetime], forecast: datetime | None, reason: str
+        self, ticket: Ticket, clock: SlaClock, now: datetime, due: tuple[str, datetime], forecast: datetime | None, reason: str
     ) -> str:
         """Tell the customer once that it takes longer, with a new estimate, then close the promise. The notice
         goes first: it is sent at most once (a marker), so a lost race only repeats this, never the mail."""
@@ -436,12 +430,12 @@ class SlaService:
         buckets = 0
         while bucket_time <= now:
             buckets += 1
-            for item in TicketModel.by_due.query(due_bucket(bucket_time), TicketModel.due_sort <= iso(now)):
+            for ticket_id in self.tickets.due(bucket_time, now):
                 for _ in range(20):  # several steps may be overdue at once; each firing moves the index on
-                    ticket = self.tickets.get(item.id)
-                    if ticket is None or ticket.due_sort is None or str(ticket.due_sort) > iso(now):
+                    ticket = self.tickets.get(ticket_id)
+                    if ticket is None or ticket.due_sort is None or ticket.due_step is None or ticket.due_sort > iso(now):
                         break
-                    result = self.fire(ticket.id, int(str(ticket.due_sort).rsplit("#", 1)[-1]))
+                    result = self.fire(ticket.id, ticket.due_step)
                     fired += result == "fired"
                     stale += result in ("stale", "raced")
                     if result != "fired":
@@ -476,20 +470,19 @@ class SlaService:
     def backlog_age(self, team: str, now: datetime) -> float:
         """Seconds the oldest waiting ticket of the team has waited (0 when none): an alarm on this catches a queue
         nobody is draining."""
-        for oldest in TicketModel.queue_by_arrival.query(f"{team}#{Status.OPEN.value}", limit=50):
-            return max(0.0, (now - parse_iso(oldest.created_at)).total_seconds())
-        return 0.0
+        oldest = self.tickets.oldest_waiting(team)
+        return max(0.0, (now - parse_iso(oldest.created_at)).total_seconds()) if oldest is not None else 0.0
 
     # ------------------------------------------------------------------ internals
 
-    def _clock(self, ticket: TicketModel) -> tuple[SlaClock | None, BusinessCalendar]:
+    def _clock(self, ticket: Ticket) -> tuple[SlaClock | None, BusinessCalendar]:
         if not ticket.sla_clock:
             return None, ALWAYS_OPEN
         clock = SlaClock.from_document(ticket.sla_clock)
         return clock, calendar(self.config, clock.calendar_id)
 
     def _escalation(
-        self, ticket: TicketModel, cause: str, tier: int, reason: str, values: dict[str, Any]
+        self, ticket: Ticket, cause: str, tier: int, reason: str, values: dict[str, Any]
     ) -> list[tuple[str, dict[str, Any]]]:
         """Record `cause` asking for `tier`. If that raises the ticket's tier and its agent's tier is too low, the
         ticket goes back to the queue (in the same transaction that gives the agent's slot back)."""
@@ -503,11 +496,10 @@ class SlaService:
             values["release_from"] = ticket.assignee  # back to the queue for a tier-`tier` agent
             values["status"] = Status.OPEN.value
             values["assignee"] = None
-            values["queue_key"] = f"{ticket.team}#{Status.OPEN.value}"
         return [("ticket.escalated", {**shift.event(reason), "previous_assignee": values.get("release_from")})]
 
     def _deescalation(
-        self, ticket: TicketModel, gone: Iterable[str], reason: str, values: dict[str, Any]
+        self, ticket: Ticket, gone: Iterable[str], reason: str, values: dict[str, Any]
     ) -> list[tuple[str, dict[str, Any]]]:
         """The causes in `gone` ended; if the highest did, the ticket comes down to what the rest ask for. Whoever
         holds it keeps it; a ticket still in the queue becomes open to the lower tier (drained after saving)."""
@@ -518,32 +510,32 @@ class SlaService:
         values.update(shift.values())
         return [("ticket.deescalated", shift.event(reason))] if shift.kind == "ticket.deescalated" else []
 
-    def _after_escalation(self, ticket: TicketModel, values: dict[str, Any]) -> None:
+    def _after_escalation(self, ticket: Ticket, values: dict[str, Any]) -> None:
         """A tier change on a ticket waiting in the queue: drain, so an agent of the right tier takes it now."""
         if "required_tier" in values and ticket.status == Status.OPEN.value:
             self.routing.drain(ticket.team, include=ticket)
 
-    def _plain_save(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]], values: dict[str, Any]) -> TicketModel:
+    def _plain_save(self, ticket: Ticket, events: list[tuple[str, dict[str, Any]]], values: dict[str, Any]) -> Ticket:
         release_from = values.pop("release_from", None)
-        actions = ticket_set(ticket, **values)
-        change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from)
+        _set(ticket, values)
+        self.tickets.save(ticket, self._events(ticket, events), load=LoadChange(release_from=release_from))
         return ticket
 
     def _save(
         self,
-        ticket: TicketModel,
+        ticket: Ticket,
         clock: SlaClock,
         events: list[tuple[str, dict[str, Any]]],
         *,
         extra: dict[str, Any] | None = None,
         ladder_done: list[int] | None = None,
         guard_step: int | None = None,
-    ) -> TicketModel:
+    ) -> Ticket:
         """Write the clock, its summary, the next due step (index + timer) and the events in one guarded update."""
         now = self.clock()
         cal = calendar(self.config, clock.calendar_id)
         policy = find_policy(self.config, clock.policy_id)
-        done = ladder_done if ladder_done is not None else _done(ticket)
+        done = ladder_done if ladder_done is not None else list(ticket.ladder_done)
         upcoming = [(index, when) for index, _, when in (due_steps(policy, clock, cal, done) if policy else [])]
         summary = clock.to_document(cal, now)
         values: dict[str, Any] = dict(extra or {})
@@ -553,10 +545,7 @@ class SlaService:
             sla={k: summary[k] for k in ("policy", "first_response_due", "next_response_due", "resolution_due", "state")},
             ladder_done=done,
         )  # updated_at is left alone: it marks people's activity, which idleness is measured from
-        ticket.status = values.get("status", ticket.status)
-        ticket.idle_flagged_at = values.get("idle_flagged_at", ticket.idle_flagged_at)
-        ticket.eta_promise = values.get("eta_promise", ticket.eta_promise)
-        ticket.sla_clock = summary  # the idle time counts in this clock's calendar
+        _set(ticket, values)  # the idle time counts in this clock's calendar, from the status it has now
         idle_at = self._idle_at(ticket)
         if idle_at is not None:
             upcoming.append((IDLE_STEP, idle_at))
@@ -565,13 +554,10 @@ class SlaService:
             upcoming.append((PROMISE_STEP, promised[1]))
         upcoming.sort(key=lambda item: (item[1], item[0] < 0, item[0]))  # ladder steps before pseudo-steps due alike
         head_before = ticket.due_sort
-        values.update(
-            due_bucket=due_bucket(upcoming[0][1]) if upcoming else None,
-            due_sort=f"{iso(upcoming[0][1])}#{upcoming[0][0]}" if upcoming else None,
+        ticket.due_at, ticket.due_step = (iso(upcoming[0][1]), upcoming[0][0]) if upcoming else (None, None)
+        self.tickets.save(
+            ticket, self._events(ticket, events), load=LoadChange(release_from=release_from), unless_step_done=guard_step
         )
-        actions: list[Action] = ticket_set(ticket, **values)
-        guard = ~TicketModel.ladder_done.contains(guard_step) if guard_step is not None else None
-        change_holding_ticket(ticket, actions, self._event_items(ticket, events), release_from=release_from, guard=guard)
         timed = [(index, when) for index, when in upcoming if index != IDLE_STEP]  # idleness needs no second-precision
         head_due = bool(timed) and timed[0][1] - now <= EARLY_TOLERANCE
         if timed and (ticket.due_sort != head_before or upcoming[0][0] == IDLE_STEP or head_due):
@@ -582,19 +568,21 @@ class SlaService:
                 count(Metric.SLA_EVENTS, kind=type_)
         return ticket
 
-    def _event_items(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]]) -> list[Any]:
+    def _events(self, ticket: Ticket, events: list[tuple[str, dict[str, Any]]]) -> list[AuditEvent]:
         now = self.clock()
         return [
-            event_item(
-                ticket.id,
-                AuditEvent(type=type_, at=now, actor="system:sla", data={k: v for k, v in data.items() if v is not None}),
-                derived_ulid(now, f"{ticket.id}#{type_}#{seq}#{ticket.version}"),
-                seq,
+            AuditEvent(
+                type=type_,
+                at=now,
+                actor="system:sla",
+                data={k: v for k, v in data.items() if v is not None},
+                id=derived_ulid(now, f"{ticket.id}#{type_}#{seq}#{ticket.version}"),
+                seq=seq,
             )
             for seq, (type_, data) in enumerate(events)
         ]
 
-    def _announce(self, ticket: TicketModel, events: list[tuple[str, dict[str, Any]]], notify: Iterable[str]) -> None:
+    def _announce(self, ticket: Ticket, events: list[tuple[str, dict[str, Any]]], notify: Iterable[str]) -> None:
         urgent = ticket.priority == "urgent"
         for type_, data in events:
             if type_ in BUS_EVENTS:

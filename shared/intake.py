@@ -14,16 +14,14 @@ from typing import Any, Callable, Protocol
 
 from shared.domain.errors import Conflict, InFlight
 from shared.domain.ids import derived_ulid, ref_candidates
-from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Direction, MessageKind, Status
+from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Customer, Direction, MessageKind, Status
+from shared.domain.ticket import CustomerSnapshot, Message, Ticket
 from shared.domain.status import on_customer_reply
+from shared.domain.ports import Customers, Markers, Tickets
 from shared.mail.threading import ThreadHints
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.settings import Settings
-from shared.storage.customers import CustomerRepository
-from shared.storage.markers import MarkerRepository
 from shared.storage.quarantine import QuarantineEntry, quarantine
-from shared.storage.models import CustomerModel, CustomerSnapshot, ThreadItemModel, TicketModel
-from shared.storage.tickets import TicketRepository, event_item, index_keys
 from shared.timefmt import iso
 
 DISPLAY_BODY_CHARS = 20_000
@@ -128,9 +126,9 @@ def quarantine_inbound(message: InboundMessage, reason: str, detail: str) -> Non
 @dataclass
 class IntakeService:
     settings: Settings
-    tickets: TicketRepository
-    customers: CustomerRepository
-    markers: MarkerRepository
+    tickets: Tickets
+    customers: Customers
+    markers: Markers
     announcer: Announcer
     bodies: BodyStore
     quarantine: Quarantiner = quarantine_inbound
@@ -178,10 +176,9 @@ class IntakeService:
                 at=message.received_at,
                 actor=f"customer:{message.contact.address}",
                 data={"message_id": previous.get("message_id"), "raw_key": message.raw_key},
+                id=derived_ulid(message.received_at, f"duplicate#{message.raw_key}"),
             )
-            self.tickets.add_items(
-                [event_item(str(ticket_id), event, derived_ulid(message.received_at, f"duplicate#{message.raw_key}"))]
-            )
+            self.tickets.add_events(str(ticket_id), [event])
             return
         self.quarantine(
             message,
@@ -236,8 +233,8 @@ class IntakeService:
         return IntakeResult(outcome="quarantined", reason=reason)
 
     def _find_ticket(
-        self, message: InboundMessage, customer: CustomerModel
-    ) -> tuple[TicketModel | None, TicketModel | None]:
+        self, message: InboundMessage, customer: Customer
+    ) -> tuple[Ticket | None, Ticket | None]:
         """(the ticket this message joins, a ticket it refers to but may not join).
 
         A signed reply address is proof enough. A ref in the subject and a Message-ID in In-Reply-To/References
@@ -251,7 +248,7 @@ class IntakeService:
             ticket = self.tickets.by_ref(hints.token_ref)
             if ticket is not None:
                 return ticket, None
-        related: TicketModel | None = None
+        related: Ticket | None = None
         if hints.subject_ref:
             ticket = self.tickets.by_ref(hints.subject_ref)
             if ticket is not None:
@@ -269,7 +266,7 @@ class IntakeService:
             related = related or ticket
         return None, related
 
-    def _message_item(self, message: InboundMessage, ticket_id: str, suppressed: bool) -> ThreadItemModel:
+    def _message_item(self, message: InboundMessage, ticket_id: str, suppressed: bool) -> Message:
         at = iso(message.received_at)
         body_full = message.body_full
         body_key = None
@@ -287,10 +284,8 @@ class IntakeService:
         attachments = [
             {k: v for k, v in ref.__dict__.items() if v is not None} for ref in self._store_attachments(message)
         ]
-        return ThreadItemModel(
+        return Message(
             ticket_id=ticket_id,
-            sk=f"MSG#{at}#{message.message_id}",
-            item_type="message",
             at=at,
             message_id=message.message_id,
             direction=Direction.INBOUND.value,
@@ -340,15 +335,17 @@ class IntakeService:
             )
         return refs
 
-    def _events(self, ticket_id: str, message: InboundMessage, *events: tuple[str, dict[str, Any]]) -> list[ThreadItemModel]:
+    def _events(self, ticket_id: str, message: InboundMessage, *events: tuple[str, dict[str, Any]]) -> list[AuditEvent]:
         """Audit events caused by this inbound message, in order, with ids derived from its key."""
         actor = f"customer:{message.contact.address}"
         return [
-            event_item(
-                ticket_id,
-                AuditEvent(type=type_, at=message.received_at, actor=actor, data=data),
-                derived_ulid(message.received_at, f"{message.key}#{type_}#{ticket_id}"),
-                seq,
+            AuditEvent(
+                type=type_,
+                at=message.received_at,
+                actor=actor,
+                data=data,
+                id=derived_ulid(message.received_at, f"{message.key}#{type_}#{ticket_id}"),
+                seq=seq,
             )
             for seq, (type_, data) in enumerate(events)
         ]
@@ -356,9 +353,9 @@ class IntakeService:
     def _create_ticket(
         self,
         message: InboundMessage,
-        customer: CustomerModel,
-        follow_up_of: TicketModel | None,
-        related_to: TicketModel | None = None,
+        customer: Customer,
+        follow_up_of: Ticket | None,
+        related_to: Ticket | None = None,
     ) -> IntakeResult:
         ticket_id = derived_ulid(message.received_at, message.key + "#ticket")
         bind_ticket(ticket_id)
@@ -368,9 +365,8 @@ class IntakeService:
             tags.add("automated")
         if message.is_bounce:
             tags.add("bounce")
-        ticket = TicketModel(
+        ticket = Ticket(
             id=ticket_id,
-            ref="",
             subject=message.subject[:500] or "(no subject)",
             channel=message.channel.value,
             status=Status.OPEN.value,
@@ -390,10 +386,8 @@ class IntakeService:
             created_at=at,
             updated_at=at,
             last_customer_message_at=None if message.automated else at,
+            tags=tags,
         )
-        if tags:
-            ticket.tags = tags
-        index_keys(ticket)
         msg_item = self._message_item(message, ticket_id, suppressed=False)
         events = self._events(
             ticket_id,
@@ -417,11 +411,13 @@ class IntakeService:
             if message.automated:
                 count(Metric.AUTOMATED_SUPPRESSED, channel=message.channel.value)
         if follow_up_of is not None and created:
-            self.tickets.add_items(
-                self._events(follow_up_of.id, message, ("ticket.follow_up_opened", {"follow_up": ticket_id, "ref": ticket.ref}))
+            self.tickets.add_events(
+                follow_up_of.id,
+                self._events(follow_up_of.id, message, ("ticket.follow_up_opened", {"follow_up": ticket_id, "ref": ticket.ref})),
             )
         if related_to is not None and created:
-            self.tickets.add_items(
+            self.tickets.add_events(
+                related_to.id,
                 self._events(
                     related_to.id,
                     message,
@@ -438,7 +434,7 @@ class IntakeService:
             suppressed=message.automated,
         )
 
-    def _add_to_ticket(self, message: InboundMessage, ticket: TicketModel, rate_limited: bool) -> IntakeResult:
+    def _add_to_ticket(self, message: InboundMessage, ticket: Ticket, rate_limited: bool) -> IntakeResult:
         bind_ticket(ticket.id)
         at = iso(message.received_at)
         changes: list[tuple[str, dict[str, Any]]] = [

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.storage.models import CustomerModel, ThreadItemModel, TicketModel
+from shared.domain.model import AuditEvent, Customer
+from shared.domain.ticket import Message, Ticket
+from shared.timefmt import iso
 
 
 def plain(value: Any) -> Any:
-    """pynamodb maps and sets as JSON-ready values."""
-    if hasattr(value, "as_dict"):
-        return value.as_dict()
+    """Sets as sorted lists, for JSON."""
     if isinstance(value, (set, frozenset)):
         return sorted(value)
     return value
 
 
-def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
+def ticket_resource(ticket: Ticket) -> dict[str, Any]:
     customer = ticket.customer
     return {
         "id": ticket.id,
@@ -56,7 +56,7 @@ def ticket_resource(ticket: TicketModel) -> dict[str, Any]:
     }
 
 
-def promise_resource(ticket: TicketModel) -> dict[str, Any] | None:
+def promise_resource(ticket: Ticket) -> dict[str, Any] | None:
     """What the acknowledgement told the customer (business seconds on the ticket's SLA clock) and whether they
     have been told since that it takes longer."""
     promise = ticket.eta_promise
@@ -70,21 +70,21 @@ def promise_resource(ticket: TicketModel) -> dict[str, Any] | None:
     }
 
 
-def message_resource(item: ThreadItemModel) -> dict[str, Any]:
+def message_resource(item: Message) -> dict[str, Any]:
     return {
         "id": item.message_id,
         "at": item.at,
         "direction": item.direction,
         "kind": item.kind,
         "channel": item.channel,
-        "author": plain(item.author),
+        "author": dict(item.author),
         "subject": item.subject,
         "body": item.body,
         "body_full": item.body_full if item.body_full is not None else item.body,
         "body_truncated": bool(item.body_truncated),
         "body_key": item.body_key,
         "raw_key": item.raw_key,
-        "attachments": [plain(a) for a in item.attachments or []],
+        "attachments": [dict(a) for a in item.attachments],
         "email_message_id": item.email_message_id,
         "automated": bool(item.automated),
         "automation_reasons": list(item.automation_reasons or []),
@@ -93,11 +93,11 @@ def message_resource(item: ThreadItemModel) -> dict[str, Any]:
     }
 
 
-def event_resource(item: ThreadItemModel) -> dict[str, Any]:
-    return {"type": item.type, "at": item.at, "actor": item.actor, "data": plain(item.data) or {}}
+def event_resource(event: AuditEvent) -> dict[str, Any]:
+    return {"type": event.type, "at": iso(event.at), "actor": event.actor, "data": dict(event.data or {})}
 
 
-def customer_resource(customer: CustomerModel) -> dict[str, Any]:
+def customer_resource(customer: Customer) -> dict[str, Any]:
     return {
         "id": customer.id,
         "email": customer.email,

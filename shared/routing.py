@@ -8,24 +8,19 @@ to the next candidate, a bounded number of times.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Callable
+from dataclasses import dataclass, field, replace
+from typing import Callable
 from datetime import datetime, timedelta
-from pynamodb.exceptions import UpdateError
 
 from shared.assignment import Candidate, Need, assignment_reason, next_shift_start, rank_candidates
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
-from shared.domain.errors import NotFound
+from shared.domain.errors import AgentUnavailable, Conflict, NotFound, TicketTaken
+from shared.domain.ticket import Ticket
+from shared.domain.ports import Agents, Config, Customers, Tickets
 from shared.intake import Announcer, ticket_created
 from shared.observability import Metric, count, logger
 from shared.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
-from shared.storage.agents import AgentRepository
-from shared.storage.assignments import AgentUnavailable, TicketTaken, assign, ticket_set
-from shared.storage.config import ConfigRepository
-from shared.storage.customers import CustomerRepository
-from shared.storage.models import TicketModel
-from shared.storage.tickets import TicketRepository, event_item, index_keys
 from shared.teams import TeamSettings, team_settings
 from shared.timefmt import Clock, iso, parse_iso, utcnow
 
@@ -45,22 +40,22 @@ class DrainResult:
         self.retry_at = at if self.retry_at is None else min(self.retry_at, at)
 
 
-def priority_rules(config: ConfigRepository) -> PriorityRules:
+def priority_rules(config: Config) -> PriorityRules:
     doc = config.get("priority-rules", "default")
     return rules_from_document(doc) if doc else DEFAULT_RULES
 
 
 @dataclass
 class RoutingService:
-    tickets: TicketRepository
-    agents: AgentRepository
-    customers: CustomerRepository
-    config: ConfigRepository
+    tickets: Tickets
+    agents: Agents
+    customers: Customers
+    config: Config
     clock: Clock = utcnow
 
     # ------------------------------------------------------------------ priority
 
-    def prioritise(self, ticket: TicketModel) -> TicketModel:
+    def prioritise(self, ticket: Ticket) -> Ticket:
         """Decide priority, category and skill once, with reasons; an agent's manual choice is never overridden."""
         if ticket.priority_source is not None:
             return ticket
@@ -72,7 +67,7 @@ class RoutingService:
             PriorityFacts(
                 channel=ticket.channel,
                 subject=ticket.subject,
-                body=(first.body_full or first.body or "") if first is not None else "",
+                body=first.text if first is not None else "",
                 tier=tier,
                 importance=first.importance if first is not None else None,
                 tags=tuple(sorted(ticket.tags or ())),
@@ -81,66 +76,50 @@ class RoutingService:
         now = self.clock()
         previous = ticket.priority
         ticket.customer.tier = tier
-        actions = ticket_set(
-            ticket,
-            priority=decision.priority.value,
-            priority_reasons=list(decision.reasons),
-            category=decision.category,
-            required_skill=decision.skill,
-            keywords=list(decision.keywords),
-            priority_source="rules",
-            updated_at=max(ticket.updated_at, iso(now)),
-        )
-        actions.append(TicketModel.customer.tier.set(tier))  # type: ignore[attr-defined]
-        index_keys(ticket)
-        actions += ticket_set(
-            ticket, queue_priority_sort=ticket.queue_priority_sort, queue_fifo_sort=ticket.queue_fifo_sort
-        )
-        ticket.queue_key = f"{ticket.team}#triage" if ticket.status == Status.OPEN.value else ticket.queue_key
-        raced = self._update_or_redo(ticket, actions, self.prioritise)
+        ticket.priority = decision.priority.value
+        ticket.priority_reasons = list(decision.reasons)
+        ticket.category, ticket.required_skill = decision.category, decision.skill
+        ticket.keywords = list(decision.keywords)
+        ticket.priority_source = "rules"
+        ticket.touch(iso(now))
+        raced = self._save_or_redo(ticket, self.prioritise)
         if raced is not None:
             return raced
-        self.tickets.add_items(
+        self.tickets.add_events(
+            ticket.id,
             [
-                event_item(
-                    ticket.id,
-                    AuditEvent(
-                        type="ticket.priority_changed",
-                        at=now,
-                        actor="system:priority-rules",
-                        data={
-                            "from": previous,
-                            "to": decision.priority.value,
-                            "category": decision.category,
-                            "skill": decision.skill,
-                            "reasons": list(decision.reasons),
-                        },
-                    ),
-                    derived_ulid(now, f"{ticket.id}#priority"),
+                AuditEvent(
+                    type="ticket.priority_changed",
+                    at=now,
+                    actor="system:priority-rules",
+                    data={
+                        "from": previous,
+                        "to": decision.priority.value,
+                        "category": decision.category,
+                        "skill": decision.skill,
+                        "reasons": list(decision.reasons),
+                    },
+                    id=derived_ulid(now, f"{ticket.id}#priority"),
                 )
-            ]
+            ],
         )
         logger.info("priority decided", extra={"ticket_id": ticket.id, "priority": decision.priority.value})
         return ticket
 
-    def admit(self, ticket: TicketModel) -> TicketModel:
+    def admit(self, ticket: Ticket) -> Ticket:
         """Move a triaged ticket into its team's queue, once priority, SLA and tier are settled."""
-        if not ticket.queue_key.endswith("#triage") or ticket.priority_source is None:
+        if not ticket.in_triage or ticket.priority_source is None:
             return ticket
-        actions = ticket_set(ticket, queue_key=f"{ticket.team}#{ticket.status}")
-        return self._update_or_redo(ticket, actions, self.admit) or ticket
+        ticket.admit()
+        return self._save_or_redo(ticket, self.admit) or ticket
 
-    def _update_or_redo(
-        self, ticket: TicketModel, actions: list[Any], redo: Callable[[TicketModel], TicketModel]
-    ) -> TicketModel | None:
-        """A version-guarded update; if the ticket changed since it was read, read it again and `redo` the decision
-        on the fresh copy (returned). None when the update went through."""
+    def _save_or_redo(self, ticket: Ticket, redo: Callable[[Ticket], Ticket]) -> Ticket | None:
+        """A version-guarded save; if the ticket changed since it was read, read it again and `redo` the decision
+        on the fresh copy (returned). None when the save went through."""
         try:
-            ticket.update(actions=actions)
+            self.tickets.save(ticket)
             return None
-        except UpdateError as error:
-            if error.cause_response_code != "ConditionalCheckFailedException":
-                raise
+        except Conflict as error:
             fresh = self.tickets.get(ticket.id)
             if fresh is None:
                 raise NotFound(f"ticket {ticket.id} vanished") from error
@@ -148,7 +127,7 @@ class RoutingService:
 
     # ------------------------------------------------------------------ assignment
 
-    def drain(self, team: str, include: TicketModel | None = None) -> DrainResult:
+    def drain(self, team: str, include: Ticket | None = None) -> DrainResult:
         """Assign waiting tickets of `team`, in the team's order, to the best eligible free agents.
 
         `include` is a ticket known (by a consistent read) to be waiting, merged into the queue at its place, so
@@ -195,17 +174,15 @@ class RoutingService:
         starts = {next_shift_start(c, now, within) for c in self.agents.candidates(team) if c.presence == "online"}
         return sorted(start for start in starts if start is not None)
 
-    def _queue(self, team: str, strategy: str, include: TicketModel | None) -> list[TicketModel]:
+    def _queue(self, team: str, strategy: str, include: Ticket | None) -> list[Ticket]:
         waiting = self.tickets.waiting(team, strategy)
-        admitted = include is not None and include.queue_key == f"{team}#{Status.OPEN.value}"
-        if include is not None and admitted and not include.assignee:
+        if include is not None and include.team == team and include.waiting:
             if all(t.id != include.id for t in waiting):
                 waiting.append(include)
-        key = (lambda t: t.queue_fifo_sort) if strategy == "fifo" else (lambda t: t.queue_priority_sort)
-        return sorted(waiting, key=key)
+        return sorted(waiting, key=lambda t: t.queue_order(strategy))
 
     def _assign_one(
-        self, ticket: TicketModel, candidates: dict[str, Candidate], result: DrainResult, settings: TeamSettings
+        self, ticket: Ticket, candidates: dict[str, Candidate], result: DrainResult, settings: TeamSettings
     ) -> str | None:
         now = self.clock()
         need = Need(
@@ -223,36 +200,24 @@ class RoutingService:
         for candidate in ranked:
             at = iso(now)
             reason = assignment_reason(candidate, need)
-            local = TicketModel(id=ticket.id, version=ticket.version)  # key + version: the update touches only `actions`
-            actions = ticket_set(
-                local,
-                assignee=candidate.agent_id,
-                assignment_reason=reason,
-                status=Status.IN_PROGRESS.value,
-                assigned_at=at,
-                queue_key=f"{ticket.team}#{Status.IN_PROGRESS.value}",
-                preferred_agent=None,
-                updated_at=max(ticket.updated_at, at),
-            )
-            event = event_item(
-                ticket.id,
-                AuditEvent(
-                    type="ticket.assigned",
-                    at=now,
-                    actor="system:routing",
-                    data={
-                        "to": candidate.agent_id,
-                        "load_before": candidate.load,
-                        "capacity": candidate.capacity,
-                        "skill": need.skill,
-                        "skill_matched": candidate.has_skill(need.skill),
-                        "reason": reason,
-                    },
-                ),
-                derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),
+            attempt = replace(ticket)  # the ticket changes only if the assignment goes through
+            attempt.hand_to(candidate.agent_id, reason, at)
+            event = AuditEvent(
+                type="ticket.assigned",
+                at=now,
+                actor="system:routing",
+                data={
+                    "to": candidate.agent_id,
+                    "load_before": candidate.load,
+                    "capacity": candidate.capacity,
+                    "skill": need.skill,
+                    "skill_matched": candidate.has_skill(need.skill),
+                    "reason": reason,
+                },
+                id=derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),
             )
             try:
-                assign(local, candidate.agent_id, actions, [event], at)
+                self.tickets.assign(attempt, candidate.agent_id, [event], at)
             except AgentUnavailable:
                 result.conflicts += 1
                 fresh = self.agents.candidate(candidate.agent_id)

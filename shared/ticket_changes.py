@@ -10,18 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from pynamodb.expressions.update import Action
-
-from shared.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
+from shared.domain.errors import AgentUnavailable, Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Priority, Status
 from shared.domain.status import transition
 from shared.escalation_causes import Shift, causes_of, retagged, set_by_hand
 from shared.observability import logger
-from shared.storage.agents import AgentRepository
-from shared.storage.assignments import AgentUnavailable, change_holding_ticket, ticket_set
-from shared.storage.models import TicketModel
-from shared.storage.tickets import TicketRepository, event_item, index_keys
+from shared.domain.ticket import LoadChange, Ticket
+from shared.domain.ports import Agents, Tickets
 from shared.timefmt import Clock, iso, utcnow
 
 MAX_RETRIES = 3
@@ -50,7 +46,7 @@ class TicketChange:
 
 @dataclass
 class Outcome:
-    ticket: TicketModel
+    ticket: Ticket
     events: list[str] = field(default_factory=list)
     freed_teams: tuple[str, ...] = ()  # whose queues may move now: the ticket's team, the releasing agent's team
     status_change: tuple[str, str] | None = None
@@ -59,8 +55,8 @@ class Outcome:
 
 @dataclass
 class TicketChanges:
-    tickets: TicketRepository
-    agents: AgentRepository
+    tickets: Tickets
+    agents: Agents
     announcer: Announcer
     clock: Clock = utcnow
 
@@ -90,7 +86,7 @@ class TicketChanges:
         raise Conflict(f"ticket {ticket_id} kept changing")
 
     @staticmethod
-    def _escalation_shift(ticket: TicketModel, change: TicketChange) -> Shift | None:
+    def _escalation_shift(ticket: Ticket, change: TicketChange) -> Shift | None:
         """A supervisor's level overrules the causes; escalation-keyword tags added or removed raise or end theirs."""
         before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
         after = dict(before)
@@ -102,7 +98,7 @@ class TicketChanges:
             after = set_by_hand(after, change.escalation_level)
         return Shift(before, after) if after != before else None
 
-    def _apply(self, ticket: TicketModel, change: TicketChange, actor: str) -> Outcome:
+    def _apply(self, ticket: Ticket, change: TicketChange, actor: str) -> Outcome:
         now = self.clock()
         at = iso(now)
         current = Status(ticket.status)
@@ -127,7 +123,6 @@ class TicketChanges:
         values: dict[str, Any] = {"updated_at": max(ticket.updated_at, at)}
         if target_status != current:
             values["status"] = target_status.value
-            values["queue_key"] = f"{ticket.team}#{target_status.value}"
             events.append(("ticket.status_changed", {"from": current.value, "to": target_status.value, "reason": change.reason}))
             if target_status == Status.RESOLVED:
                 values["resolved_at"] = at
@@ -155,7 +150,7 @@ class TicketChanges:
             values["priority_reasons"] = [*(ticket.priority_reasons or []), f"set to {priority.value} by {actor}"]
             events.append(("ticket.priority_changed", {"from": ticket.priority, "to": priority.value, "by": actor}))
         if change.tags is not None and set(change.tags) != set(ticket.tags or ()):
-            values["tags"] = set(change.tags) or None
+            values["tags"] = set(change.tags)
             events.append(("ticket.tags_changed", {"from": sorted(ticket.tags or ()), "to": sorted(change.tags)}))
         shift = self._escalation_shift(ticket, change)
         if shift is not None:
@@ -166,29 +161,30 @@ class TicketChanges:
             if holder_view is not None and holder_view.tier < shift.tier and not change.assignee:
                 # the holder's tier is too low now: back to the queue for a more experienced agent
                 target_status, target_assignee = Status.OPEN, None
-                values.update(status=Status.OPEN.value, queue_key=f"{ticket.team}#open", assignee=None, preferred_agent=None)
+                values.update(status=Status.OPEN.value, assignee=None, preferred_agent=None)
         if not events:
             return Outcome(ticket=ticket)
 
         new_holder = target_assignee if target_status.holds_load else None
         release_from = holder if holder and holder != new_holder else None
-        take_for = (new_holder, at) if new_holder and new_holder != holder else None
-        if take_for and self.agents.get(new_holder) is None:  # type: ignore[arg-type]
-            raise ValidationFailed(f"no agent {new_holder}")
+        take_for = new_holder if new_holder and new_holder != holder else None
+        if take_for and self.agents.get(take_for) is None:
+            raise ValidationFailed(f"no agent {take_for}")
 
-        actions: list[Action] = ticket_set(ticket, **values)
-        index_keys(ticket)
-        actions += ticket_set(ticket, queue_priority_sort=ticket.queue_priority_sort, search_text=ticket.search_text)
-        event_items = [
-            event_item(
-                ticket.id,
-                AuditEvent(type=type_, at=now, actor=actor, data={k: v for k, v in data.items() if v is not None}),
-                derived_ulid(now, f"{ticket.id}#{type_}#{ticket.version}"),
-                seq,
+        audit = [
+            AuditEvent(
+                type=type_,
+                at=now,
+                actor=actor,
+                data={k: v for k, v in data.items() if v is not None},
+                id=derived_ulid(now, f"{ticket.id}#{type_}#{ticket.version}"),
+                seq=seq,
             )
             for seq, (type_, data) in enumerate(events)
         ]
-        change_holding_ticket(ticket, actions, event_items, release_from=release_from, take_for=take_for)
+        for name, value in values.items():
+            setattr(ticket, name, value)
+        self.tickets.save(ticket, audit, load=LoadChange(release_from=release_from, take_for=take_for, at=at))
         requeued = target_status == Status.OPEN and current != Status.OPEN
         lowered = shift is not None and shift.kind == "ticket.deescalated" and target_status == Status.OPEN
         freed: list[str] = [ticket.team] if (release_from or requeued or lowered) else []

@@ -11,8 +11,6 @@ from typing import Any, Callable
 
 from chalice import Response
 from chalice.app import Request
-from pynamodb.exceptions import PynamoDBException
-from pynamodb.expressions.update import Action
 
 from shared.adapters.secrets import signing_key
 from shared.auth import Forbidden, Principal, Unauthorized, authenticate, require_role
@@ -25,11 +23,12 @@ from shared.teams import ALWAYS_OPEN_CALENDAR as ALWAYS_OPEN_ID, changed_team, t
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
 from shared.storage.customers import CustomerRepository, customer_id_for
-from shared.storage.models import CustomerModel, TicketModel
+from shared.domain.ticket import Ticket
+from shared.storage.errors import StorageError, storage_refusal
 from shared.storage.tickets import TicketFilters, TicketRepository
 from shared.timefmt import iso, utcnow
 
-from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_response, json_object, storage_refusal
+from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_response, json_object
 from functions.api.services import agent_profile, checked_id, label_list, name_field, services, text_field
 
 app = Api(app_name="ticketing-api")
@@ -76,7 +75,7 @@ def route(path: str, role: Role | None = Role.AGENT, **kwargs: Any) -> Callable[
             except DomainError as error:
                 status = next((s for cls, s in _STATUS.items() if isinstance(error, cls)), 400)
                 return error_response(status, error.code, error.message)
-            except PynamoDBException as error:
+            except StorageError as error:
                 refusal = storage_refusal(error)
                 if refusal is None:
                     logger.exception("unhandled API error")
@@ -179,7 +178,7 @@ def list_tickets() -> dict[str, Any]:
     return {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
-def _find_ticket(repo: TicketRepository, ticket_id: str) -> TicketModel:
+def _find_ticket(repo: TicketRepository, ticket_id: str) -> Ticket:
     if len(ticket_id) > 64:
         raise NotFound("no such ticket: ticket ids and refs are short")
     ticket = repo.get(ticket_id) or repo.by_ref(ticket_id.upper())
@@ -188,7 +187,7 @@ def _find_ticket(repo: TicketRepository, ticket_id: str) -> TicketModel:
     return ticket
 
 
-def _ticket_with_thread(repo: TicketRepository, ticket: TicketModel) -> dict[str, Any]:
+def _ticket_with_thread(repo: TicketRepository, ticket: Ticket) -> dict[str, Any]:
     messages, events = repo.thread(ticket.id)
     resource = ticket_resource(ticket)
     resource["messages"] = [message_resource(m) for m in messages]
@@ -357,13 +356,7 @@ def patch_customer(customer_id: str) -> dict[str, Any]:
     customer = repo.get_or_create(contact, utcnow()) if contact else repo.get(customer_id)
     if customer is None:
         raise NotFound(f"no customer {customer_id}")
-    actions: list[Action] = [CustomerModel.updated_at.set(iso(utcnow()))]
-    if tier:
-        actions.append(CustomerModel.tier.set(tier))
-    if name is not None:
-        actions.append(CustomerModel.name.set(name))
-    customer.update(actions=actions)
-    return customer_resource(customer)
+    return customer_resource(repo.update(customer.id, utcnow(), tier=tier or None, name=name))
 
 
 @route("/v1/teams/{team}", methods=["GET"])

@@ -104,16 +104,3 @@ def _check_text(value: Any, path: str, depth: int) -> None:
     elif isinstance(value, list):
         for n, item in enumerate(value):
             _check_text(item, f"{where}[{n}]", depth + 1)
-
-
-def storage_refusal(error: Exception) -> str | None:
-    """DynamoDB's reason when it refused what a request asked to store (too large, an empty key ...), so the
-    client hears a 400 with the reason instead of a 500."""
-    cause = getattr(error, "cause_response_code", None)
-    if cause == "ValidationException":
-        return str(getattr(error, "cause_response_message", None) or "the request is too large or malformed to store")
-    reasons = getattr(error, "cancellation_reasons", None) or ()
-    for reason in reasons:
-        if reason is not None and getattr(reason, "code", None) == "ValidationError":
-            return str(getattr(reason, "message", None) or "the request is too large or malformed to store")
-    return None

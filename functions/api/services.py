@@ -9,17 +9,15 @@ from typing import Any
 
 from typing import TYPE_CHECKING
 
-from pynamodb.expressions.update import Action
-
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.auth import Principal
 from shared.domain.errors import ValidationFailed
 from shared.domain.ids import derived_ulid
-from shared.domain.model import AuditEvent, Channel, Contact, Presence
+from shared.domain.model import AgentProfile, AuditEvent, Channel, Contact, Presence
+from shared.domain.ticket import Message, Ticket
 from shared.settings import get_settings
 from shared.storage.agents import AgentRepository
-from shared.storage.models import AgentModel, ThreadItemModel, TicketModel
-from shared.storage.tickets import TicketRepository, event_item
+from shared.storage.tickets import TicketRepository
 from shared.timefmt import iso, utcnow
 
 if TYPE_CHECKING:  # built on the first request that needs them: most requests read tickets or agents
@@ -59,7 +57,7 @@ class Services:
 
         return build_router()
 
-    def reply(self, ticket: TicketModel, caller: Principal, text: str, internal: bool) -> str:
+    def reply(self, ticket: Ticket, caller: Principal, text: str, internal: bool) -> str:
         """An agent's public reply (sent on the ticket's channel) or internal note; a public reply is the first
         response the SLA measures, and clears the customer's unanswered count."""
         now = utcnow()
@@ -68,25 +66,20 @@ class Services:
         name = view.profile.name if view is not None else None
         repo = TicketRepository()
         if internal:
-            at = iso(now)
             message_id = derived_ulid(now, f"{ticket.id}#note#{agent_id}#{uuid.uuid4()}")
-            repo.add_items(
-                [
-                    ThreadItemModel(
-                        ticket_id=ticket.id, sk=f"MSG#{at}#{message_id}", item_type="message", at=at,
-                        message_id=message_id, direction="outbound", kind="note", channel=ticket.channel,
-                        author={"agent": agent_id, "name": name}, body=text,
-                    ),
-                    event_item(ticket.id, AuditEvent("note.added", now, f"agent:{agent_id}", {"message_id": message_id}),
-                               derived_ulid(now, f"{message_id}#event")),
-                ]
+            note = Message(
+                ticket_id=ticket.id, message_id=message_id, at=iso(now), direction="outbound", kind="note",
+                channel=ticket.channel, author={"agent": agent_id, "name": name}, body=text,
             )  # fmt: skip
+            event = AuditEvent(
+                "note.added", now, f"agent:{agent_id}", {"message_id": message_id}, id=derived_ulid(now, f"{message_id}#event")
+            )
+            repo.add_messages([note], [(ticket.id, event)])
             return message_id
         message_id = self.router().messenger.agent_reply(ticket, agent_id, name, text, now)
-        actions: list[Action] = [TicketModel.updated_at.set(iso(now)), TicketModel.customer_waiting_count.set(0)]
-        if not ticket.first_responded_at:
-            actions.append(TicketModel.first_responded_at.set(iso(now)))
-        ticket.update(actions=actions, add_version_condition=False)
+        ticket.updated_at, ticket.customer_waiting_count = iso(now), 0
+        ticket.first_responded_at = ticket.first_responded_at or iso(now)
+        repo.save_unguarded(ticket)
         self.announcer().announce({"event": "reply.sent", "ticket_id": ticket.id, "message_id": message_id, "at": iso(now)})
         return message_id
 
@@ -204,7 +197,7 @@ def checked_id(value: str, what: str) -> str:
     return value
 
 
-def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | None) -> AgentModel:
+def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentProfile | None) -> AgentProfile:
     """Validate a PUT /v1/agents/{id} body over the existing profile (a PUT with only presence keeps the rest)."""
     from shared.assignment import parse_hours, zone  # time zones: only for this route
 
@@ -214,7 +207,7 @@ def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentModel | No
     if unknown:
         raise ValidationFailed(f"unknown fields {sorted(unknown)}; use {', '.join(sorted(AGENT_FIELDS))}")
     checked_id(agent_id, "agent")
-    profile = existing or AgentModel(id=agent_id, created_at="", updated_at="")
+    profile = existing or AgentProfile(id=agent_id)
     if "presence" in body:
         if body["presence"] not in [p.value for p in Presence]:
             raise ValidationFailed("presence must be online, away or offline")

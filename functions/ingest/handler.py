@@ -8,9 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from pynamodb.exceptions import PynamoDBException
-
+from shared.adapters.aws import aws_errors
 from shared.adapters.blobs import BlobStore
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.adapters.secrets import purpose_key, signing_key
@@ -21,9 +19,10 @@ from shared.observability import bind_correlation, log_invocation, logger, metri
 from shared.settings import get_settings
 from shared.storage.customers import CustomerRepository
 from shared.storage.markers import MarkerRepository
+from shared.storage.errors import StorageError
 from shared.storage.tickets import TicketRepository
 
-RETRYABLE = (BotoCoreError, ClientError, PynamoDBException, InFlight, Conflict)
+RETRYABLE = (*aws_errors(), StorageError, InFlight, Conflict)
 
 _intake: EmailIntake | None = None
 

@@ -14,3 +14,10 @@ _CONFIG = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeou
 @lru_cache(maxsize=None)
 def client(service: str, region: str) -> Any:
     return boto3.session.Session().client(service, region_name=region, config=_CONFIG)
+
+
+def aws_errors() -> tuple[type[Exception], ...]:
+    """What an AWS call raises when the service or the network fails: worth a retry at the edge."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    return (BotoCoreError, ClientError)

@@ -33,3 +33,15 @@ class InFlight(DomainError):
     """Another invocation holds the processing lease for the same inbound item; retry later."""
 
     code = "in_flight"
+
+
+class AgentUnavailable(Conflict):
+    """The agent went offline or filled up since we read them: try the next candidate."""
+
+    code = "agent_unavailable"
+
+
+class TicketTaken(Conflict):
+    """Someone else assigned or changed the ticket: stop trying to assign it."""
+
+    code = "ticket_taken"

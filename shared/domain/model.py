@@ -8,7 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from shared.assignment import Candidate
 
 
 class Channel(str, Enum):
@@ -97,10 +100,15 @@ class AttachmentRef:
 
 @dataclass(frozen=True)
 class AuditEvent:
+    """Something that happened to a ticket, kept on its thread. `id` is derived from what caused it (so a retry
+    writes the same event again, not a second one); `seq` orders the events one change writes in the same instant."""
+
     type: str
     at: datetime
     actor: str
     data: dict[str, Any] = field(default_factory=dict)
+    id: str = ""
+    seq: int = 0
 
 
 @dataclass(frozen=True)
@@ -114,3 +122,81 @@ class Contact:
     @property
     def key(self) -> str:
         return f"{self.channel.value}:{self.address.strip().lower()}"
+
+
+@dataclass
+class Customer:
+    """Someone who wrote to support, created on first contact; `tier` is what a support lead set."""
+
+    id: str
+    contact_key: str
+    channel: str
+    created_at: str
+    updated_at: str
+    email: str | None = None
+    handle: str | None = None
+    name: str | None = None
+    tier: str = Tier.STANDARD.value
+    bouncing: bool = False  # mail to this address bounces: no automatic message goes there
+    bounced_at: str | None = None
+
+
+@dataclass
+class AgentProfile:
+    """An agent as a supervisor sets them up: team, capacity, skills, channels, tier and working hours. Their
+    load is not here: only assignment and release move it (shared/storage/assignments.py)."""
+
+    id: str
+    created_at: str = ""
+    updated_at: str = ""
+    name: str | None = None
+    email: str | None = None
+    team: str = "support"
+    presence: str = Presence.OFFLINE.value
+    capacity: int = 5
+    skills: set[str] = field(default_factory=set)
+    channels: set[str] = field(default_factory=set)
+    tier: int = 1
+    timezone: str = "UTC"
+    working_hours: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class LoadCounter:
+    """An agent's load counter as read, with when it last moved (the condition a repair is written under)."""
+
+    agent_id: str
+    load: int
+    load_changed_at: str | None
+
+
+@dataclass(frozen=True)
+class AgentView:
+    profile: AgentProfile
+    load: Candidate | None  # the routing facts and load counter (None before the first save)
+
+    def resource(self) -> dict[str, Any]:
+        p = self.profile
+        return {
+            "id": p.id,
+            "name": p.name,
+            "email": p.email,
+            "team": p.team,
+            "presence": p.presence,
+            "capacity": int(p.capacity),
+            "load": int(self.load.load) if self.load is not None else 0,
+            "skills": sorted(p.skills or []),
+            "channels": sorted(p.channels or []),
+            "tier": int(p.tier),
+            "timezone": p.timezone,
+            "working_hours": p.working_hours,
+            "last_assigned_at": self.load.last_assigned_at if self.load is not None else None,
+            "created_at": p.created_at,
+            "updated_at": p.updated_at,
+        }
+
+
+@dataclass(frozen=True)
+class Claim:
+    state: str  # "claimed" (go ahead), "done" (duplicate), "in_flight" (someone else is on it)
+    result: dict[str, Any] | None = None

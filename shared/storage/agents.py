@@ -6,7 +6,6 @@ load item in one transaction; the load counter itself is only ever changed by as
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,35 +13,46 @@ from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
 from shared.assignment import Candidate
+from shared.domain.model import AgentProfile, AgentView, LoadCounter
 from shared.storage.transactions import transaction
 from shared.storage.models import AgentLoadModel, AgentModel
 from shared.timefmt import iso
 
 
-@dataclass(frozen=True)
-class AgentView:
-    profile: AgentModel
-    load: AgentLoadModel | None
+def to_profile(item: AgentModel) -> AgentProfile:
+    return AgentProfile(
+        id=item.id,
+        name=item.name,
+        email=item.email,
+        team=item.team or "support",
+        presence=item.presence or "offline",
+        capacity=int(item.capacity),
+        skills=set(item.skills or ()),
+        channels=set(item.channels or ()),
+        tier=int(item.tier or 1),
+        timezone=item.timezone or "UTC",
+        working_hours=item.working_hours.as_dict() if item.working_hours is not None else None,
+        created_at=item.created_at,
+        updated_at=item.updated_at,
+    )
 
-    def resource(self) -> dict[str, Any]:
-        p = self.profile
-        return {
-            "id": p.id,
-            "name": p.name,
-            "email": p.email,
-            "team": p.team,
-            "presence": p.presence,
-            "capacity": int(p.capacity),
-            "load": int(self.load.load) if self.load is not None else 0,
-            "skills": sorted(p.skills or []),
-            "channels": sorted(p.channels or []),
-            "tier": int(p.tier),
-            "timezone": p.timezone,
-            "working_hours": p.working_hours.as_dict() if p.working_hours is not None else None,
-            "last_assigned_at": self.load.last_assigned_at if self.load is not None else None,
-            "created_at": p.created_at,
-            "updated_at": p.updated_at,
-        }
+
+def _profile_item(profile: AgentProfile) -> AgentModel:
+    return AgentModel(
+        id=profile.id,
+        name=profile.name,
+        email=profile.email,
+        team=profile.team,
+        presence=profile.presence,
+        capacity=profile.capacity,
+        skills=set(profile.skills) or None,
+        channels=set(profile.channels) or None,
+        tier=profile.tier,
+        timezone=profile.timezone,
+        working_hours=profile.working_hours,
+        created_at=profile.created_at,
+        updated_at=profile.updated_at,
+    )
 
 
 def candidate_from(load: AgentLoadModel) -> Candidate:
@@ -67,18 +77,14 @@ class AgentRepository:
             profile = AgentModel.get(agent_id, consistent_read=True)
         except AgentModel.DoesNotExist:
             return None
-        try:
-            load = AgentLoadModel.get(agent_id, consistent_read=True)
-        except AgentLoadModel.DoesNotExist:
-            load = None
-        return AgentView(profile, load)
+        return AgentView(to_profile(profile), self.candidate(agent_id))
 
     def roster(self, team: str | None = None) -> list[AgentView]:
         loads = {l.agent_id: l for l in (AgentLoadModel.by_team.query(team) if team else AgentLoadModel.scan())}
         profiles = (
             AgentModel.batch_get(list(loads)) if team else AgentModel.scan()
         )  # the agent roster is small: a few hundred items at most
-        views = [AgentView(p, loads.get(p.id)) for p in profiles]
+        views = [AgentView(to_profile(p), candidate_from(loads[p.id]) if p.id in loads else None) for p in profiles]
         return sorted(views, key=lambda v: v.profile.id)
 
     def candidate(self, agent_id: str) -> Candidate | None:
@@ -89,14 +95,17 @@ class AgentRepository:
             return None
 
     def candidates(self, team: str) -> list[Candidate]:
-        return [candidate_from(load) for load in self.load_items(team)]
+        return [candidate_from(load) for load in AgentLoadModel.by_team.query(team)]
 
-    def load_items(self, team: str) -> list[AgentLoadModel]:
-        return list(AgentLoadModel.by_team.query(team))
+    def load_items(self, team: str) -> list[LoadCounter]:
+        return [
+            LoadCounter(agent_id=item.agent_id, load=int(item.load or 0), load_changed_at=item.load_changed_at)
+            for item in AgentLoadModel.by_team.query(team)
+        ]
 
-    def set_load(self, item: AgentLoadModel, load: int) -> bool:
+    def set_load(self, item: LoadCounter, load: int) -> bool:
         """Correct a drifted counter, only if it has not moved since `item` was read; whether it was written."""
-        condition = AgentLoadModel.load == int(item.load or 0)
+        condition = AgentLoadModel.load == item.load
         if item.load_changed_at:
             condition &= AgentLoadModel.load_changed_at == item.load_changed_at
         else:
@@ -109,7 +118,7 @@ class AgentRepository:
             return False
         return True
 
-    def save(self, profile: AgentModel, now: datetime) -> AgentView:
+    def save(self, profile: AgentProfile, now: datetime) -> AgentView:
         """Write the profile and mirror its routing facts onto the load item (created with load 0 if new)."""
         profile.updated_at = iso(now)
         if not profile.created_at:
@@ -126,11 +135,11 @@ class AgentRepository:
         for attr, value in ((AgentLoadModel.skills, profile.skills), (AgentLoadModel.channels, profile.channels)):
             actions.append(attr.set(set(value)) if value else attr.remove())
         if profile.working_hours is not None:
-            actions.append(AgentLoadModel.working_hours.set(profile.working_hours.as_dict()))
+            actions.append(AgentLoadModel.working_hours.set(profile.working_hours))
         else:
             actions.append(AgentLoadModel.working_hours.remove())
         with transaction() as tx:
-            tx.save(profile)
+            tx.save(_profile_item(profile))
             tx.update(load_item, actions=actions)
         view = self.get(profile.id)
         assert view is not None

@@ -10,29 +10,20 @@ holds, and under any concurrency no agent passes capacity and no ticket gets two
 
 from __future__ import annotations
 
-from typing import Any, Iterable
+from typing import Iterable
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
-from shared.domain.errors import Conflict
+from shared.domain.errors import AgentUnavailable, Conflict, TicketTaken
 from shared.observability import logger
 from shared.storage.models import AgentLoadModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import conflicted, failed_conditions, transaction
 from shared.timefmt import iso, utcnow
 
 
-class AgentUnavailable(Conflict):
-    """The agent went offline or filled up since we read them: try the next candidate."""
-
-    code = "agent_unavailable"
-
-
-class TicketTaken(Conflict):
-    """Someone else assigned or changed the ticket: stop trying to assign it."""
-
-    code = "ticket_taken"
+__all__ = ["AgentUnavailable", "TicketTaken", "assign", "change_holding_ticket"]
 
 
 def assign(
@@ -126,13 +117,3 @@ def change_holding_ticket(
             change_holding_ticket(ticket, ticket_actions, events, None, take_for, guard)
             return
         raise
-
-
-def ticket_set(ticket: TicketModel, **values: Any) -> list[Action]:
-    """Update actions that set (or, for None, remove) ticket attributes, mirrored onto the local object."""
-    actions: list[Action] = []
-    for name, value in values.items():
-        attr = getattr(TicketModel, name)
-        setattr(ticket, name, value)
-        actions.append(attr.remove() if value is None else attr.set(value))
-    return actions

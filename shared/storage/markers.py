@@ -7,24 +7,18 @@ key, so a takeover finishes the work instead of doing it twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 from pynamodb.expressions.condition import size
 
+from shared.domain.model import Claim
 from shared.storage.models import MarkerModel
 
 DAY = 86_400
 MAX_WINDOW_MEMBERS = 1000
 MAX_MEMBER_CHARS = 200
-
-
-@dataclass(frozen=True)
-class Claim:
-    state: str  # "claimed" (go ahead), "done" (duplicate), "in_flight" (someone else is on it)
-    result: dict[str, Any] | None = None
 
 
 class MarkerRepository:
@@ -80,3 +74,41 @@ class MarkerRepository:
                 raise
             return MAX_WINDOW_MEMBERS
         return len(marker.members or ())
+
+    # ------------------------------------------------------------------ held lists (alerts outside business hours)
+
+    def held(self, key: str) -> tuple[list[dict[str, Any]], int]:
+        """The entries held under `key` and the list's append count (the condition `take` needs)."""
+        try:
+            item = MarkerModel.get(key, consistent_read=True)
+        except MarkerModel.DoesNotExist:
+            return [], 0
+        return [dict(e) for e in item.deferred or []], int(item.hits or 0)
+
+    def take(self, key: str, hits: int) -> bool:
+        """Empty the list if nothing was appended since it was read with `hits` appends; whether it was taken.
+        Taking moves the append count too, so a second reader holding the same read cannot take it again."""
+        try:
+            MarkerModel(key=key).update(
+                actions=[MarkerModel.deferred.remove(), MarkerModel.hits.add(1)],
+                condition=MarkerModel.hits == hits,
+            )
+        except UpdateError:
+            return False
+        return True
+
+    def hold(self, key: str, entry: dict[str, Any], expires_at: int, max_entries: int) -> bool:
+        """Append `entry` to the list; False when it already holds `max_entries`."""
+        try:
+            MarkerModel(key=key).update(
+                actions=[
+                    MarkerModel.deferred.set((MarkerModel.deferred | []).append([entry])),
+                    MarkerModel.hits.add(1),
+                    MarkerModel.expires_at.set(expires_at),
+                ],
+                condition=MarkerModel.deferred.does_not_exist() | (size(MarkerModel.deferred) < max_entries),
+            )
+        except UpdateError:
+            return False
+        return True
+

@@ -1,56 +1,173 @@
-"""Tickets, their thread and their audit trail in DynamoDB.
+"""Tickets, their thread and their audit trail in DynamoDB — the only code that knows how a `Ticket` is stored.
 
 Every multi-item change is one TransactWrite with conditions, so a retry after a crash either finds the whole
-change already there or none of it.
+change already there or none of it. A save writes only what the service changed since the ticket was read
+(`Ticket.changed()`), conditional on the version it was read at.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from datetime import datetime
 from typing import Any, Iterable, cast
 
-from pynamodb.exceptions import TransactWriteError
+from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
 
 from shared.domain.errors import Conflict, ValidationFailed
-from shared.domain.model import AuditEvent, Priority, Status
+from shared.domain.model import AuditEvent, Status
+from shared.domain.ticket import TRIAGE, CustomerSnapshot, LoadChange, Message, Ticket
+from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
+from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import failed_conditions, transaction
-from shared.storage.models import LISTING, MarkerModel, ThreadItemModel, TicketModel
-from shared.timefmt import iso
+from shared.timefmt import iso, parse_iso
+
+_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "customer", "in_triage", "due_at", "due_step")]
+_MESSAGE_FIELDS = [f.name for f in fields(Message)]
+INDEX_ATTRIBUTES = ("created_sort", "queue_key", "queue_priority_sort", "queue_fifo_sort", "search_text", "listing",
+                    "due_bucket", "due_sort")
 
 
-def index_keys(ticket: TicketModel) -> None:
-    """Recompute the denormalised index attributes after any change to team, status, priority or creation."""
-    ticket.created_sort = f"{ticket.created_at}#{ticket.id}"
-    # a new ticket waits in triage until routing has decided its priority, SLA and tier: only then may a drain
-    # (triggered by any other ticket) hand it to an agent
-    triage = ticket.status == "open" and ticket.priority_source is None
-    ticket.queue_key = f"{ticket.team}#triage" if triage else f"{ticket.team}#{ticket.status}"
-    ticket.queue_priority_sort = f"{Priority(ticket.priority).rank}#{ticket.created_at}#{ticket.id}"
-    vip_first = 0 if ticket.customer is not None and ticket.customer.tier == "vip" else 1
-    ticket.queue_fifo_sort = f"{vip_first}#{ticket.created_at}#{ticket.id}"
-    ticket.listing = LISTING
+def plain(value: Any) -> Any:
+    """pynamodb maps, sets and numbers as plain Python values."""
+    if hasattr(value, "as_dict"):
+        return plain(value.as_dict())
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def due_bucket(at: str) -> str:
+    """The minute a step falls due in, as the due index's partition: the sweep reads one per minute."""
+    return at[:16]
+
+
+def index_values(state: dict[str, Any]) -> dict[str, Any]:
+    """The denormalised index attributes of a ticket's state (`Ticket.state()`)."""
+    ticket = _ticket_of_state(state)
     customer = ticket.customer
-    ticket.search_text = " ".join(
-        part.lower()
-        for part in (ticket.subject, ticket.ref, customer.email if customer else None, customer.name if customer else None)
-        if part
+    due_at = ticket.due_at
+    return {
+        "created_sort": f"{ticket.created_at}#{ticket.id}",
+        "queue_key": f"{ticket.team}#{ticket.queue_status}",
+        "queue_priority_sort": ticket.queue_order("urgency"),
+        "queue_fifo_sort": ticket.queue_order("fifo"),
+        "search_text": " ".join(
+            part.lower() for part in (ticket.subject, ticket.ref, customer.email, customer.name) if part
+        ),
+        "listing": LISTING,
+        "due_bucket": due_bucket(due_at) if due_at else None,
+        "due_sort": ticket.due_sort,
+    }
+
+
+def _ticket_of_state(state: dict[str, Any]) -> Ticket:
+    values = dict(state)
+    values["customer"] = CustomerSnapshot(**values["customer"])
+    return Ticket(**values)
+
+
+def to_ticket(model: TicketModel) -> Ticket:
+    """The domain ticket of a stored item (from the table or an index)."""
+    values = {name: plain(getattr(model, name)) for name in _TICKET_FIELDS}
+    values["tags"] = set(values["tags"] or ())
+    values["ladder_done"] = [int(float(str(i))) for i in values["ladder_done"] or []]
+    for name in ("priority_reasons", "automation_reasons", "keywords"):
+        values[name] = list(values[name] or [])
+    for name in ("escalation_level", "reopen_count", "message_count", "customer_waiting_count"):
+        values[name] = int(values[name] or 0)
+    values["required_tier"] = int(values["required_tier"] or 1)
+    snapshot = model.customer
+    customer = CustomerSnapshot(
+        id=snapshot.id, email=snapshot.email, handle=snapshot.handle, name=snapshot.name, tier=snapshot.tier or "standard"
+    ) if snapshot is not None else CustomerSnapshot(id=model.customer_id)
+    due_at, _, step = (model.due_sort or "").rpartition("#")
+    ticket = Ticket(
+        **values,
+        customer=customer,
+        in_triage=str(model.queue_key or "").endswith(f"#{TRIAGE}"),
+        due_at=due_at or None,
+        due_step=int(step) if due_at else None,
+        version=model.version,
     )
+    ticket.loaded = ticket.state()
+    return ticket
 
 
-def event_item(ticket_id: str, event: AuditEvent, event_id: str, seq: int = 0) -> ThreadItemModel:
-    """`seq` orders events written in the same millisecond by one change."""
+def _stored_value(name: str, value: Any) -> Any:
+    if name == "customer":
+        return CustomerSnapshotMap(**value)
+    if name == "tags":
+        return set(value) or None
+    return value
+
+
+def _stored_attributes(state: dict[str, Any]) -> dict[str, Any]:
+    """A ticket state as the item's attribute values (domain-only facts folded into the index attributes)."""
+    values = {name: state[name] for name in (*_TICKET_FIELDS, "customer")}
+    values.update(index_values(state))
+    return values
+
+
+def new_item(ticket: Ticket) -> TicketModel:
+    """The item a ticket is stored as, whole (a new ticket; bulk loads)."""
+    attributes = {name: _stored_value(name, value) for name, value in _stored_attributes(ticket.state()).items()}
+    return TicketModel(**{k: v for k, v in attributes.items() if v is not None})
+
+
+def _update_actions(ticket: Ticket) -> list[Action]:
+    """SET/REMOVE actions for what changed since the ticket was read, index attributes included."""
+    before = _stored_attributes(dict(ticket.loaded)) if ticket.loaded is not None else {}
+    after = _stored_attributes(ticket.state())
+    actions: list[Action] = []
+    for name, value in after.items():
+        if name in before and before[name] == value:
+            continue
+        attribute = getattr(TicketModel, name)
+        empty = value is None or (name == "tags" and not value)
+        actions.append(attribute.remove() if empty else attribute.set(_stored_value(name, value)))
+    return actions
+
+
+def _key(ticket: Ticket) -> TicketModel:
+    """The item key and the version read: an update touches only its actions (pynamodb adds the version bump)."""
+    return TicketModel(id=ticket.id, version=ticket.version)
+
+
+def event_item(ticket_id: str, event: AuditEvent) -> ThreadItemModel:
     at = iso(event.at)
     return ThreadItemModel(
         ticket_id=ticket_id,
-        sk=f"EVT#{at}#{seq:03d}#{event_id}",
+        sk=f"EVT#{at}#{event.seq:03d}#{event.id}",
         item_type="event",
         at=at,
         type=event.type,
         actor=event.actor,
         data=event.data,
     )
+
+
+def message_item(message: Message) -> ThreadItemModel:
+    values = {name: getattr(message, name) for name in _MESSAGE_FIELDS}
+    return ThreadItemModel(sk=f"MSG#{message.at}#{message.message_id}", item_type="message", **values)
+
+
+def to_message(item: ThreadItemModel) -> Message:
+    values = {name: plain(getattr(item, name)) for name in _MESSAGE_FIELDS}
+    for name in ("attachments", "in_reply_to", "recipients", "automation_reasons", "defects"):
+        values[name] = list(values[name] or [])
+    values["author"] = dict(values["author"] or {})
+    for name in ("body_truncated", "automated", "suppressed"):
+        values[name] = bool(values[name])
+    return Message(**values)
+
+
+def to_event(item: ThreadItemModel) -> AuditEvent:
+    return AuditEvent(type=str(item.type), at=parse_iso(item.at), actor=str(item.actor), data=plain(item.data) or {})
 
 
 @dataclass
@@ -68,54 +185,49 @@ class TicketFilters:
 
 @dataclass
 class Page:
-    items: list[TicketModel] = field(default_factory=list)
+    items: list[Ticket] = field(default_factory=list)
     next_cursor: str | None = None
 
 
 class TicketRepository:
-    def get(self, ticket_id: str) -> TicketModel | None:
+    def get(self, ticket_id: str) -> Ticket | None:
         try:
-            return TicketModel.get(ticket_id, consistent_read=True)
+            return to_ticket(TicketModel.get(ticket_id, consistent_read=True))
         except TicketModel.DoesNotExist:
             return None
 
-    def by_ref(self, ref: str) -> TicketModel | None:
+    def by_ref(self, ref: str) -> Ticket | None:
         for item in TicketModel.by_ref.query(ref, limit=1):
             return self.get(item.id)
         return None
 
-    def message_for_email_message_id(self, message_id: str) -> ThreadItemModel | None:
+    def message_for_email_message_id(self, message_id: str) -> Message | None:
         """The thread message (inbound, or one we sent) that carried this email Message-ID."""
         for item in ThreadItemModel.by_email_message_id.query(message_id, limit=1):
-            return item
+            return to_message(item)
         return None
 
-    def create(
-        self,
-        ticket: TicketModel,
-        message: ThreadItemModel,
-        events: Iterable[ThreadItemModel],
-        ref_candidates: list[str],
-    ) -> bool:
+    def create(self, ticket: Ticket, message: Message, events: Iterable[AuditEvent], ref_candidates: list[str]) -> bool:
         """Write a new ticket with its first message, events and a unique ref, all or nothing.
 
         Returns False when this exact ticket already exists (a retried delivery), True when it was written.
         """
-        events = list(events)
+        event_items = [event_item(ticket.id, event) for event in events]
         for ref in ref_candidates:
             ticket.ref = ref
-            index_keys(ticket)
+            item = new_item(ticket)
             marker = MarkerModel(key=f"ref#{ref}", ticket_id=ticket.id, state="taken")
             try:
                 with transaction() as tx:
-                    tx.save(ticket, condition=TicketModel.id.does_not_exist())
+                    tx.save(item, condition=TicketModel.id.does_not_exist())
                     tx.save(
                         marker,
                         condition=MarkerModel.key.does_not_exist() | (MarkerModel.ticket_id == ticket.id),
                     )
-                    tx.save(message, condition=ThreadItemModel.sk.does_not_exist())
-                    for event in events:
+                    tx.save(message_item(message), condition=ThreadItemModel.sk.does_not_exist())
+                    for event in event_items:
                         tx.save(event)
+                ticket.mark_stored(1)
                 return True
             except TransactWriteError as error:
                 failed = failed_conditions(error)
@@ -128,78 +240,142 @@ class TicketRepository:
                 return False
         raise Conflict("could not reserve a unique ticket ref after several attempts")
 
-    def add_message(
-        self,
-        ticket: TicketModel,
-        message: ThreadItemModel,
-        events: Iterable[ThreadItemModel],
-    ) -> bool:
+    def add_message(self, ticket: Ticket, message: Message, events: Iterable[AuditEvent]) -> bool:
         """Append a message and save the changed ticket, guarded on the version read before the change.
 
         Returns False when the message is already on the thread (a retry). Raises Conflict when the ticket moved
         underneath (the caller re-reads and decides again).
         """
-        index_keys(ticket)
+        event_items = [event_item(ticket.id, event) for event in events]
+        ticket_index = 1 + len(event_items)  # puts (the message, the events) go before updates (the ticket)
         try:
             with transaction() as tx:
-                tx.save(message, condition=ThreadItemModel.sk.does_not_exist())
-                tx.save(ticket)  # the version attribute makes this conditional on what was read
-                for event in events:
-                    tx.save(event)
-            return True
+                tx.save(message_item(message), condition=ThreadItemModel.sk.does_not_exist())
+                tx.update(_key(ticket), actions=_update_actions(ticket))
+                for item in event_items:
+                    tx.save(item)
         except TransactWriteError as error:
             failed = failed_conditions(error)
             if failed and failed[0]:
                 return False
-            if len(failed) > 1 and failed[1]:
+            if len(failed) > ticket_index and failed[ticket_index]:
                 raise Conflict(f"ticket {ticket.id} changed while a message was being added") from error
             raise
+        ticket.mark_stored(int(ticket.version or 0) + 1)
+        return True
 
-    def message(self, ticket_id: str, message_id: str) -> ThreadItemModel | None:
+    def save(
+        self,
+        ticket: Ticket,
+        events: Iterable[AuditEvent] = (),
+        load: LoadChange | None = None,
+        unless_step_done: int | None = None,
+    ) -> None:
+        """Write what changed on `ticket` and its events, if nobody changed it since it was read (Conflict
+        otherwise), moving agents' load with it in the same transaction (`load`; AgentUnavailable when the agent
+        to take it is offline or full). `unless_step_done`: also refuse if that SLA ladder step is recorded."""
+        guard = ~TicketModel.ladder_done.contains(unless_step_done) if unless_step_done is not None else None
+        change_holding_ticket(
+            _key(ticket),
+            _update_actions(ticket),
+            [event_item(ticket.id, event) for event in events],
+            release_from=load.release_from if load else None,
+            take_for=(load.take_for, load.at or ticket.updated_at) if load and load.take_for else None,
+            guard=guard,
+        )
+        ticket.mark_stored(int(ticket.version or 0) + 1)
+
+    def save_unguarded(self, ticket: Ticket, events: Iterable[AuditEvent] = ()) -> None:
+        """Write only what changed, whatever else changed meanwhile: for facts nobody else decides (the time of
+        an agent's reply) where a concurrent change must not make the write fail."""
+        try:
+            _key(ticket).update(actions=_update_actions(ticket), add_version_condition=False)
+        except UpdateError as error:
+            if error.cause_response_code == "ConditionalCheckFailedException":
+                raise Conflict(f"ticket {ticket.id} changed meanwhile") from error
+            raise
+        self.add_events(ticket.id, events)
+        ticket.mark_stored(int(ticket.version or 0) + 1)
+
+    def assign(self, ticket: Ticket, agent_id: str, events: Iterable[AuditEvent], at: str) -> None:
+        """Hand a waiting ticket to an agent: the agent's load + 1 under capacity and presence, and the ticket's
+        change if it is still open with nobody on it — one transaction (shared/storage/assignments.py).
+        AgentUnavailable or TicketTaken when a condition failed."""
+        assign(_key(ticket), agent_id, _update_actions(ticket), [event_item(ticket.id, e) for e in events], at)
+        ticket.mark_stored(int(ticket.version or 0) + 1)
+
+    def message(self, ticket_id: str, message_id: str) -> Message | None:
         """A message by its id (its sort key starts with its time, so this reads the ticket's messages)."""
         for item in ThreadItemModel.query(ticket_id, ThreadItemModel.sk.startswith("MSG#"), consistent_read=True):
             if item.message_id == message_id:
-                return item
+                return to_message(item)
         return None
 
-    def first_message(self, ticket_id: str) -> ThreadItemModel | None:
+    def first_message(self, ticket_id: str) -> Message | None:
         for item in ThreadItemModel.query(ticket_id, ThreadItemModel.sk.startswith("MSG#"), limit=1, consistent_read=True):
-            return item
+            return to_message(item)
         return None
 
-    def waiting(self, team: str, strategy: str, limit: int = 50) -> list[TicketModel]:
+    def last_inbound(self, ticket_id: str) -> Message | None:
+        """The customer's latest message on the ticket."""
+        found = None
+        for item in ThreadItemModel.query(ticket_id, ThreadItemModel.sk.startswith("MSG#"), consistent_read=True):
+            if item.direction == "inbound":
+                found = item
+        return to_message(found) if found is not None else None
+
+    def waiting(self, team: str, strategy: str, limit: int = 50) -> list[Ticket]:
         """The team's queue head: open (unassigned) tickets in the order the team's strategy serves them."""
         index = TicketModel.queue_by_arrival if strategy == "fifo" else TicketModel.queue_by_priority
-        return list(index.query(f"{team}#open", limit=limit))
+        return [to_ticket(item) for item in index.query(f"{team}#{Status.OPEN.value}", limit=limit)]
 
-    def untriaged(self, team: str, created_before: str, limit: int = 100) -> list[TicketModel]:
+    def oldest_waiting(self, team: str) -> Ticket | None:
+        for item in TicketModel.queue_by_arrival.query(f"{team}#{Status.OPEN.value}", limit=50):
+            return to_ticket(item)
+        return None
+
+    def untriaged(self, team: str, created_before: str, limit: int = 100) -> list[Ticket]:
         """New tickets of `team` that routing has not triaged yet, created before `created_before` (ISO)."""
-        return [t for t in TicketModel.queue_by_priority.query(f"{team}#triage", limit=limit) if t.created_at < created_before]
+        found = TicketModel.queue_by_priority.query(f"{team}#{TRIAGE}", limit=limit)
+        return [to_ticket(t) for t in found if t.created_at < created_before]
 
-    def waiting_ahead(self, ticket: TicketModel, strategy: str, limit: int = 500) -> list[TicketModel]:
+    def waiting_ahead(self, ticket: Ticket, strategy: str, limit: int = 500) -> list[Ticket]:
         """The waiting tickets the team's queue serves before this one, first first (at most `limit`)."""
+        queue = f"{ticket.team}#{ticket.queue_status}"
         if strategy == "fifo":
-            condition = TicketModel.queue_fifo_sort < ticket.queue_fifo_sort
-            return list(TicketModel.queue_by_arrival.query(ticket.queue_key, condition, limit=limit))
-        condition = TicketModel.queue_priority_sort < ticket.queue_priority_sort
-        return list(TicketModel.queue_by_priority.query(ticket.queue_key, condition, limit=limit))
+            condition = TicketModel.queue_fifo_sort < ticket.queue_order("fifo")
+            return [to_ticket(t) for t in TicketModel.queue_by_arrival.query(queue, condition, limit=limit)]
+        condition = TicketModel.queue_priority_sort < ticket.queue_order("urgency")
+        return [to_ticket(t) for t in TicketModel.queue_by_priority.query(queue, condition, limit=limit)]
+
+    def due(self, minute: datetime, now: datetime) -> list[str]:
+        """The tickets whose next SLA step falls due in `minute` (and by `now`): the sparse due index."""
+        return [item.id for item in TicketModel.by_due.query(due_bucket(iso(minute)), TicketModel.due_sort <= iso(now))]
 
     def count_held(self, agent_id: str) -> int:
         """The tickets an agent holds (in progress), whatever their team: what the agent's load must equal."""
         return int(TicketModel.by_assignee.count(agent_id, filter_condition=TicketModel.status == Status.IN_PROGRESS.value))
 
-    def add_items(self, items: Iterable[ThreadItemModel]) -> None:
+    def add_messages(self, messages: Iterable[Message], events: Iterable[tuple[str, AuditEvent]] = ()) -> None:
         """Messages we send and their events: plain puts keyed by deterministic ids, so a retry rewrites them."""
         with ThreadItemModel.batch_write() as batch:
-            for item in items:
-                batch.save(item)
+            for message in messages:
+                batch.save(message_item(message))
+            for ticket_id, event in events:
+                batch.save(event_item(ticket_id, event))
 
-    def thread(self, ticket_id: str) -> tuple[list[ThreadItemModel], list[ThreadItemModel]]:
+    def add_events(self, ticket_id: str, events: Iterable[AuditEvent]) -> None:
+        self.add_messages((), [(ticket_id, event) for event in events])
+
+    def thread(self, ticket_id: str) -> tuple[list[Message], list[AuditEvent]]:
         """(messages, events), each oldest first."""
-        messages: list[ThreadItemModel] = []
-        events: list[ThreadItemModel] = []
+        messages: list[Message] = []
+        events: list[AuditEvent] = []
         for item in ThreadItemModel.query(ticket_id, consistent_read=True):
-            (messages if item.item_type == "message" else events).append(item)
+            if item.item_type == "message":
+                messages.append(to_message(item))
+            else:
+                events.append(to_event(item))
         return messages, events
 
     def list(self, filters: TicketFilters, limit: int = 25, cursor: str | None = None) -> Page:
@@ -218,9 +394,10 @@ class TicketRepository:
             last_evaluated_key=start_key,
             page_size=max(limit, 25),
         )
-        page.items = list(result)
-        if len(page.items) == limit:
-            page.next_cursor = encode_cursor(index.Meta.index_name, _index_key(page.items[-1], index))
+        found = list(result)
+        page.items = [to_ticket(item) for item in found]
+        if len(found) == limit:
+            page.next_cursor = encode_cursor(index.Meta.index_name, _index_key(found[-1], index))
         return page
 
     @staticmethod
@@ -277,9 +454,3 @@ def _index_key(item: TicketModel, index: Any) -> dict[str, Any]:
     key[hash_name] = {"S": getattr(item, hash_name)}
     return key
 
-
-def status_value(text: str) -> Status:
-    try:
-        return Status(text)
-    except ValueError as exc:
-        raise ValidationFailed(f"unknown status {text!r}; use one of {', '.join(s.value for s in Status)}") from exc

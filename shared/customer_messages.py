@@ -253,26 +253,7 @@ class CustomerMessenger:
         extra: dict[str, Any] | None = None,
     ) -> None:
         template = choose_template(stored_templates(self.config), template_id, language, ticket.channel)
-        agent_name = None
-        if ticket.assignee:
-            view = self.agents.get(ticket.assignee)
-            agent_name = view.profile.name if view is not None else None
-        rendered = render_template(
-            template,
-            {
-                "customer_name": ticket.customer.name or "",
-                "ref": ticket.ref,
-                "subject": ticket.subject,
-                "eta_first_response": "",
-                "eta_resolution": "",
-                "queue_position": 0,
-                "agent_name": agent_name or "",
-                "suggested_articles": [],
-                "support_address": self.settings.support_address,
-                "channel": ticket.channel,
-                **context,
-            },
-        )
+        rendered = render_template(template, {**self._placeholders(ticket), **context})
         message_id = derived_ulid(now, f"{ticket.id}#{kind}#{template_id}#{answering.message_id if answering else ''}")
         self._deliver(
             ticket,
@@ -297,6 +278,22 @@ class CustomerMessenger:
             from_name="Support",
         )
         logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
+
+    def _placeholders(self, ticket: Ticket) -> dict[str, Any]:
+        """What every customer template may use; a message adds its own (ETA, queue position) over these."""
+        view = self.agents.get(ticket.assignee) if ticket.assignee else None
+        return {
+            "customer_name": ticket.customer.name or "",
+            "ref": ticket.ref,
+            "subject": ticket.subject,
+            "eta_first_response": "",
+            "eta_resolution": "",
+            "queue_position": 0,
+            "agent_name": (view.profile.name if view is not None else None) or "",
+            "suggested_articles": [],
+            "support_address": self.settings.support_address,
+            "channel": ticket.channel,
+        }
 
     def agent_reply(self, ticket: Ticket, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:
         """An agent's public answer on the ticket's channel (email: threaded, signed Reply-To, not automatic)."""
@@ -337,26 +334,7 @@ class CustomerMessenger:
         adapter) and record the outbound message with its event."""
         email_message_id = None
         if ticket.channel == "email" and ticket.customer.email:
-            references = tuple(str(r) for r in answering.in_reply_to or ()) if answering is not None else ()
-            raw = compose_mail(
-                OutboundMail(
-                    from_address=self.settings.support_address,
-                    from_name=from_name,
-                    to_address=ticket.customer.email,
-                    to_name=ticket.customer.name,
-                    reply_to=reply_address(self.reply_key, ticket.ref, self.settings.support_address),
-                    subject=subject or reply_subject(ticket.subject, ticket.ref),
-                    text=text,
-                    html=html,
-                    ref=ticket.ref,
-                    in_reply_to=answering.email_message_id if answering is not None else None,
-                    references=references,
-                    loop_marker=self.settings.loop_marker,
-                    automatic=message_kind == MessageKind.AUTOMATIC,
-                    message_id_domain=self.settings.support_domain,
-                )
-            )
-            email_message_id = self.mailer.send(raw, self.settings.support_address, [ticket.customer.email])
+            email_message_id = self._email(ticket, ticket.customer.email, answering, subject, text, html, message_kind, from_name)
         event_type, event_data = event
         self.tickets.add_messages(
             [
@@ -392,3 +370,37 @@ class CustomerMessenger:
                 )
             ],
         )
+
+    def _email(
+        self,
+        ticket: Ticket,
+        to: str,
+        answering: Message | None,
+        subject: str | None,
+        text: str,
+        html: str | None,
+        message_kind: MessageKind,
+        from_name: str,
+    ) -> str:
+        """Mail to the customer, threaded under what it answers, replies coming back through the signed address."""
+        references = tuple(str(r) for r in answering.in_reply_to or ()) if answering is not None else ()
+        raw = compose_mail(
+            OutboundMail(
+                from_address=self.settings.support_address,
+                from_name=from_name,
+                to_address=to,
+                to_name=ticket.customer.name,
+                reply_to=reply_address(self.reply_key, ticket.ref, self.settings.support_address),
+                subject=subject or reply_subject(ticket.subject, ticket.ref),
+                text=text,
+                html=html,
+                ref=ticket.ref,
+                in_reply_to=answering.email_message_id if answering is not None else None,
+                references=references,
+                loop_marker=self.settings.loop_marker,
+                automatic=message_kind == MessageKind.AUTOMATIC,
+                message_id_domain=self.settings.support_domain,
+            )
+        )
+        return self.mailer.send(raw, self.settings.support_address, [to])
+

@@ -357,37 +357,9 @@ class IntakeService:
         follow_up_of: Ticket | None,
         related_to: Ticket | None = None,
     ) -> IntakeResult:
-        ticket_id = derived_ulid(message.received_at, message.key + "#ticket")
+        ticket = self._new_ticket(message, customer, follow_up_of, related_to)
+        ticket_id, at = ticket.id, ticket.created_at
         bind_ticket(ticket_id)
-        at = iso(message.received_at)
-        tags = set()
-        if message.automated:
-            tags.add("automated")
-        if message.is_bounce:
-            tags.add("bounce")
-        ticket = Ticket(
-            id=ticket_id,
-            subject=message.subject[:500] or "(no subject)",
-            channel=message.channel.value,
-            status=Status.OPEN.value,
-            priority="medium",
-            team=self.settings.default_team,
-            customer_id=customer.id,
-            customer=CustomerSnapshot(
-                id=customer.id, email=customer.email, handle=customer.handle, name=customer.name, tier=customer.tier
-            ),
-            mailbox=message.mailbox,
-            automated=message.automated,
-            automation_reasons=list(message.automation_reasons),
-            follow_up_of=follow_up_of.id if follow_up_of else None,
-            related_to=related_to.id if related_to else None,
-            message_count=1,
-            customer_waiting_count=0 if message.automated else 1,
-            created_at=at,
-            updated_at=at,
-            last_customer_message_at=None if message.automated else at,
-            tags=tags,
-        )
         msg_item = self._message_item(message, ticket_id, suppressed=False)
         events = self._events(
             ticket_id,
@@ -410,20 +382,8 @@ class IntakeService:
             count(Metric.TICKETS_CREATED, channel=message.channel.value)
             if message.automated:
                 count(Metric.AUTOMATED_SUPPRESSED, channel=message.channel.value)
-        if follow_up_of is not None and created:
-            self.tickets.add_events(
-                follow_up_of.id,
-                self._events(follow_up_of.id, message, ("ticket.follow_up_opened", {"follow_up": ticket_id, "ref": ticket.ref})),
-            )
-        if related_to is not None and created:
-            self.tickets.add_events(
-                related_to.id,
-                self._events(
-                    related_to.id,
-                    message,
-                    ("ticket.related_opened", {"related": ticket_id, "ref": ticket.ref, "reason": "another sender"}),
-                )
-            )
+        if created:
+            self._link(message, ticket, follow_up_of, related_to)
         self.announcer.announce(ticket_created(ticket_id, message.message_id, message.channel.value, message.automated, at))
         logger.info("ticket created", extra={"ticket_id": ticket_id, "ref": ticket.ref, "automated": message.automated})
         return IntakeResult(
@@ -433,6 +393,42 @@ class IntakeService:
             ref=ticket.ref,
             suppressed=message.automated,
         )
+
+    def _new_ticket(
+        self, message: InboundMessage, customer: Customer, follow_up_of: Ticket | None, related_to: Ticket | None
+    ) -> Ticket:
+        at = iso(message.received_at)
+        tags = {tag for tag, flag in (("automated", message.automated), ("bounce", message.is_bounce)) if flag}
+        return Ticket(
+            id=derived_ulid(message.received_at, message.key + "#ticket"),
+            subject=message.subject[:500] or "(no subject)",
+            channel=message.channel.value,
+            team=self.settings.default_team,
+            customer_id=customer.id,
+            customer=CustomerSnapshot(
+                id=customer.id, email=customer.email, handle=customer.handle, name=customer.name, tier=customer.tier
+            ),
+            mailbox=message.mailbox,
+            automated=message.automated,
+            automation_reasons=list(message.automation_reasons),
+            follow_up_of=follow_up_of.id if follow_up_of else None,
+            related_to=related_to.id if related_to else None,
+            message_count=1,
+            customer_waiting_count=0 if message.automated else 1,
+            created_at=at,
+            updated_at=at,
+            last_customer_message_at=None if message.automated else at,
+            tags=tags,
+        )
+
+    def _link(self, message: InboundMessage, ticket: Ticket, follow_up_of: Ticket | None, related_to: Ticket | None) -> None:
+        """The ticket a follow-up continues, or the one a stranger's mail referred to, learns of the new ticket."""
+        if follow_up_of is not None:
+            data = {"follow_up": ticket.id, "ref": ticket.ref}
+            self.tickets.add_events(follow_up_of.id, self._events(follow_up_of.id, message, ("ticket.follow_up_opened", data)))
+        if related_to is not None:
+            data = {"related": ticket.id, "ref": ticket.ref, "reason": "another sender"}
+            self.tickets.add_events(related_to.id, self._events(related_to.id, message, ("ticket.related_opened", data)))
 
     def _add_to_ticket(self, message: InboundMessage, ticket: Ticket, rate_limited: bool) -> IntakeResult:
         bind_ticket(ticket.id)

@@ -198,46 +198,50 @@ class RoutingService:
         if not ranked and skill_required and rank_candidates(candidates.values(), need, now):
             result.retry_no_later_than(skill_wait_ends)  # someone without the skill is free: try them when it ends
         for candidate in ranked:
-            at = iso(now)
-            reason = assignment_reason(candidate, need)
-            attempt = replace(ticket)  # the ticket changes only if the assignment goes through
-            attempt.hand_to(candidate.agent_id, reason, at)
-            event = AuditEvent(
-                type="ticket.assigned",
-                at=now,
-                actor="system:routing",
-                data={
-                    "to": candidate.agent_id,
-                    "load_before": candidate.load,
-                    "capacity": candidate.capacity,
-                    "skill": need.skill,
-                    "skill_matched": candidate.has_skill(need.skill),
-                    "reason": reason,
-                },
-                id=derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),
-            )
-            try:
-                self.tickets.assign(attempt, candidate.agent_id, [event], at)
-            except AgentUnavailable:
-                result.conflicts += 1
-                fresh = self.agents.candidate(candidate.agent_id)
-                if fresh is not None:
-                    candidates[candidate.agent_id] = fresh
-                else:
-                    candidates.pop(candidate.agent_id, None)
+            outcome = self._try(ticket, candidate, need, now)
+            result.conflicts += outcome != "assigned"
+            fresh = self.agents.candidate(candidate.agent_id) if outcome != "assigned" else None
+            if outcome != "assigned" and fresh is None:
+                candidates.pop(candidate.agent_id, None)
+            elif fresh is not None:
+                candidates[candidate.agent_id] = fresh  # a failed try may have failed on its load too: re-read it
+            if outcome == "agent_unavailable":
                 continue
-            except TicketTaken:
-                result.conflicts += 1
-                fresh = self.agents.candidate(candidate.agent_id)  # its load may have failed too: don't reuse it
-                if fresh is not None:
-                    candidates[candidate.agent_id] = fresh
+            if outcome == "ticket_taken":
                 return None
-            candidates[candidate.agent_id] = Candidate(
-                **{**candidate.__dict__, "load": candidate.load + 1, "last_assigned_at": at}
-            )
-            ticket.assignee, ticket.status = candidate.agent_id, Status.IN_PROGRESS.value
+            candidates[candidate.agent_id] = replace(candidate, load=candidate.load + 1, last_assigned_at=iso(now))
             result.assigned.append((ticket.id, candidate.agent_id))
-            count(Metric.TICKETS_ASSIGNED)
-            logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent": candidate.agent_id})
             return candidate.agent_id
         return EXHAUSTED if ranked else None
+
+    def _try(self, ticket: Ticket, candidate: Candidate, need: Need, now: datetime) -> str:
+        """One conditional assignment: "assigned", "agent_unavailable" (full or offline meanwhile: try the next)
+        or "ticket_taken" (someone else moved the ticket: stop)."""
+        at = iso(now)
+        reason = assignment_reason(candidate, need)
+        attempt = replace(ticket)  # the ticket changes only if the assignment goes through
+        attempt.hand_to(candidate.agent_id, reason, at)
+        event = AuditEvent(
+            type="ticket.assigned",
+            at=now,
+            actor="system:routing",
+            data={
+                "to": candidate.agent_id,
+                "load_before": candidate.load,
+                "capacity": candidate.capacity,
+                "skill": need.skill,
+                "skill_matched": candidate.has_skill(need.skill),
+                "reason": reason,
+            },
+            id=derived_ulid(now, f"{ticket.id}#assigned#{candidate.agent_id}#{ticket.version}"),
+        )
+        try:
+            self.tickets.assign(attempt, candidate.agent_id, [event], at)
+        except AgentUnavailable:
+            return "agent_unavailable"
+        except TicketTaken:
+            return "ticket_taken"
+        ticket.assignee, ticket.status = candidate.agent_id, Status.IN_PROGRESS.value
+        count(Metric.TICKETS_ASSIGNED)
+        logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent": candidate.agent_id})
+        return "assigned"

@@ -41,7 +41,7 @@ START = datetime(2026, 11, 2, 3, 0, tzinfo=timezone.utc)
 CHILD_TIMEOUT_SECONDS = 600
 KB = 1024
 
-# Subjects the default priority rules (shared/priority.py) rank, none naming a skill, so every agent is eligible.
+# Subjects the default priority rules (shared/domain/priority.py) rank, none naming a skill, so every agent is eligible.
 SUBJECTS = (
     ("urgent", "Sistem macet di kantor cabang"),
     ("high", "Tidak bisa login ke dashboard"),
@@ -480,8 +480,8 @@ def _scenario(s: Scenario, log: CallLog) -> dict[str, Any]:
     import boto3
 
     from shared.domain.model import Channel, Contact
-    from shared.intake import InboundMessage, IntakeService
-    from shared.routing import RoutingService
+    from shared.services.intake import InboundMessage, IntakeService
+    from shared.services.routing import RoutingService
     from shared.settings import get_settings
     from shared.storage.agents import AgentRepository
     from shared.storage.config import ConfigRepository
@@ -489,7 +489,7 @@ def _scenario(s: Scenario, log: CallLog) -> dict[str, Any]:
     from shared.storage.markers import MarkerRepository
     from shared.storage.models import ALL_MODELS, AgentModel, TicketModel
     from shared.storage.tickets import TicketRepository
-    from shared.ticket_changes import TicketChange, TicketChanges
+    from shared.services.ticket_changes import TicketChange, TicketChanges
 
     def routing() -> RoutingService:
         return RoutingService(TicketRepository(), AgentRepository(), CustomerRepository(), ConfigRepository())

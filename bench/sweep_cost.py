@@ -93,7 +93,7 @@ def _measuring_aws() -> Any:
 
 def _ticket(n: int, created: datetime, priority: str) -> Any:
     from shared.domain.ticket import CustomerSnapshot, Ticket
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     return Ticket(
         id=f"T{n:08d}",
@@ -123,17 +123,17 @@ def _one(size: int) -> dict[str, Any]:
     with mock_aws():  # SQS, SES, EventBridge; DynamoDB calls pass through to DynamoDB Local
         import boto3
 
-        from shared.alerts import MailAlerter
-        from shared.escalation import find_policy
-        from shared.routing import RoutingService
-        from shared.services import build_sla_service
+        from shared.services.alerts import MailAlerter
+        from shared.services.sla import find_policy
+        from shared.services.routing import RoutingService
+        from shared.services.wiring import build_sla_service
         from shared.settings import get_settings
-        from shared.sla import DEFAULT_POLICIES, due_steps, policy_from_document, start_clock
-        from shared.business_calendar import ALWAYS_OPEN
+        from shared.domain.sla_clock import DEFAULT_POLICIES, due_steps, policy_from_document, start_clock
+        from shared.domain.business_calendar import ALWAYS_OPEN
         from shared.storage.config import ConfigRepository
         from shared.storage.models import ALL_MODELS, TicketModel
         from shared.storage.tickets import new_item
-        from shared.timefmt import iso
+        from shared.domain.timefmt import iso
 
         settings = get_settings()
         for model in ALL_MODELS:

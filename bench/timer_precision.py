@@ -42,7 +42,7 @@ WAIT_SECONDS = 60.0
 
 
 def _at(text: str) -> datetime:
-    from shared.timefmt import parse_iso
+    from shared.domain.timefmt import parse_iso
 
     return parse_iso(text)
 

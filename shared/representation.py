@@ -6,7 +6,7 @@ from typing import Any
 
 from shared.domain.model import AuditEvent, Customer
 from shared.domain.ticket import Message, Ticket
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 
 def plain(value: Any) -> Any:

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any, Iterable
 
-from shared.assignment import Candidate
+from shared.domain.assignment import Candidate
 from shared.domain.errors import AgentUnavailable, Conflict, TicketTaken
 from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter
 from shared.domain.ticket import CustomerSnapshot, LoadChange, Message, Ticket
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 
 def _customer_id(contact: Contact) -> str:
@@ -440,16 +440,16 @@ T0 = datetime(2026, 11, 2, 3, 0, tzinfo=__import__("datetime").timezone.utc)  # 
 
 
 class World:
-    """The services as the functions wire them (shared/services.py), on fakes; `pump()` plays the route queue."""
+    """The services as the functions wire them (shared/services/wiring.py), on fakes; `pump()` plays the route queue."""
 
     def __init__(self, now: datetime = T0) -> None:
-        from shared.customer_messages import CustomerMessenger
-        from shared.escalation import SlaService
-        from shared.intake import IntakeService
-        from shared.route_events import Router
-        from shared.routing import RoutingService
+        from shared.services.customer_messages import CustomerMessenger
+        from shared.services.sla import SlaService
+        from shared.services.intake import IntakeService
+        from shared.services.route_stage import Router
+        from shared.services.routing import RoutingService
         from shared.settings import Settings
-        from shared.ticket_changes import TicketChanges
+        from shared.services.ticket_changes import TicketChanges
 
         self.clock = Clock(now)
         self.settings = Settings(signing_secret="unit-test-secret")
@@ -496,7 +496,7 @@ class World:
         from datetime import timedelta
 
         from shared.domain.model import Channel, Contact
-        from shared.intake import InboundMessage
+        from shared.services.intake import InboundMessage
 
         received = T0 + timedelta(minutes=minutes)
         self.clock.now = max(self.clock.now, received)

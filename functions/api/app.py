@@ -19,14 +19,14 @@ from shared.domain.model import Channel, Contact, Priority, Role, Status, Tier
 from shared.observability import bind_invocation, logger
 from shared.representation import customer_resource, event_resource, message_resource, ticket_resource
 from shared.settings import get_settings
-from shared.teams import ALWAYS_OPEN_CALENDAR as ALWAYS_OPEN_ID, changed_team, team_settings
+from shared.domain.teams import ALWAYS_OPEN_CALENDAR as ALWAYS_OPEN_ID, changed_team, team_settings
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
 from shared.storage.customers import CustomerRepository, customer_id_for
 from shared.domain.ticket import Ticket
 from shared.storage.errors import StorageError, storage_refusal
 from shared.storage.tickets import TicketFilters, TicketRepository
-from shared.timefmt import iso, utcnow
+from shared.domain.timefmt import iso, utcnow
 
 from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_response, json_object
 from functions.api.services import agent_profile, checked_id, label_list, name_field, services, text_field
@@ -243,7 +243,7 @@ def patch_ticket(ticket_id: str) -> dict[str, Any]:
     """Status (through the state machine), assignee (null to put it back in the queue), priority, tags, and
     escalation_level (needs a supervisor; it overrules the recorded causes). Tagging an escalation keyword
     ("system down", "sistem macet" ...) escalates to tier 2; removing the tag ends that cause."""
-    from shared.ticket_changes import TicketChange
+    from shared.services.ticket_changes import TicketChange
 
     body = _body()
     unknown = set(body) - {"status", "assignee", "priority", "tags", "escalation_level", "reason"}
@@ -395,15 +395,15 @@ def patch_team(team: str) -> dict[str, Any]:
 @route("/v1/priority-rules", methods=["GET"])
 def get_priority_rules() -> dict[str, Any]:
     """The rules that set every new ticket's priority (the shipped defaults until an admin saves others)."""
-    from shared.priority import rules_to_document
-    from shared.routing import priority_rules
+    from shared.domain.priority import rules_to_document
+    from shared.services.routing import priority_rules
 
     return rules_to_document(priority_rules(ConfigRepository()))
 
 
 @route("/v1/priority-rules", methods=["PUT"], role=Role.ADMIN)
 def put_priority_rules() -> dict[str, Any]:
-    from shared.priority import rules_from_document, rules_to_document
+    from shared.domain.priority import rules_from_document, rules_to_document
 
     rules = rules_from_document(_body())
     document = rules_to_document(rules)
@@ -414,15 +414,15 @@ def put_priority_rules() -> dict[str, Any]:
 @route("/v1/sla-policies", methods=["GET"])
 def list_sla_policies() -> dict[str, Any]:
     """Ordered policies, first match wins; the shipped per-priority defaults come last as the catch-all."""
-    from shared.escalation import policies as sla_policies
-    from shared.sla import policy_to_document
+    from shared.services.sla import policies as sla_policies
+    from shared.domain.sla_clock import policy_to_document
 
     return {"items": [policy_to_document(p) for p in sla_policies(ConfigRepository())]}
 
 
 @route("/v1/sla-policies/{policy_id}", methods=["PUT"], role=Role.ADMIN)
 def put_sla_policy(policy_id: str) -> dict[str, Any]:
-    from shared.sla import policy_from_document, policy_to_document
+    from shared.domain.sla_clock import policy_from_document, policy_to_document
 
     policy = policy_from_document(_config_id(policy_id, "policy"), _body())
     config = ConfigRepository()
@@ -443,7 +443,7 @@ def list_calendars() -> dict[str, Any]:
 def put_calendar(calendar_id: str) -> dict[str, Any]:
     """Business hours in a time zone with holidays: `{"timezone", "hours": {"mon": [["08:00", "12:00"], ...]},
     "holidays": {"country": "ID", "subdivision": null, "extra": ["2026-12-24"]}}`."""
-    from shared.business_calendar import calendar_from_document, validate_calendar_document
+    from shared.domain.business_calendar import calendar_from_document, validate_calendar_document
 
     _config_id(calendar_id, "calendar")
     if calendar_id == ALWAYS_OPEN_ID:
@@ -457,7 +457,7 @@ def put_calendar(calendar_id: str) -> dict[str, Any]:
 @route("/v1/templates", methods=["GET"])
 def list_templates() -> dict[str, Any]:
     """Saved templates and the shipped defaults they override, each with its placeholders."""
-    from shared.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, template_from_document, template_to_document
+    from shared.domain.templates import DEFAULT_TEMPLATES, PLACEHOLDERS, template_from_document, template_to_document
 
     saved = [template_from_document(doc) for doc in ConfigRepository().list("template").values()]
     keys = {(t.id, t.language, t.channel) for t in saved}
@@ -472,7 +472,7 @@ def list_templates() -> dict[str, Any]:
 @route("/v1/templates/{template_id}/{language}/{channel}", methods=["PUT"], role=Role.SUPERVISOR)
 def put_template(template_id: str, language: str, channel: str) -> dict[str, Any]:
     """Save a template; unknown placeholders, syntax errors and unsafe expressions are refused with the reason."""
-    from shared.templates import template_from_document, template_to_document
+    from shared.domain.templates import template_from_document, template_to_document
 
     for value, what in ((template_id, "template"), (language, "language"), (channel, "channel")):
         _config_id(value, what)
@@ -491,7 +491,7 @@ def list_auto_replies() -> dict[str, Any]:
 @route("/v1/auto-replies/{name}", methods=["PUT"], role=Role.SUPERVISOR)
 def put_auto_reply(name: str) -> dict[str, Any]:
     """A keyword auto-reply: messages on `channels` containing one of `phrases` get `template` (and may resolve)."""
-    from shared.customer_messages import auto_reply_rule, stored_templates
+    from shared.services.customer_messages import auto_reply_rule, stored_templates
 
     body = _body()
     rule = auto_reply_rule(_config_id(name, "auto-reply"), body)

@@ -18,12 +18,12 @@ from shared.domain.ticket import Message, Ticket
 from shared.settings import get_settings
 from shared.storage.agents import AgentRepository
 from shared.storage.tickets import TicketRepository
-from shared.timefmt import iso, utcnow
+from shared.domain.timefmt import iso, utcnow
 
 if TYPE_CHECKING:  # built on the first request that needs them: most requests read tickets or agents
-    from shared.intake import InboundMessage, IntakeResult, IntakeService
-    from shared.route_events import Router
-    from shared.ticket_changes import TicketChanges
+    from shared.services.intake import InboundMessage, IntakeResult, IntakeService
+    from shared.services.route_stage import Router
+    from shared.services.ticket_changes import TicketChanges
 
 AGENT_FIELDS = {"name", "email", "team", "presence", "capacity", "skills", "channels", "tier", "timezone", "working_hours"}
 API_CHANNELS = tuple(c.value for c in Channel if c != Channel.EMAIL)
@@ -37,7 +37,7 @@ class Services:
     @lru_cache(maxsize=1)
     def intake(self) -> IntakeService:
         from shared.adapters.blobs import BlobStore
-        from shared.intake import IntakeService
+        from shared.services.intake import IntakeService
         from shared.storage.customers import CustomerRepository
         from shared.storage.markers import MarkerRepository
 
@@ -53,7 +53,7 @@ class Services:
 
     @lru_cache(maxsize=1)
     def router(self) -> Router:
-        from shared.services import build_router
+        from shared.services.wiring import build_router
 
         return build_router()
 
@@ -84,7 +84,7 @@ class Services:
         return message_id
 
     def changes(self) -> TicketChanges:
-        from shared.ticket_changes import TicketChanges
+        from shared.services.ticket_changes import TicketChanges
 
         return TicketChanges(tickets=TicketRepository(), agents=AgentRepository(), announcer=self.announcer())
 
@@ -152,7 +152,7 @@ def idempotency_key(value: str | None) -> str | None:
 
 def inbound_from_api(body: dict[str, Any], idempotency: str | None, caller: Principal) -> InboundMessage:
     """A web form, chat start, phone note or social message as an inbound message for the common intake."""
-    from shared.intake import InboundMessage
+    from shared.services.intake import InboundMessage
 
     unknown = set(body) - {"channel", "subject", "body", "customer"}
     if unknown:
@@ -199,7 +199,7 @@ def checked_id(value: str, what: str) -> str:
 
 def agent_profile(agent_id: str, body: dict[str, Any], existing: AgentProfile | None) -> AgentProfile:
     """Validate a PUT /v1/agents/{id} body over the existing profile (a PUT with only presence keeps the rest)."""
-    from shared.assignment import parse_hours, zone  # time zones: only for this route
+    from shared.domain.assignment import parse_hours, zone  # time zones: only for this route
 
     if "load" in body:
         raise ValidationFailed("load is read-only: it follows the tickets assigned to the agent")

@@ -17,12 +17,12 @@ from typing import TYPE_CHECKING, Any
 from shared.observability import bind_correlation, gauge_seconds, log_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.config import ConfigRepository, read_once
-from shared.timefmt import iso, parse_iso, utcnow
+from shared.domain.timefmt import iso, parse_iso, utcnow
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from shared.escalation import SlaService
+    from shared.services.sla import SlaService
 
 _service: SlaService | None = None
 MAX_LOOKBACK = timedelta(hours=24)
@@ -35,7 +35,7 @@ def service() -> SlaService:
     """The SLA service and what it drives, imported and built on first use, not at cold start."""
     global _service
     if _service is None:
-        from shared.services import build_sla_service
+        from shared.services.wiring import build_sla_service
 
         _service = build_sla_service()
     return _service
@@ -52,7 +52,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from shared.batches import partial_batch
+    from shared.adapters.batches import partial_batch
 
     with read_once():  # policies, calendars and team settings read once per batch
         return partial_batch(event, record_handler, context)

@@ -13,8 +13,8 @@ from shared.adapters.blobs import BlobStore
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.adapters.secrets import purpose_key, signing_key
 from shared.domain.errors import Conflict, InFlight
-from shared.email_intake import EmailIntake, MailReceipt, receipt_from_s3_record, receipt_from_ses_record
-from shared.intake import IntakeService
+from shared.services.email_intake import EmailIntake, MailReceipt, receipt_from_s3_record, receipt_from_ses_record
+from shared.services.intake import IntakeService
 from shared.observability import bind_correlation, log_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.customers import CustomerRepository
@@ -22,7 +22,7 @@ from shared.storage.markers import MarkerRepository
 from shared.storage.errors import StorageError
 from shared.storage.tickets import TicketRepository
 
-RETRYABLE = (*aws_errors(), StorageError, InFlight, Conflict)
+RETRYABLE: tuple[type[Exception], ...] = (*aws_errors(), StorageError, InFlight, Conflict)
 
 _intake: EmailIntake | None = None
 

@@ -15,14 +15,14 @@ from shared.storage.config import read_once
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
-    from shared.route_events import Router
+    from shared.services.route_stage import Router
 
 _router: Router | None = None
 
 
 def build_router() -> Router:
     """The router and everything it drives, imported and built on the first record, not at cold start."""
-    from shared.services import build_router as build
+    from shared.services.wiring import build_router as build
 
     return build()
 
@@ -38,7 +38,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @metrics.log_metrics
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
-    from shared.batches import partial_batch  # Powertools' batch utility, imported when the first batch comes
+    from shared.adapters.batches import partial_batch  # Powertools' batch utility, imported when the first batch comes
 
     with read_once():  # priority rules, policies, templates and team settings read once per batch
         return partial_batch(event, record_handler, context)

@@ -9,7 +9,7 @@ from typing import Any
 from shared.adapters.aws import client
 from shared.adapters.timers import MAX_DELAY, delay_for
 from shared.settings import Settings
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 
 class RouteAnnouncer:

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from shared.adapters.aws import client
 from shared.settings import Settings
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 MAX_DELAY = 900
 

@@ -1,5 +1,5 @@
 """What an agent's (or an automation's) change does to a ticket: status through the state machine, assignee,
-priority, tags and escalation level — decided here, without storage, then saved by shared/ticket_changes.py.
+priority, tags and escalation level — decided here, without storage, then saved by shared/services/ticket_changes.py.
 
 The rules: unassigning an in-progress ticket puts it back in the queue; assigning an open one starts work; a
 ticket in progress needs an assignee; reopening into the queue lets routing pick the agent again; a resolved
@@ -16,7 +16,7 @@ from shared.domain.errors import InvalidTransition, ValidationFailed
 from shared.domain.model import Priority, Status
 from shared.domain.status import transition
 from shared.domain.ticket import Ticket
-from shared.escalation_causes import Shift, causes_of, retagged, set_by_hand
+from shared.domain.escalation_causes import CauseShift, causes_of, retagged, set_by_hand
 
 Events = list[tuple[str, dict[str, Any]]]
 
@@ -45,7 +45,7 @@ class ChangeDecision:
     assignee: str | None
     values: dict[str, Any] = field(default_factory=dict)
     events: Events = field(default_factory=list)
-    shift: Shift | None = None
+    shift: CauseShift | None = None
 
     def new_holder(self) -> str | None:
         return self.assignee if self.status.holds_load else None
@@ -131,7 +131,7 @@ def _tags(decision: ChangeDecision, ticket: Ticket, change: TicketChange) -> Non
         decision.events.append(("ticket.tags_changed", {"from": sorted(ticket.tags or ()), "to": sorted(change.tags)}))
 
 
-def escalation_shift(ticket: Ticket, change: TicketChange) -> Shift | None:
+def escalation_shift(ticket: Ticket, change: TicketChange) -> CauseShift | None:
     """A supervisor's level overrules the causes; escalation-keyword tags added or removed raise or end theirs."""
     before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
     after = dict(before)
@@ -141,7 +141,7 @@ def escalation_shift(ticket: Ticket, change: TicketChange) -> Shift | None:
         if not 0 <= change.escalation_level <= 2:
             raise ValidationFailed("escalation_level is 0 (tier 1), 1 (tier 2) or 2 (tier 3)")
         after = set_by_hand(after, change.escalation_level)
-    return Shift(before, after) if after != before else None
+    return CauseShift(before, after) if after != before else None
 
 
 def _escalation(decision: ChangeDecision, ticket: Ticket, change: TicketChange, actor: str, holder_tier: int | None) -> None:

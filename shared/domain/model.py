@@ -11,7 +11,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from shared.assignment import Candidate
+    from shared.domain.assignment import Candidate
 
 
 class Channel(str, Enum):

@@ -15,7 +15,7 @@ from shared.domain.model import AgentView, AuditEvent, Claim, Contact, Customer,
 from shared.domain.ticket import LoadChange, Message, Ticket
 
 if TYPE_CHECKING:
-    from shared.assignment import Candidate
+    from shared.domain.assignment import Candidate
 
 
 class Tickets(Protocol):

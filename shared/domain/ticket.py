@@ -48,12 +48,12 @@ class Ticket:
     in_triage: bool = True
     assignee: str | None = None
     assigned_at: str | None = None
-    assignment_reason: str | None = None  # why the current assignee (shared/assignment.py)
+    assignment_reason: str | None = None  # why the current assignee (shared/domain/assignment.py)
     preferred_agent: str | None = None  # who had it before it went back to the queue
     required_skill: str | None = None
     required_tier: int = 1
     escalation_level: int = 0
-    escalation_causes: dict[str, int] | None = None  # cause -> tier it asks for (shared/escalation_causes.py)
+    escalation_causes: dict[str, int] | None = None  # cause -> tier it asks for (shared/domain/escalation_causes.py)
     tags: set[str] = field(default_factory=set)
     mailbox: str | None = None
     automated: bool = False
@@ -69,7 +69,7 @@ class Ticket:
     last_customer_message_at: str | None = None
     idle_flagged_at: str | None = None  # the `updated_at` of the quiet spell already flagged idle
     sla: dict[str, Any] | None = None  # the clock's summary for readers
-    sla_clock: dict[str, Any] | None = None  # the clock's own state (shared/sla.py)
+    sla_clock: dict[str, Any] | None = None  # the clock's own state (shared/domain/sla_clock.py)
     ladder_done: list[int] = field(default_factory=list)
     due_at: str | None = None  # when the next SLA step (ladder, idle, promise) falls due ...
     due_step: int | None = None  # ... and which step that is

@@ -18,7 +18,7 @@ from email.utils import format_datetime, make_msgid
 
 from shared.domain.ids import normalize_ref
 from shared.mail.automation import normalize_message_id
-from shared.timefmt import utcnow
+from shared.domain.timefmt import utcnow
 
 __all__ = [
     "MAX_REFERENCES",

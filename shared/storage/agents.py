@@ -12,11 +12,11 @@ from typing import Any
 from pynamodb.exceptions import UpdateError
 from pynamodb.expressions.update import Action
 
-from shared.assignment import Candidate
+from shared.domain.assignment import Candidate
 from shared.domain.model import AgentProfile, AgentView, LoadCounter
 from shared.storage.transactions import transaction
 from shared.storage.models import AgentLoadModel, AgentModel
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 
 def to_profile(item: AgentModel) -> AgentProfile:

@@ -20,7 +20,7 @@ from shared.domain.errors import AgentUnavailable, Conflict, TicketTaken
 from shared.observability import logger
 from shared.storage.models import AgentLoadModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import conflicted, failed_conditions, transaction
-from shared.timefmt import iso, utcnow
+from shared.domain.timefmt import iso, utcnow
 
 
 __all__ = ["AgentUnavailable", "TicketTaken", "assign", "change_holding_ticket"]

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any, Iterator
 
 from shared.storage.models import ConfigModel
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 _local = threading.local()
 

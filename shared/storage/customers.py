@@ -11,7 +11,7 @@ from pynamodb.expressions.update import Action
 
 from shared.domain.model import Contact, Customer
 from shared.storage.models import CustomerModel
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 
 def customer_id_for(contact: Contact) -> str:

@@ -147,20 +147,20 @@ class TicketModel(Model):
     closed_at = UnicodeAttribute(null=True)
     last_customer_message_at = UnicodeAttribute(null=True)
     sla = MapAttribute(null=True)  # type: ignore[var-annotated]
-    sla_clock = JSONAttribute(null=True)  # the clock's own state (shared/sla.py); `sla` is its summary for readers
+    sla_clock = JSONAttribute(null=True)  # the clock's own state (shared/domain/sla_clock.py); `sla` is its summary for readers
     ladder_done = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[arg-type]
     due_bucket = UnicodeAttribute(null=True)
     due_sort = UnicodeAttribute(null=True)
     customer_waiting_count = NumberAttribute(default=0)  # customer messages since the last agent reply
     idle_flagged_at = UnicodeAttribute(null=True)  # the `updated_at` of the quiet spell already flagged idle
-    escalation_causes = JSONAttribute(null=True)  # cause -> tier it asks for (shared/escalation_causes.py)
+    escalation_causes = JSONAttribute(null=True)  # cause -> tier it asks for (shared/domain/escalation_causes.py)
     eta_promise = JSONAttribute(null=True)  # what the acknowledgement promised, in business seconds per metric
     # routing
     required_skill = UnicodeAttribute(null=True)
     required_tier = NumberAttribute(default=1)
     preferred_agent = UnicodeAttribute(null=True)  # who had it before it went back to the queue
     assigned_at = UnicodeAttribute(null=True)
-    assignment_reason = UnicodeAttribute(null=True)  # why the current assignee (shared/assignment.py)
+    assignment_reason = UnicodeAttribute(null=True)  # why the current assignee (shared/domain/assignment.py)
     priority_source = UnicodeAttribute(null=True)  # "rules" once the engine decided, "agent" after a manual change
     keywords = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
     search_text = UnicodeAttribute(default="")

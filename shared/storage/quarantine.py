@@ -9,7 +9,7 @@ from typing import Any
 from shared.domain.errors import ValidationFailed
 from shared.storage.cursor import decode_cursor, encode_cursor
 from shared.storage.models import LISTING, QuarantineModel
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 
 @dataclass(frozen=True)

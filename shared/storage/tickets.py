@@ -22,7 +22,7 @@ from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
 from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import failed_conditions, transaction
-from shared.timefmt import iso, parse_iso
+from shared.domain.timefmt import iso, parse_iso
 
 _TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "customer", "in_triage", "due_at", "due_step")]
 _MESSAGE_FIELDS = [f.name for f in fields(Message)]

@@ -268,7 +268,7 @@ def test_attachments_are_stored_and_listed_and_oversize_ones_are_noted(aws, monk
 
 def test_one_bad_record_does_not_block_the_batch(aws, monkeypatch):
     from functions.ingest import handler
-    from shared import email_intake
+    from shared.services import email_intake
 
     settings = get_settings()
     real_parse = email_intake.parse_email
@@ -488,7 +488,7 @@ def test_a_copy_arriving_while_the_first_is_taken_in_is_a_quiet_duplicate_not_a_
     a plain duplicate — an INFO line, not an error with a traceback that Lambda retries."""
     import threading
 
-    from shared.intake import IntakeService
+    from shared.services.intake import IntakeService
 
     raw = compose(message_id="<twice@pelanggan.co.id>")
     real_claimed = IntakeService._accept_claimed
@@ -515,7 +515,7 @@ def test_a_copy_arriving_while_the_first_is_taken_in_is_a_quiet_duplicate_not_a_
 
 def test_a_long_body_in_a_wide_script_is_kept_whole_in_s3_and_fits_its_thread_item(aws):
     """100,000 characters is 300 KB of Japanese: the thread item keeps what fits under DynamoDB's 400 KB."""
-    from shared.intake import MAX_STORED_BODY_BYTES
+    from shared.services.intake import MAX_STORED_BODY_BYTES
 
     text = "問い合わせ内容です。" * 9000  # 90,000 characters, 270 KB of UTF-8
     result = deliver(aws.s3, compose(subject="長い問い合わせ", body=text))

@@ -246,7 +246,7 @@ def test_waiting_tickets_are_assigned_when_an_agent_comes_online(aws):
 
 def test_when_every_agent_tried_fills_up_meanwhile_a_newer_ticket_does_not_take_the_older_ones_slot(aws):
     """Found under contention: five lost races on the queue head used to move on to the next ticket."""
-    from shared.routing import RoutingService
+    from shared.services.routing import RoutingService
     from shared.storage.customers import CustomerRepository
 
     for n in range(1, 7):
@@ -314,7 +314,7 @@ def test_a_team_may_wait_for_a_skilled_agent_before_anyone_takes_the_ticket(aws)
     the queue again by itself (a delayed team.drain) and the best agent without it takes it."""
     import time
 
-    from shared.timefmt import iso, utcnow
+    from shared.domain.timefmt import iso, utcnow
     from tests.integration.test_api_routing import call, put_agent
 
     assert call("PUT", "/v1/teams/support", {"skill_wait_seconds": 2})[0] == 200
@@ -336,7 +336,7 @@ def test_the_sweep_plans_a_drain_at_the_first_second_of_a_shift_and_the_drain_as
 
     from functions.escalate import handler as escalate
     from shared.adapters.route_queue import RouteAnnouncer
-    from shared.timefmt import iso, parse_iso, utcnow
+    from shared.domain.timefmt import iso, parse_iso, utcnow
     from tests.integration.test_api_routing import put_agent
     from tests.support import FakeContext
 
@@ -364,7 +364,7 @@ def test_the_sweep_plans_a_drain_at_the_first_second_of_a_shift_and_the_drain_as
 
     route._router = None
     router = route.build_router()
-    monkeypatch.setattr("shared.route_events.utcnow", lambda: start + timedelta(seconds=1))
+    monkeypatch.setattr("shared.services.route_stage.utcnow", lambda: start + timedelta(seconds=1))
     router.routing.clock = lambda: start + timedelta(seconds=1)
     router.handle(event)
     assert TicketModel.get(waiting["ticket_id"]).assignee == "siti"
@@ -376,7 +376,7 @@ def test_an_early_drain_hops_on_instead_of_draining(aws, monkeypatch):
 
     from functions.route.handler import build_router
     from shared.adapters.route_queue import RouteAnnouncer
-    from shared.timefmt import iso, utcnow
+    from shared.domain.timefmt import iso, utcnow
 
     sent: list[tuple[dict, int]] = []
     monkeypatch.setattr(RouteAnnouncer, "announce", lambda self, event, delay_seconds=0: sent.append((event, delay_seconds)))
@@ -401,7 +401,7 @@ def test_an_agent_who_resolves_another_teams_ticket_frees_a_slot_for_their_own_q
     change(helped.id, status="resolved")
     announced = aws.route_messages()
     assert {"event": "capacity.freed", "team": "billing", "ticket_id": helped.id} in announced
-    from shared.route_events import Router  # noqa: F401 - the drain the announcement asks for:
+    from shared.services.route_stage import Router  # noqa: F401 - the drain the announcement asks for:
     from functions.route.handler import build_router
 
     build_router().handle({"event": "capacity.freed", "team": "billing"})
@@ -434,7 +434,7 @@ def test_the_sweep_keeps_the_load_of_an_agent_who_holds_another_teams_tickets(aw
 
 def test_the_sweep_leaves_a_counter_that_just_moved_for_the_next_sweep(aws):
     from functions.escalate import handler as escalate
-    from shared.timefmt import parse_iso
+    from shared.domain.timefmt import parse_iso
 
     agent("eka", capacity=3)
     new_ticket(aws, "one")

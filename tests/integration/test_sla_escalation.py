@@ -37,7 +37,7 @@ class RecordedTimers:
 
     def schedule(self, ticket_id: str, step: int, due_at: datetime, now: datetime) -> int:
         from shared.adapters.timers import delay_for
-        from shared.timefmt import iso
+        from shared.domain.timefmt import iso
 
         self.sent.append({"ticket_id": ticket_id, "step": step, "due_at": iso(due_at)})
         return delay_for(due_at, now)
@@ -149,7 +149,7 @@ def test_sistem_macet_goes_to_tier_2_at_once(aws, sla):
 
 def test_pending_stops_the_clock_and_the_customer_reply_resumes_it(aws, sla):
     """The agent's PATCH runs on the real clock, so this scenario starts now rather than at T0."""
-    from shared.timefmt import iso, parse_iso, utcnow
+    from shared.domain.timefmt import iso, parse_iso, utcnow
 
     service, clock = sla
     call("PUT", "/v1/sla-policies/urgent-fast", FAST, role="admin")
@@ -385,14 +385,14 @@ def reply(ticket_id: str, agent: str, text: str = "Sudah kami cek, ini solusinya
 
 def start_now(clock) -> datetime:
     """Scenarios with API calls run on the real clock (the API's), so the SLA clock starts now as well."""
-    from shared.timefmt import utcnow
+    from shared.domain.timefmt import utcnow
 
     clock.now = utcnow().replace(microsecond=0)
     return clock.now
 
 
 def test_answering_an_sla_escalated_ticket_brings_it_down_and_the_tier_2_agent_keeps_it(aws, sla):
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     service, clock = sla
     start = start_now(clock)
@@ -421,7 +421,7 @@ def test_answering_an_sla_escalated_ticket_brings_it_down_and_the_tier_2_agent_k
 
 
 def test_an_answer_ends_the_sla_cause_but_an_escalation_keyword_keeps_the_ticket_up(aws, sla):
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     service, clock = sla
     start = start_now(clock)
@@ -536,7 +536,7 @@ def test_a_queue_longer_than_the_target_is_promised_the_target_and_the_customer_
 
 
 def test_a_forecast_past_the_promise_tells_the_customer_before_the_promise_breaks(aws, sla):
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     service, clock = sla
     start = start_now(clock)
@@ -564,7 +564,7 @@ def test_a_forecast_past_the_promise_tells_the_customer_before_the_promise_break
 
 def urgent_ticket_held_by_t1(aws, clock) -> tuple[datetime, str]:
     """An urgent ticket on the 40 s policy without a ladder, routed to t1 now: its acknowledgement promised 40 s."""
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     start = start_now(clock)
     call("PUT", "/v1/sla-policies/urgent-fast", {**FAST, "ladder": []}, role="admin")
@@ -575,7 +575,7 @@ def urgent_ticket_held_by_t1(aws, clock) -> tuple[datetime, str]:
 
 
 def test_an_answer_in_time_keeps_the_first_promise_and_the_resolution_promise_is_watched_next(aws, sla):
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     service, clock = sla
     start, ticket_id = urgent_ticket_held_by_t1(aws, clock)
@@ -663,7 +663,7 @@ def test_alerts_outside_business_hours_are_held_and_sent_as_one_digest_when_the_
 
 
 def test_the_acknowledgement_counts_a_wait_in_office_hours_on_the_customers_clock(aws, sla):
-    from shared.timefmt import iso
+    from shared.domain.timefmt import iso
 
     service, clock = sla
     office = {"timezone": "Asia/Jakarta", "hours": {d: [["08:00", "17:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}}

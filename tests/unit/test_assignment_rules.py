@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.assignment import Candidate, Need, assignment_reason, next_shift_start, parse_hours, rank_candidates, why_not
+from shared.domain.assignment import Candidate, Need, assignment_reason, next_shift_start, parse_hours, rank_candidates, why_not
 from shared.domain.errors import ValidationFailed
 
 pytestmark = pytest.mark.unit

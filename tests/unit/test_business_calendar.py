@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.business_calendar import (
+from shared.domain.business_calendar import (
     ALWAYS_OPEN,
     END_OF_DAY,
     BusinessCalendar,

@@ -35,9 +35,9 @@ def test_a_handler_does_not_import_at_cold_start_what_only_some_events_need(modu
 
 
 def test_the_deferred_modules_still_load_when_they_are_needed():
-    from shared.business_calendar import calendar_from_document
+    from shared.domain.business_calendar import calendar_from_document
     from shared.mail.body import html_to_text
-    from shared.templates import DEFAULT_TEMPLATES, render_template
+    from shared.domain.templates import DEFAULT_TEMPLATES, render_template
 
     assert "Halo" in html_to_text("<p>Halo</p>")
     office = {"timezone": "Asia/Jakarta", "hours": {"mon": [["08:00", "17:00"]]}, "holidays": {"country": "ID"}}

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from shared.escalation_causes import (
+from shared.domain.escalation_causes import (
     ANSWER_ENDS,
     LEGACY,
     OVERRULED,
-    Shift,
+    CauseShift,
     causes_of,
     ended,
     escalation_keyword,
@@ -38,20 +38,20 @@ def test_an_answer_ends_the_waiting_causes_but_not_a_keyword_or_a_reopen():
     causes = {"sla:first_response": 3, "unanswered": 2, "idle": 2, keyword_cause("System Down"): 2, "reopened": 2}
     left = ended(causes, ANSWER_ENDS)
     assert left == {"keyword:system down": 2, "reopened": 2}
-    shift = Shift(causes, left)
+    shift = CauseShift(causes, left)
     assert shift.kind == "ticket.deescalated" and shift.tier_before == 3 and shift.tier == 2
     assert shift.event("an agent answered")["to_level"] == 1
     assert shift.values() == {"escalation_causes": left, "required_tier": 2, "escalation_level": 1}
 
 
 def test_when_the_last_cause_ends_the_ticket_is_back_at_tier_one():
-    shift = Shift({"unanswered": 2}, ended({"unanswered": 2}, ANSWER_ENDS))
+    shift = CauseShift({"unanswered": 2}, ended({"unanswered": 2}, ANSWER_ENDS))
     assert shift.kind == "ticket.deescalated"
     assert shift.values() == {"escalation_causes": None, "required_tier": 1, "escalation_level": 0}
 
 
 def test_a_cause_ending_under_a_higher_one_shifts_nothing():
-    shift = Shift({"unanswered": 2, "manual": 3}, {"manual": 3})
+    shift = CauseShift({"unanswered": 2, "manual": 3}, {"manual": 3})
     assert shift.kind is None
 
 

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from shared.domain.model import Priority
-from shared.eta import QueueState, estimate, forecast_first_answer, slipped
+from shared.domain.eta import QueueState, estimate, forecast_first_answer, slipped
 
 pytestmark = pytest.mark.unit
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from shared.language import detect_language, format_duration
+from shared.domain.language import detect_language, format_duration
 from shared.mail.parsing import parse_email
 
 pytestmark = pytest.mark.unit

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from shared.language import format_duration
+from shared.domain.language import format_duration
 from shared.mail.outbound import (
     MAX_REFERENCES,
     OutboundMail,
@@ -19,7 +19,7 @@ from shared.mail.outbound import (
 )
 from shared.mail.parsing import Address, parse_email
 from shared.mail.reply_address import ref_from_address, reply_address
-from shared.templates import DEFAULT_TEMPLATES, choose_template, render_template
+from shared.domain.templates import DEFAULT_TEMPLATES, choose_template, render_template
 
 pytestmark = pytest.mark.unit
 
@@ -297,7 +297,7 @@ def test_mail_about_no_single_ticket_keeps_its_subject_without_a_ref():
 
 
 def test_an_alert_digest_lists_each_alert_oldest_first():
-    from shared.alerts import digest_text
+    from shared.services.alerts import digest_text
 
     subject, text = digest_text(
         "support",

@@ -13,7 +13,7 @@ import pytest
 from shared.domain.errors import ValidationFailed
 from shared.domain.model import Channel, Priority, Tier
 from shared.mail.parsing import parse_email
-from shared.priority import (
+from shared.domain.priority import (
     DEFAULT_RULES,
     KeywordRule,
     PriorityFacts,

@@ -133,6 +133,6 @@ def _contact(address: str):
 
 
 def _change(**values):
-    from shared.ticket_changes import TicketChange
+    from shared.services.ticket_changes import TicketChange
 
     return TicketChange(**values)

@@ -8,8 +8,8 @@ from datetime import timedelta
 import pytest
 
 from shared.domain.errors import AgentUnavailable, InvalidTransition
-from shared.escalation import PROMISE_STEP
-from shared.ticket_changes import TicketChange
+from shared.services.sla import PROMISE_STEP
+from shared.services.ticket_changes import TicketChange
 from tests.fakes import T0, World
 
 pytestmark = pytest.mark.unit

@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.business_calendar import ALWAYS_OPEN, BusinessCalendar, calendar_from_document
+from shared.domain.business_calendar import ALWAYS_OPEN, BusinessCalendar, calendar_from_document
 from shared.domain.errors import ValidationFailed
 from shared.domain.model import Priority
-from shared.sla import (
+from shared.domain.sla_clock import (
     DEFAULT_POLICIES,
     METRICS,
     LadderStep,

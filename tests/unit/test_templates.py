@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 
 from shared.domain.errors import ValidationFailed
-from shared.language import format_duration
-from shared.templates import (
+from shared.domain.language import format_duration
+from shared.domain.templates import (
     DEFAULT_TEMPLATES,
     PLACEHOLDERS,
     MessageTemplate,

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from shared.textmatch import SearchableText, find_phrases, normalize
+from shared.domain.textmatch import SearchableText, find_phrases, normalize
 
 pytestmark = pytest.mark.unit
 

@@ -17,9 +17,9 @@ from functools import cached_property
 from typing import Any, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-from shared.assignment import DAYS, parse_hours, zone
+from shared.domain.assignment import DAYS, parse_hours, zone
 from shared.domain.errors import ValidationFailed
-from shared.teams import ALWAYS_OPEN_CALENDAR
+from shared.domain.teams import ALWAYS_OPEN_CALENDAR
 
 UTC = timezone.utc
 END_OF_DAY = time(0)

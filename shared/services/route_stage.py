@@ -21,16 +21,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from shared.customer_messages import CustomerMessenger
+from shared.services.customer_messages import CustomerMessenger
 from shared.domain.errors import InFlight, NotFound, ValidationFailed
 from shared.observability import Metric, bind_ticket, count, logger
-from shared.routing import DrainResult, RoutingService
+from shared.services.routing import DrainResult, RoutingService
 from shared.storage.markers import MarkerRepository
 from shared.storage.tickets import TicketRepository
-from shared.escalation import SlaService
+from shared.services.sla import SlaService
 from shared.representation import plain
-from shared.timefmt import parse_iso, utcnow
-from shared.ticket_changes import TicketChange, TicketChanges
+from shared.domain.timefmt import parse_iso, utcnow
+from shared.services.ticket_changes import TicketChange, TicketChanges
 
 EARLY_TOLERANCE = timedelta(seconds=1)  # SQS delays are whole seconds
 TICKET_EVENTS = ("ticket.created", "message.added", "ticket.changed", "reply.sent")

@@ -5,7 +5,7 @@ How a decision is made, in this order:
 
 1. Content. The keyword rules for the ticket's channel (a rule with no channels applies to every channel) are
    matched against the subject, the body and the tags, each on its own, as whole words after normalisation
-   (`shared.textmatch`): "Sistem MACET!!" matches "sistem macet", "urgently" does not match "urgent". The highest
+   (`shared.domain.textmatch`): "Sistem MACET!!" matches "sistem macet", "urgently" does not match "urgent". The highest
    priority among the matched rules is the content priority; when no rule matched it is `default_priority`.
    Because the matched rules replace the default rather than raise it, a low rule ("saran", "feature request")
    makes a ticket low, but only when no higher rule matched and nothing below raises it again.
@@ -43,7 +43,7 @@ from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 from shared.domain.errors import ValidationFailed
 from shared.domain.model import Channel, Priority, Tier
-from shared.textmatch import SearchableText, normalize
+from shared.domain.textmatch import SearchableText, normalize
 
 __all__ = [
     "DEFAULT_RULES",

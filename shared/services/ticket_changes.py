@@ -17,7 +17,7 @@ from shared.domain.model import AuditEvent, Status
 from shared.observability import logger
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Tickets
-from shared.timefmt import Clock, iso, utcnow
+from shared.domain.timefmt import Clock, iso, utcnow
 
 __all__ = ["Outcome", "TicketChange", "TicketChanges"]
 

@@ -16,14 +16,14 @@ from typing import Any
 from shared.adapters.blobs import BlobStore
 from shared.domain.ids import derived_ulid
 from shared.domain.model import Channel, Contact
-from shared.intake import InboundAttachment, InboundMessage, IntakeResult, IntakeService
+from shared.services.intake import InboundAttachment, InboundMessage, IntakeResult, IntakeService
 from shared.mail.parsing import MailParseError, ParsedEmail, parse_email
 from shared.mail.threading import thread_hints
 from shared.observability import Metric, count, logger
 from shared.settings import Settings
 from shared.storage.customers import CustomerRepository, customer_id_for
 from shared.storage.quarantine import QuarantineEntry, quarantine
-from shared.timefmt import Clock, parse_iso, utcnow
+from shared.domain.timefmt import Clock, parse_iso, utcnow
 
 
 @dataclass(frozen=True)

@@ -10,18 +10,18 @@ from shared.adapters.mailer import SesMailer
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.adapters.secrets import purpose_key, signing_key
 from shared.adapters.timers import EscalationTimers
-from shared.alerts import MailAlerter
-from shared.customer_messages import CustomerMessenger
-from shared.escalation import SlaService
-from shared.route_events import Router
-from shared.routing import RoutingService
+from shared.services.alerts import MailAlerter
+from shared.services.customer_messages import CustomerMessenger
+from shared.services.sla import SlaService
+from shared.services.route_stage import Router
+from shared.services.routing import RoutingService
 from shared.settings import Settings, get_settings
 from shared.storage.agents import AgentRepository
 from shared.storage.config import ConfigRepository
 from shared.storage.customers import CustomerRepository
 from shared.storage.markers import MarkerRepository
 from shared.storage.tickets import TicketRepository
-from shared.ticket_changes import TicketChanges
+from shared.services.ticket_changes import TicketChanges
 
 
 def build_router(settings: Settings | None = None) -> Router:

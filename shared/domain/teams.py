@@ -13,7 +13,7 @@ from typing import Any, Mapping, Protocol
 from shared.domain.errors import ValidationFailed
 
 STRATEGIES = ("urgency", "fifo")
-ALWAYS_OPEN_CALENDAR = "24x7"  # the built-in calendar (shared/business_calendar.py), open every hour of the year
+ALWAYS_OPEN_CALENDAR = "24x7"  # the built-in calendar (shared/domain/business_calendar.py), open every hour of the year
 MAX_PEOPLE = 50
 MAX_IDLE_MINUTES = 60 * 24 * 30  # a month
 MAX_SKILL_WAIT_SECONDS = 24 * 3600

@@ -8,7 +8,7 @@ are no-ops and each step runs once. A sparse, minute-bucketed due index lets the
 timer missed without reading tickets that are not due.
 
 Every escalation names its cause, and the ticket comes down again when the cause is gone (an agent answered,
-the keyword tag was removed: shared/escalation_causes.py).
+the keyword tag was removed: shared/domain/escalation_causes.py).
 
 What the acknowledgement promised the customer (first answer, resolution) is one more entry in the due index:
 when the forecast slips clearly past it, or its time comes unmet, the customer is told once that it takes longer.
@@ -24,13 +24,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable, Protocol
 
-from shared.business_calendar import ALWAYS_OPEN, ALWAYS_OPEN_ID, BusinessCalendar, calendar_from_document
+from shared.domain.business_calendar import ALWAYS_OPEN, ALWAYS_OPEN_ID, BusinessCalendar, calendar_from_document
 from shared.domain.errors import Conflict
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
-from shared.escalation_causes import (
+from shared.domain.escalation_causes import (
     ANSWER_ENDS,
-    Shift,
+    CauseShift,
     causes_of,
     ended,
     escalation_keyword,
@@ -38,9 +38,9 @@ from shared.escalation_causes import (
     raised,
     sla_cause,
 )
-from shared.eta import HANDLE_SECONDS, slipped
+from shared.domain.eta import HANDLE_SECONDS, slipped
 from shared.observability import Metric, bind_ticket, count, logger
-from shared.sla import (
+from shared.domain.sla_clock import (
     DEFAULT_POLICIES,
     SlaClock,
     SlaPolicy,
@@ -53,8 +53,8 @@ from shared.sla import (
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Config, Tickets
 from shared.storage.config import read_once
-from shared.teams import team_settings
-from shared.timefmt import Clock, iso, parse_iso, utcnow
+from shared.domain.teams import team_settings
+from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
 RETRY_AFTER = timedelta(seconds=1)  # a step that lost a race to another save looks again this much later
@@ -487,7 +487,7 @@ class SlaService:
         """Record `cause` asking for `tier`. If that raises the ticket's tier and its agent's tier is too low, the
         ticket goes back to the queue (in the same transaction that gives the agent's slot back)."""
         before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
-        shift = Shift(before, raised(before, cause, tier))
+        shift = CauseShift(before, raised(before, cause, tier))
         values.update(shift.values())
         if shift.kind != "ticket.escalated":
             return []
@@ -504,7 +504,7 @@ class SlaService:
         """The causes in `gone` ended; if the highest did, the ticket comes down to what the rest ask for. Whoever
         holds it keeps it; a ticket still in the queue becomes open to the lower tier (drained after saving)."""
         before = causes_of(ticket.escalation_causes, int(ticket.required_tier or 1))
-        shift = Shift(before, ended(before, gone))
+        shift = CauseShift(before, ended(before, gone))
         if shift.after == before:
             return []
         values.update(shift.values())

@@ -17,20 +17,20 @@ from typing import Any, Iterable, Protocol
 
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Direction, MessageKind, Priority
-from shared.assignment import Need, why_not
-from shared.escalation import calendar as sla_calendar
-from shared.eta import DEFAULT_TARGETS, Estimate, QueueState, estimate, forecast_first_answer
-from shared.language import detect_language, format_duration
+from shared.domain.assignment import Need, why_not
+from shared.services.sla import calendar as sla_calendar
+from shared.domain.eta import DEFAULT_TARGETS, Estimate, QueueState, estimate, forecast_first_answer
+from shared.domain.language import detect_language, format_duration
 from shared.mail.outbound import OutboundMail, compose_mail, reply_subject
 from shared.mail.reply_address import reply_address
 from shared.observability import Metric, count, logger
-from shared.teams import team_settings
+from shared.domain.teams import team_settings
 from shared.settings import Settings
 from shared.domain.ticket import Message, Ticket
 from shared.domain.ports import Agents, Config, Customers, Markers, Tickets
-from shared.templates import DEFAULT_TEMPLATES, MessageTemplate, choose_template, render_template, template_from_document
-from shared.textmatch import find_phrases
-from shared.timefmt import Clock, iso, parse_iso, utcnow
+from shared.domain.templates import DEFAULT_TEMPLATES, MessageTemplate, choose_template, render_template, template_from_document
+from shared.domain.textmatch import find_phrases
+from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 
 class Mailer(Protocol):

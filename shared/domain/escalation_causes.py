@@ -28,7 +28,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Iterable, Mapping
 
-from shared.textmatch import normalize
+from shared.domain.textmatch import normalize
 
 ESCALATION_KEYWORDS = ("sistem macet", "system down", "server down", "data loss", "kehilangan data", "outage")
 KEYWORD_TIER = 2
@@ -100,7 +100,7 @@ def retagged(causes: Mapping[str, int], before: Iterable[str], after: Iterable[s
 
 
 @dataclass(frozen=True)
-class Shift:
+class CauseShift:
     """What a change of causes does to the ticket's tier."""
 
     before: dict[str, int]

@@ -57,13 +57,13 @@ class Need:
 
 
 @dataclass(frozen=True)
-class Shift:
+class WorkingHours:
     """Working hours: a day -> [[start, end], ...] in the agent's time zone; split shifts allowed."""
 
     hours: Mapping[str, tuple[tuple[time, time], ...]] = field(default_factory=dict)
 
 
-def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> Shift:
+def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> WorkingHours:
     """Validate `{"mon": [["08:00", "12:00"], ["13:00", "17:00"]], ...}` with messages that name the culprit."""
     parsed: dict[str, tuple[tuple[time, time], ...]] = {}
     for day, spans in hours.items():
@@ -85,7 +85,7 @@ def parse_hours(hours: Mapping[str, Sequence[Sequence[str]]]) -> Shift:
                 raise ValidationFailed(f"working_hours.{day}: a span must end after it starts; got {span!r}")
             out.append((start, end))
         parsed[day] = tuple(out)
-    return Shift(parsed)
+    return WorkingHours(parsed)
 
 
 def zone(name: str) -> ZoneInfo:

@@ -12,17 +12,17 @@ from dataclasses import dataclass, field, replace
 from typing import Callable
 from datetime import datetime, timedelta
 
-from shared.assignment import Candidate, Need, assignment_reason, next_shift_start, rank_candidates
+from shared.domain.assignment import Candidate, Need, assignment_reason, next_shift_start, rank_candidates
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Status
 from shared.domain.errors import AgentUnavailable, Conflict, NotFound, TicketTaken
 from shared.domain.ticket import Ticket
 from shared.domain.ports import Agents, Config, Customers, Tickets
-from shared.intake import Announcer, ticket_created
+from shared.services.intake import Announcer, ticket_created
 from shared.observability import Metric, count, logger
-from shared.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
-from shared.teams import TeamSettings, team_settings
-from shared.timefmt import Clock, iso, parse_iso, utcnow
+from shared.domain.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
+from shared.domain.teams import TeamSettings, team_settings
+from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 MAX_CANDIDATE_ATTEMPTS = 5
 MAX_DRAIN_ROUNDS = 20

@@ -19,10 +19,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
-from shared.business_calendar import ALWAYS_OPEN_ID, BusinessCalendar
+from shared.domain.business_calendar import ALWAYS_OPEN_ID, BusinessCalendar
 from shared.domain.errors import ValidationFailed
 from shared.domain.model import Channel, Priority, Tier
-from shared.timefmt import iso, parse_iso
+from shared.domain.timefmt import iso, parse_iso
 
 METRICS = ("first_response", "next_response", "resolution")
 CONDITION_KEYS = ("priority", "tier", "channel", "tags", "team")

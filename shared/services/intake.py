@@ -1,6 +1,6 @@
 """Intake: one normalised inbound message in, a new ticket or a message on an existing ticket out.
 
-Channel-agnostic on purpose: email is one adapter (shared/email_intake.py); chat, web forms and social webhooks
+Channel-agnostic on purpose: email is one adapter (shared/services/email_intake.py); chat, web forms and social webhooks
 will be others. The order of work is what makes it safe to retry at any point:
 claim the idempotency key -> find the thread -> write ticket/message in one transaction -> announce -> complete.
 """
@@ -22,7 +22,7 @@ from shared.mail.threading import ThreadHints
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.settings import Settings
 from shared.storage.quarantine import QuarantineEntry, quarantine
-from shared.timefmt import iso
+from shared.domain.timefmt import iso
 
 DISPLAY_BODY_CHARS = 20_000
 MAX_STORED_BODY_BYTES = 150_000  # with the display copy (at most 80 KB), well under DynamoDB's 400 KB an item

@@ -12,15 +12,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Iterable
 
-from shared.business_calendar import BusinessCalendar
-from shared.customer_messages import Mailer
+from shared.domain.business_calendar import BusinessCalendar
+from shared.services.customer_messages import Mailer
 from shared.mail.outbound import OutboundMail, compose_mail
 from shared.observability import Metric, count, logger
 from shared.settings import Settings
 from shared.domain.ticket import Ticket
 from shared.domain.ports import Agents, Config, Markers
-from shared.teams import team_settings
-from shared.timefmt import Clock, iso, utcnow
+from shared.domain.teams import team_settings
+from shared.domain.timefmt import Clock, iso, utcnow
 
 ALERTS_PER_RECIPIENT_PER_10_MIN = 10
 DEFERRED_KEPT = timedelta(days=14)  # a list nobody's calendar ever opens for expires rather than grows forever
@@ -131,7 +131,7 @@ class MailAlerter:
         return True
 
     def _team_calendar(self, team_name: str) -> BusinessCalendar:
-        from shared.escalation import calendar
+        from shared.services.sla import calendar
 
         return calendar(self.config, team_settings(self.config, team_name).calendar)
 

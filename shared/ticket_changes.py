@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from pynamodb.expressions.update import Action
 
+from shared.contracts.events import CapacityFreed, TicketChanged, wire
 from shared.domain.errors import Conflict, InvalidTransition, NotFound, ValidationFailed
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Priority, Status
@@ -22,7 +23,7 @@ from shared.storage.agents import AgentRepository
 from shared.storage.assignments import AgentUnavailable, change_holding_ticket, ticket_set
 from shared.storage.models import TicketModel
 from shared.storage.tickets import TicketRepository, event_item, index_keys
-from shared.timefmt import Clock, iso, utcnow
+from shared.timefmt import Clock, iso, parse_iso, utcnow
 
 MAX_RETRIES = 3
 
@@ -80,12 +81,14 @@ class TicketChanges:
                 continue
             if outcome.status_change:
                 before, after = outcome.status_change
-                self.announcer.announce(
-                    {"event": "ticket.changed", "ticket_id": ticket_id, "from": before, "to": after, "at": outcome.at,
-                     "reason": change.reason}
-                )
+                assert outcome.at is not None  # _apply stamps every change it makes
+                changed = TicketChanged(
+                    ticket_id=ticket_id, from_=Status(before), to=Status(after), at=parse_iso(outcome.at),
+                    reason=change.reason,
+                )  # fmt: skip
+                self.announcer.announce(wire(changed))
             for team in outcome.freed_teams:
-                self.announcer.announce({"event": "capacity.freed", "team": team, "ticket_id": ticket_id})
+                self.announcer.announce(wire(CapacityFreed(team=team, ticket_id=ticket_id)))
             return outcome
         raise Conflict(f"ticket {ticket_id} kept changing")
 

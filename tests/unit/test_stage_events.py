@@ -98,6 +98,22 @@ def test_the_shapes_the_other_producers_wrote_still_read():
     assert parse_route_event(shift_starts) == TeamDrain(team="support", due_at=AT, why="shift starts")
 
 
+def test_the_ticket_created_builder_writes_the_shape_routing_has_always_read():
+    from shared.intake import ticket_created
+
+    assert ticket_created(TICKET, MESSAGE, "email", True, "2026-11-02T03:15:00.000Z") == {
+        "event": "ticket.created",
+        "ticket_id": TICKET,
+        "message_id": MESSAGE,
+        "channel": "email",
+        "automated": True,
+        "suppress_auto_response": True,  # automated mail is never answered
+        "at": "2026-11-02T03:15:00.000Z",
+    }
+    # a ticket re-announced by the sweep without a first message leaves the id out instead of sending null
+    assert "message_id" not in ticket_created(TICKET, None, "chat", False, "2026-11-02T03:15:00.000Z")
+
+
 def test_times_are_held_in_utc_and_written_as_the_tables_carry_them():
     drain = parse_route_event({"event": "team.drain", "team": "support", "due_at": "2026-11-02T10:15:00.5+07:00", "why": ""})
 

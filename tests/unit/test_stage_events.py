@@ -181,3 +181,43 @@ def test_an_escalation_timer_reads_back_and_keeps_the_bytes_the_escalate_queue_a
 def test_a_malformed_escalation_timer_is_refused_naming_the_field(body, says):
     with pytest.raises(MalformedEvent, match=f"malformed escalation timer: {says}"):
         parse_escalation_timer(body)
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.calls: list[tuple[Any, ...]] = []
+
+    def claim(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(("claim", *args))
+
+    def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None:
+        self.calls.append(("drain_at", team, due_at, why))
+
+
+def _router(recorder: _Recorder) -> Any:
+    from shared.route_events import Router
+
+    return Router(tickets=None, markers=recorder, routing=None, messenger=None, changes=None, sla=None,
+                  announcer=recorder)  # fmt: skip
+
+
+def test_the_router_refuses_a_malformed_announcement_before_it_claims_or_touches_anything():
+    recorder = _Recorder()
+
+    with pytest.raises(MalformedEvent, match="ticket_id: Field required"):
+        _router(recorder).handle({"event": "message.added", "message_id": MESSAGE, "channel": "email",
+                                  "automated": False, "suppress_auto_response": False, "reopened": False,
+                                  "at": "2026-11-02T03:15:00.000Z"})  # fmt: skip
+
+    assert recorder.calls == []
+
+
+def test_a_drain_that_arrives_early_hops_on_with_its_reason():
+    recorder = _Recorder()
+    due = datetime.now(timezone.utc) + timedelta(hours=2)
+
+    reply = _router(recorder).handle(wire(TeamDrain(team="support", due_at=due, why="skill wait ends")))
+
+    assert reply == {"hop": True}
+    to_the_millisecond = due.replace(microsecond=due.microsecond // 1000 * 1000)  # as the queue carries it
+    assert recorder.calls == [("drain_at", "support", to_the_millisecond, "skill wait ends")]

@@ -10,7 +10,6 @@ held outside them.
 
 from __future__ import annotations
 
-import json
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -42,10 +41,12 @@ def service() -> SlaService:
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
-    timer = json.loads(record.body)
+    from shared.contracts.events import parse_escalation_timer  # pydantic with the first timer, not at cold start
+
     bind_correlation(record.message_id)
-    outcome = service().fire(str(timer["ticket_id"]), int(timer["step"]), parse_iso(str(timer["due_at"])))
-    logger.info("escalation timer", extra={"ticket_id": timer["ticket_id"], "step": timer["step"], "outcome": outcome})
+    timer = parse_escalation_timer(record.body)  # MalformedEvent: the record fails, then the escalate DLQ
+    outcome = service().fire(timer.ticket_id, timer.step, timer.due_at)
+    logger.info("escalation timer", extra={"ticket_id": timer.ticket_id, "step": timer.step, "outcome": outcome})
     return {"outcome": outcome}
 
 
@@ -62,6 +63,11 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
 @log_invocation
 def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge schedule: sweep from the last swept minute (less an overlap) to now."""
+    from aws_lambda_powertools.utilities.data_classes.event_bridge_event import EventBridgeEvent
+
+    schedule = EventBridgeEvent(event)
+    if "id" in schedule:  # a scheduled run's lines carry its event id; a run invoked by hand has none
+        bind_correlation(schedule.get_id)
     with read_once():  # settings read once for the whole run
         now = utcnow()
         config = ConfigRepository()

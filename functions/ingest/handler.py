@@ -9,6 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from shared.adapters.aws import aws_errors
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
+from aws_lambda_powertools.utilities.data_classes.ses_event import SESEventRecord
 from shared.adapters.blobs import BlobStore
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.adapters.secrets import purpose_key, signing_key
@@ -47,11 +49,11 @@ def build_intake() -> EmailIntake:
 
 
 def _receipt(record: dict[str, Any]) -> MailReceipt:
-    settings = get_settings()
+    """An SES receipt-rule record (Lambda action) or an S3 notification record, told apart by what it carries."""
     if "ses" in record:
-        return receipt_from_ses_record(record, settings)
+        return receipt_from_ses_record(SESEventRecord(record), get_settings())
     if "s3" in record:
-        return receipt_from_s3_record(record)
+        return receipt_from_s3_record(S3EventRecord(record))
     raise ValueError(f"unsupported record source {record.get('eventSource')!r}")
 
 

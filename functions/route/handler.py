@@ -6,7 +6,6 @@ route DLQ. Handlers stay thin: parse, call the router, let the batch processor s
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING, Any
 
 from shared.observability import bind_correlation, log_invocation, metrics
@@ -32,7 +31,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     if _router is None:
         _router = build_router()
     bind_correlation(record.message_id)
-    return _router.handle(json.loads(record.body))
+    return _router.handle(record.json_body)  # the router parses it into its route event (shared.contracts.events)
 
 
 @metrics.log_metrics

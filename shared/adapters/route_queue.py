@@ -9,7 +9,6 @@ from typing import Any
 from shared.adapters.aws import client
 from shared.adapters.timers import MAX_DELAY, delay_for
 from shared.settings import Settings
-from shared.domain.timefmt import iso
 
 
 class RouteAnnouncer:
@@ -30,4 +29,6 @@ class RouteAnnouncer:
 
     def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None:
         """Ask the route stage to drain `team`'s queue at `due_at`, to the second (a later time hops on)."""
-        self.announce({"event": "team.drain", "team": team, "due_at": iso(due_at), "why": why}, delay_for(due_at, now))
+        from shared.contracts.events import TeamDrain, wire  # pydantic when a drain is planned, not at ingest's cold start
+
+        self.announce(wire(TeamDrain(team=team, due_at=due_at, why=why)), delay_for(due_at, now))

@@ -8,7 +8,6 @@ from datetime import datetime
 
 from shared.adapters.aws import client
 from shared.settings import Settings
-from shared.domain.timefmt import iso
 
 MAX_DELAY = 900
 
@@ -26,10 +25,12 @@ class EscalationTimers:
         """Send the timer; returns its delay in seconds (the next hop when the step is further away than 900 s)."""
         if not self.queue_url:
             raise RuntimeError("ESCALATE_QUEUE_URL is not set; the template passes it to every function")
+        from shared.contracts.events import EscalationTimer, wire  # pydantic on the first timer, not at cold start
+
         delay = delay_for(due_at, now)
         self._sqs.send_message(
             QueueUrl=self.queue_url,
-            MessageBody=json.dumps({"ticket_id": ticket_id, "step": step, "due_at": iso(due_at)}),
+            MessageBody=json.dumps(wire(EscalationTimer(ticket_id=ticket_id, step=step, due_at=due_at))),
             DelaySeconds=delay,
         )
         return delay

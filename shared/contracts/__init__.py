@@ -5,5 +5,5 @@
 - `events`: the messages between stages (route events on the route queue, escalation timers);
 - `api`: every HTTP request body and response, from which `/openapi.json` is generated.
 
-May import: pydantic, `shared.domain`. Nothing here touches AWS.
+May import: pydantic, `shared.domain`, `shared.domain.timefmt` (how time is written). Nothing here touches AWS.
 """

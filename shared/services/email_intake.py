@@ -11,7 +11,7 @@ import hashlib
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from shared.adapters.blobs import BlobStore
 from shared.domain.ids import derived_ulid
@@ -24,6 +24,10 @@ from shared.settings import Settings
 from shared.storage.customers import CustomerRepository, customer_id_for
 from shared.storage.quarantine import QuarantineEntry, quarantine
 from shared.domain.timefmt import Clock, parse_iso, utcnow
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
+    from aws_lambda_powertools.utilities.data_classes.ses_event import SESEventRecord
 
 
 @dataclass(frozen=True)
@@ -38,32 +42,35 @@ class MailReceipt:
     verdicts: dict[str, str]
 
 
-def receipt_from_ses_record(record: dict[str, Any], settings: Settings, clock: Clock = utcnow) -> MailReceipt:
-    ses = record["ses"]
-    mail, receipt = ses["mail"], ses.get("receipt", {})
-    delivery_id = mail["messageId"]
+def receipt_from_ses_record(record: SESEventRecord, settings: Settings, clock: Clock = utcnow) -> MailReceipt:
+    """The SES receipt rule's Lambda action (after its S3 action stored the mail under the delivery id)."""
+    mail, receipt = record.ses.mail, record.ses.receipt
+    delivery_id = mail.message_id
     verdicts = {
-        name: str(receipt.get(f"{name}Verdict", {}).get("status", "")).upper()
-        for name in ("spam", "virus", "spf", "dkim", "dmarc")
+        "spam": receipt.spam_verdict,
+        "virus": receipt.virus_verdict,
+        "spf": receipt.spf_verdict,
+        "dkim": receipt.dkim_verdict,
+        "dmarc": receipt.dmarc_verdict,
     }
     return MailReceipt(
         delivery_id=delivery_id,
         bucket=settings.mail_bucket,
         key=f"{settings.raw_mail_prefix}{delivery_id}",
-        received_at=_timestamp(receipt.get("timestamp") or mail.get("timestamp"), clock),
-        recipients=tuple(r.lower() for r in receipt.get("recipients") or mail.get("destination") or []),
-        verdicts=verdicts,
+        received_at=_timestamp(receipt.timestamp or mail.timestamp, clock),
+        recipients=tuple(r.lower() for r in receipt.recipients or mail.destination or []),
+        verdicts={name: verdict.status.upper() for name, verdict in verdicts.items()},
     )
 
 
-def receipt_from_s3_record(record: dict[str, Any], clock: Clock = utcnow) -> MailReceipt:
+def receipt_from_s3_record(record: S3EventRecord, clock: Clock = utcnow) -> MailReceipt:
     """The S3-notification variant: SES stored the mail; verdicts come from the X-SES-*-Verdict headers."""
-    key = urllib.parse.unquote_plus(record["s3"]["object"]["key"])
+    key = urllib.parse.unquote_plus(record.s3.get_object.key)
     return MailReceipt(
         delivery_id=key.rsplit("/", 1)[-1],
-        bucket=record["s3"]["bucket"]["name"],
+        bucket=record.s3.bucket.name,
         key=key,
-        received_at=_timestamp(record.get("eventTime"), clock),
+        received_at=_timestamp(record.event_time, clock),
         recipients=(),
         verdicts={},
     )

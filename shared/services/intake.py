@@ -95,15 +95,18 @@ class Quarantiner(Protocol):
 
 def ticket_created(ticket_id: str, message_id: str | None, channel: str, automated: bool, at: str) -> dict[str, Any]:
     """The route stage's announcement of a new ticket (automated mail is never answered)."""
-    return {
-        "event": "ticket.created",
-        "ticket_id": ticket_id,
-        "message_id": message_id,
-        "channel": channel,
-        "automated": automated,
-        "suppress_auto_response": automated,
-        "at": at,
-    }
+    from shared.contracts.events import TicketCreated, wire  # pydantic on the first new ticket, not at cold start
+    from shared.domain.timefmt import parse_iso
+
+    announcement = TicketCreated(
+        ticket_id=ticket_id,
+        message_id=message_id,
+        channel=Channel(channel),
+        automated=automated,
+        suppress_auto_response=automated,
+        at=parse_iso(at),
+    )
+    return wire(announcement)
 
 
 def quarantine_inbound(message: InboundMessage, reason: str, detail: str) -> None:

@@ -21,20 +21,28 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
+from shared.contracts.events import (
+    MessageAdded,
+    ReplySent,
+    TeamDrain,
+    TeamEvent,
+    TicketChanged,
+    TicketCreated,
+    parse_route_event,
+)
 from shared.services.customer_messages import CustomerMessenger
-from shared.domain.errors import InFlight, NotFound, ValidationFailed
+from shared.domain.errors import InFlight, NotFound
+from shared.domain.model import Status
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.services.routing import DrainResult, RoutingService
 from shared.storage.markers import MarkerRepository
 from shared.storage.tickets import TicketRepository
 from shared.services.sla import SlaService
 from shared.representation import plain
-from shared.domain.timefmt import parse_iso, utcnow
+from shared.domain.timefmt import iso, utcnow
 from shared.services.ticket_changes import TicketChange, TicketChanges
 
 EARLY_TOLERANCE = timedelta(seconds=1)  # SQS delays are whole seconds
-TICKET_EVENTS = ("ticket.created", "message.added", "ticket.changed", "reply.sent")
-TEAM_EVENTS = ("capacity.freed", "agent.available", "team.drain")
 
 
 class DrainScheduler(Protocol):
@@ -51,21 +59,16 @@ class Router:
     sla: SlaService
     announcer: DrainScheduler
 
-    def handle(self, event: dict[str, Any]) -> dict[str, Any]:
-        kind = event.get("event")
-        if kind in TEAM_EVENTS:
-            team = event.get("team")
-            if not isinstance(team, str) or not team:
-                raise ValidationFailed(f"{kind} needs a team")
+    def handle(self, body: Any) -> dict[str, Any]:
+        event = parse_route_event(body)  # MalformedEvent if it is no route event: the record fails (then the DLQ)
+        if isinstance(event, TeamEvent):
             now = utcnow()
-            due_at = parse_iso(str(event["due_at"])) if event.get("due_at") else None
-            if due_at is not None and due_at > now + EARLY_TOLERANCE:
-                self.announcer.drain_at(team, due_at, now, str(event.get("why") or ""))  # another hop
+            if isinstance(event, TeamDrain) and event.due_at > now + EARLY_TOLERANCE:
+                self.announcer.drain_at(event.team, event.due_at, now, event.why)  # another hop
                 return {"hop": True}
-            return self._drained(team, self.routing.drain(team))
-        if kind not in TICKET_EVENTS:
-            raise ValidationFailed(f"unknown route event {kind!r}")
-        key = f"route#{kind}#{event.get('ticket_id')}#{event.get('message_id') or event.get('at')}"  # the business key
+            return self._drained(event.team, self.routing.drain(event.team))
+        message_id = None if isinstance(event, TicketChanged) else event.message_id
+        key = f"route#{event.event}#{event.ticket_id}#{message_id or iso(event.at)}"  # the business key
         claim = self.markers.claim(key, utcnow(), lease_seconds=120)
         if claim.state == "done":
             count(Metric.DUPLICATES_DROPPED, stage="route")
@@ -73,49 +76,49 @@ class Router:
         if claim.state == "in_flight":
             raise InFlight(f"{key} is being handled by another invocation")
         try:
-            result = self._handle_ticket_event(kind, event)
+            result = self._handle_ticket_event(event)
         except Exception:
             self.markers.release(key)
             raise
         self.markers.complete(key, {"assigned": len(result.get("assigned", []))})
         return result
 
-    def _handle_ticket_event(self, kind: str, event: dict[str, Any]) -> dict[str, Any]:
-        ticket = self.tickets.get(str(event.get("ticket_id")))
+    def _handle_ticket_event(self, event: TicketCreated | MessageAdded | TicketChanged | ReplySent) -> dict[str, Any]:
+        ticket = self.tickets.get(event.ticket_id)
         if ticket is None:
-            raise NotFound(f"no ticket {event.get('ticket_id')} (announced before it was written?)")
+            raise NotFound(f"no ticket {event.ticket_id} (announced before it was written?)")
         bind_ticket(ticket.id)
-        at = parse_iso(str(event["at"])) if event.get("at") else utcnow()
-        if kind == "ticket.changed":
-            ticket = self.sla.on_status(ticket, str(event.get("from")), str(event.get("to")), at)
-            if event.get("to") == "open" and event.get("from") == "in_progress":
+        at = event.at
+        if isinstance(event, TicketChanged):
+            ticket = self.sla.on_status(ticket, event.from_.value, event.to.value, at)
+            if event.to == Status.OPEN and event.from_ == Status.IN_PROGRESS:
                 self.sla.check_promise(ticket.id, "back in the queue")  # the agent let go: does the promise hold?
-            if event.get("from") == "resolved" and event.get("to") in ("open", "in_progress"):
+            if event.from_ == Status.RESOLVED and event.to in (Status.OPEN, Status.IN_PROGRESS):
                 ticket = self.sla.criteria_escalation(ticket, reopened=True)  # an agent reopened it
-            if event.get("to") == "resolved":
+            if event.to == Status.RESOLVED:
                 self.sla.bus.publish(
                     "ticket.resolved",
-                    {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, "at": event.get("at"),
+                    {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, "at": iso(event.at),
                      "escalation_level": int(ticket.escalation_level or 0), "sla": plain(ticket.sla)},
                 )  # fmt: skip
-                if not str(event.get("reason") or "").startswith("auto-reply"):
+                if not (event.reason or "").startswith("auto-reply"):
                     self.messenger.notify_once(ticket, "resolved")  # an auto-reply that resolved already said it all
             return {"sla": (plain(ticket.sla) or {}).get("state")}
-        if kind == "reply.sent":
+        if isinstance(event, ReplySent):
             self.sla.on_agent_reply(ticket, at)
             return {}
-        suppress = bool(event.get("suppress_auto_response"))
+        suppress = event.suppress_auto_response
         ticket = self.routing.prioritise(ticket)
-        if kind == "ticket.created":
+        if isinstance(event, TicketCreated):
             ticket = self.sla.apply(ticket)
             ticket = self.sla.keyword_escalation(ticket)
             ticket = self.routing.admit(ticket)
-        elif not event.get("automated"):
+        elif not event.automated:
             ticket = self.sla.on_customer_message(ticket, at)
-            ticket = self.sla.criteria_escalation(ticket, reopened=bool(event.get("reopened")))
+            ticket = self.sla.criteria_escalation(ticket, reopened=event.reopened)
         replied = None
-        if not suppress:
-            message = self.tickets.message(ticket.id, str(event.get("message_id")))
+        if not suppress and event.message_id is not None:
+            message = self.tickets.message(ticket.id, event.message_id)
             if message is not None:
                 replied = self.messenger.auto_reply(ticket, message)
                 if replied is not None and replied.resolve and ticket.status in ("open", "in_progress"):
@@ -124,7 +127,7 @@ class Router:
                     ).ticket
         drained = self.routing.drain(ticket.team, include=ticket) if ticket.status == "open" else DrainResult()
         self._schedule_retry(ticket.team, drained)
-        if kind == "ticket.created" and replied is None:
+        if isinstance(event, TicketCreated) and replied is None:
             fresh = self.tickets.get(ticket.id) or ticket
             promised = self.messenger.acknowledge(fresh, suppress=suppress)
             if promised is not None:

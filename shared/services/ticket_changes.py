@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from shared.contracts.events import CapacityFreed, TicketChanged, wire
 from shared.domain.changes import ChangeDecision, TicketChange, decide
 from shared.domain.errors import AgentUnavailable, Conflict, NotFound, ValidationFailed
 from shared.domain.ids import derived_ulid
@@ -17,7 +18,7 @@ from shared.domain.model import AuditEvent, Status
 from shared.observability import logger
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Tickets
-from shared.domain.timefmt import Clock, iso, utcnow
+from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 __all__ = ["Outcome", "TicketChange", "TicketChanges"]
 
@@ -60,12 +61,14 @@ class TicketChanges:
                 continue
             if outcome.status_change:
                 before, after = outcome.status_change
-                self.announcer.announce(
-                    {"event": "ticket.changed", "ticket_id": ticket_id, "from": before, "to": after, "at": outcome.at,
-                     "reason": change.reason}
-                )
+                assert outcome.at is not None  # _apply stamps every change it makes
+                changed = TicketChanged(
+                    ticket_id=ticket_id, from_=Status(before), to=Status(after), at=parse_iso(outcome.at),
+                    reason=change.reason,
+                )  # fmt: skip
+                self.announcer.announce(wire(changed))
             for team in outcome.freed_teams:
-                self.announcer.announce({"event": "capacity.freed", "team": team, "ticket_id": ticket_id})
+                self.announcer.announce(wire(CapacityFreed(team=team, ticket_id=ticket_id)))
             return outcome
         raise Conflict(f"ticket {ticket_id} kept changing")
 

@@ -268,7 +268,7 @@ def test_attachments_are_stored_and_listed_and_oversize_ones_are_noted(aws, monk
 
 def test_one_bad_record_does_not_block_the_batch(aws, monkeypatch):
     from functions.ingest import handler
-    from shared.services import email_intake
+    import shared.services.email_intake as email_intake
 
     settings = get_settings()
     real_parse = email_intake.parse_email

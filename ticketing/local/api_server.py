@@ -31,7 +31,7 @@ def _gateway_handler() -> Any:
     overlong URL a 414, a malformed request a 400."""
     from chalice.local import ChaliceRequestHandler, ForbiddenError
 
-    class GatewayRequestHandler(ChaliceRequestHandler):  # type: ignore[misc]
+    class GatewayRequestHandler(ChaliceRequestHandler):
         def _reply(self, status: int, code: str, message: str) -> None:
             body = json.dumps({"error": {"code": code, "message": message}}).encode()
             self.send_response(status)

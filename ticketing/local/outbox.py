@@ -33,7 +33,7 @@ def as_delivered(raw: bytes, message_id: str) -> bytes:
 
 
 def _sent_messages(region: str) -> list[Any]:
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 
     return list(ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages)

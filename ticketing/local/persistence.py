@@ -247,7 +247,7 @@ class BucketMirror:
 
     def sync(self) -> int:
         """Write objects new or changed since the last sync, remove deleted ones; returns how many changed."""
-        from moto.core import DEFAULT_ACCOUNT_ID
+        from moto.core.models import DEFAULT_ACCOUNT_ID
         from moto.s3.models import s3_backends
 
         backend = s3_backends[DEFAULT_ACCOUNT_ID]["global"]
@@ -320,7 +320,7 @@ def _attributes_from_json(attributes: Mapping[str, Mapping[str, Any]]) -> dict[s
 def save_pending_messages(path: Path, queues: Mapping[str, str], region: str) -> int:
     """Every message still in the stack's queues (by logical id → queue name), with the seconds it still has to
     wait (delay or visibility timeout), into `path`. Run after the pollers stopped. Returns how many."""
-    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.sqs.models import sqs_backends
 
     backend = sqs_backends[DEFAULT_ACCOUNT_ID][region]

@@ -369,5 +369,5 @@ def run(config: LocalStackConfig | None = None) -> int:
         print(f"Stopped. ({time.monotonic() - began:.1f} s)", flush=True)
         return 0
     finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+        for sig, previous_handler in previous.items():
+            signal.signal(sig, previous_handler)

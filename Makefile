@@ -41,7 +41,7 @@ bench: install
 	$(BIN)/python -m bench
 
 lint: $(STAMP)
-	$(BIN)/mypy shared
+	$(BIN)/mypy --strict shared functions ticketing
 
 reset: $(STAMP)
 	$(BIN)/ticketing reset

@@ -9,8 +9,7 @@ import functools
 import threading
 from typing import Any, Callable
 
-from chalice import Response
-from chalice.app import Request
+from chalice.app import Request, Response
 
 from shared.adapters.secrets import signing_key
 from shared.auth import Forbidden, Principal, Unauthorized, authenticate, require_role

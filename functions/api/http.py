@@ -12,8 +12,7 @@ import json
 import re
 from typing import Any
 
-from chalice import Chalice, Response
-from chalice.app import Request
+from chalice.app import Chalice, Request, Response
 
 from shared.domain.errors import DomainError, ValidationFailed
 
@@ -73,7 +72,8 @@ def json_object(request: Request) -> dict[str, Any]:
     if content_type != "application/json":
         shown = f"Content-Type {content_type!r}" if content_type else "no Content-Type"
         raise UnsupportedMediaType(f"send the body as JSON with 'Content-Type: application/json' (got {shown})")
-    raw = request.raw_body or b""
+    raw_body = request.raw_body or b""
+    raw = raw_body.encode("utf-8") if isinstance(raw_body, str) else raw_body
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted")
     try:

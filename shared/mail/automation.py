@@ -70,56 +70,16 @@ def normalize_message_id(value: str) -> str | None:
 
 def detect_automation(msg: EmailMessage, *, loop_marker: str | None) -> AutomationVerdict:
     """Collect every automation signal on the top-level message (RFC 3834, DSN, ARF, list headers)."""
-    reasons: list[str] = []
-
-    auto_submitted = _first_token(_raw_values(msg, "auto-submitted"))
-    if auto_submitted and auto_submitted != "no":
-        reasons.append(f"auto-submitted:{auto_submitted}")
-
-    precedence = _first_token(_raw_values(msg, "precedence"))
-    if precedence in _BULK_PRECEDENCE:
-        reasons.append(f"precedence:{precedence}")
-
-    loops = _raw_values(msg, "x-loop")
-    if loops:
-        ours = loop_marker is not None and any(_same_marker(value, loop_marker) for value in loops)
-        reasons.append("x-loop:ours" if ours else "x-loop")
-
-    suppress = {
-        token.lower()
-        for value in _raw_values(msg, "x-auto-response-suppress")
-        for token in re.split(r"[\s,;]+", value)
-        if token
-    }
-    if suppress & _SUPPRESS_VALUES:
-        reasons.append("x-auto-response-suppress")
-
-    if any(re.sub(r"\s", "", value) == "<>" for value in _raw_values(msg, "return-path")):
-        reasons.append("empty-return-path")
-
     report_type = _report_type(msg)
-    if report_type == "delivery-status":
-        reasons.append("delivery-status-report")
-    elif report_type == "feedback-report":
-        reasons.append("feedback-report")
-    elif report_type == "disposition-notification":
-        reasons.append("read-receipt")
-
     from_daemon = _sender_is_daemon(msg)
-    if from_daemon:
-        reasons.append("mailer-daemon")
-
-    if _raw_values(msg, "list-id") or _raw_values(msg, "list-unsubscribe"):
-        reasons.append("list-id")
-    if _raw_values(msg, "x-autoreply"):
-        reasons.append("x-autoreply")
-    if _raw_values(msg, "x-autorespond"):
-        reasons.append("x-autorespond")
-
+    reasons = [
+        *_header_signals(msg, loop_marker),
+        *([_REPORT_REASONS[report_type]] if report_type in _REPORT_REASONS else []),
+        *(["mailer-daemon"] if from_daemon else []),
+        *_list_and_autoreply_signals(msg),
+    ]
     subject = " ".join(_raw_values(msg, "subject"))
-    is_bounce = report_type == "delivery-status" or (
-        from_daemon and bool(_FAILURE_WORDING.search(subject))
-    )
+    is_bounce = report_type == "delivery-status" or (from_daemon and bool(_FAILURE_WORDING.search(subject)))
     return AutomationVerdict(
         is_automated=bool(reasons),
         reasons=tuple(dict.fromkeys(reasons)),
@@ -127,6 +87,48 @@ def detect_automation(msg: EmailMessage, *, loop_marker: str | None) -> Automati
         bounced_recipients=_bounced_recipients(msg) if is_bounce else (),
         original_message_id=_original_message_id(msg) if is_bounce else None,
     )
+
+
+_REPORT_REASONS = {
+    "delivery-status": "delivery-status-report",
+    "feedback-report": "feedback-report",
+    "disposition-notification": "read-receipt",
+}
+
+
+def _header_signals(msg: EmailMessage, loop_marker: str | None) -> list[str]:
+    """RFC 3834 and the de-facto headers autoresponders set: Auto-Submitted, Precedence, X-Loop,
+    X-Auto-Response-Suppress, an empty Return-Path."""
+    reasons: list[str] = []
+    auto_submitted = _first_token(_raw_values(msg, "auto-submitted"))
+    if auto_submitted and auto_submitted != "no":
+        reasons.append(f"auto-submitted:{auto_submitted}")
+    precedence = _first_token(_raw_values(msg, "precedence"))
+    if precedence in _BULK_PRECEDENCE:
+        reasons.append(f"precedence:{precedence}")
+    loops = _raw_values(msg, "x-loop")
+    if loops:
+        ours = loop_marker is not None and any(_same_marker(value, loop_marker) for value in loops)
+        reasons.append("x-loop:ours" if ours else "x-loop")
+    suppress = {
+        token.lower() for value in _raw_values(msg, "x-auto-response-suppress") for token in re.split(r"[\s,;]+", value) if token
+    }
+    if suppress & _SUPPRESS_VALUES:
+        reasons.append("x-auto-response-suppress")
+    if any(re.sub(r"\s", "", value) == "<>" for value in _raw_values(msg, "return-path")):
+        reasons.append("empty-return-path")
+    return reasons
+
+
+def _list_and_autoreply_signals(msg: EmailMessage) -> list[str]:
+    reasons: list[str] = []
+    if _raw_values(msg, "list-id") or _raw_values(msg, "list-unsubscribe"):
+        reasons.append("list-id")
+    if _raw_values(msg, "x-autoreply"):
+        reasons.append("x-autoreply")
+    if _raw_values(msg, "x-autorespond"):
+        reasons.append("x-autorespond")
+    return reasons
 
 
 def _raw_values(msg: Message, name: str) -> list[str]:

@@ -512,16 +512,11 @@ def _extract_body(msg: Message, defects: _Defects, charset_hint: str | None) -> 
             defects.add(f"{content_type}: {_defect_text(defect)}")
         maintype = content_type.split("/", 1)[0]
         if maintype == "multipart":
-            payload = part.get_payload()
-            if not isinstance(payload, list):
-                recovered = _reparse_with_raw_boundary(part)
-                if recovered is None:
-                    defects.add(f"{content_type} without usable boundary; kept as plain text")
-                    plain.append(_part_text(part, defects))
-                    continue
-                defects.add(f"{content_type}: unquoted boundary with special characters recovered")
-                payload = recovered
-            stack.extend(reversed([p for p in payload if isinstance(p, Message)]))
+            children = _children(part, content_type, defects)
+            if children is None:
+                plain.append(_part_text(part, defects))
+            else:
+                stack.extend(reversed(children))
             continue
         if maintype == "message":
             pending.append(_message_attachment(part, content_type, defects, charset_hint))
@@ -553,6 +548,20 @@ def _extract_body(msg: Message, defects: _Defects, charset_hint: str | None) -> 
         html=html_source,
         attachments=_name_attachments(pending, referenced),
     )
+
+
+def _children(part: Message, content_type: str, defects: _Defects) -> list[Message] | None:
+    """A multipart's parts; a boundary Python could not use is recovered from the raw header where possible,
+    else None (the part is kept as plain text)."""
+    payload = part.get_payload()
+    if not isinstance(payload, list):
+        recovered = _reparse_with_raw_boundary(part)
+        if recovered is None:
+            defects.add(f"{content_type} without usable boundary; kept as plain text")
+            return None
+        defects.add(f"{content_type}: unquoted boundary with special characters recovered")
+        payload = recovered
+    return [p for p in payload if isinstance(p, Message)]
 
 
 _RAW_BOUNDARY = re.compile(r'boundary\s*=\s*(?:"([^"]+)"|([^;\s"]+))', re.IGNORECASE)

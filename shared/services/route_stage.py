@@ -30,9 +30,10 @@ from shared.contracts.events import (
     TicketCreated,
     parse_route_event,
 )
-from shared.services.customer_messages import CustomerMessenger
+from shared.services.customer_messages import AutoReplyRule, CustomerMessenger
 from shared.domain.errors import InFlight, NotFound
 from shared.domain.model import Status
+from shared.domain.ticket import Ticket
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.services.routing import DrainResult, RoutingService
 from shared.storage.markers import MarkerRepository
@@ -88,51 +89,56 @@ class Router:
         if ticket is None:
             raise NotFound(f"no ticket {event.ticket_id} (announced before it was written?)")
         bind_ticket(ticket.id)
-        at = event.at
         if isinstance(event, TicketChanged):
-            ticket = self.sla.on_status(ticket, event.from_.value, event.to.value, at)
-            if event.to == Status.OPEN and event.from_ == Status.IN_PROGRESS:
-                self.sla.check_promise(ticket.id, "back in the queue")  # the agent let go: does the promise hold?
-            if event.from_ == Status.RESOLVED and event.to in (Status.OPEN, Status.IN_PROGRESS):
-                ticket = self.sla.criteria_escalation(ticket, reopened=True)  # an agent reopened it
-            if event.to == Status.RESOLVED:
-                self.sla.bus.publish(
-                    "ticket.resolved",
-                    {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, "at": iso(event.at),
-                     "escalation_level": int(ticket.escalation_level or 0), "sla": plain(ticket.sla)},
-                )  # fmt: skip
-                if not (event.reason or "").startswith("auto-reply"):
-                    self.messenger.notify_once(ticket, "resolved")  # an auto-reply that resolved already said it all
-            return {"sla": (plain(ticket.sla) or {}).get("state")}
+            return self._status_changed(ticket, event)
         if isinstance(event, ReplySent):
-            self.sla.on_agent_reply(ticket, at)
+            self.sla.on_agent_reply(ticket, event.at)
             return {}
-        suppress = event.suppress_auto_response
+        return self._customer_wrote(ticket, event)
+
+    def _status_changed(self, ticket: Ticket, event: TicketChanged) -> dict[str, Any]:
+        """The clock follows the status; a resolution is announced and the customer told (once)."""
+        ticket = self.sla.on_status(ticket, event.from_.value, event.to.value, event.at)
+        if event.to == Status.OPEN and event.from_ == Status.IN_PROGRESS:
+            self.sla.check_promise(ticket.id, "back in the queue")  # the agent let go: does the promise hold?
+        if event.from_ == Status.RESOLVED and event.to in (Status.OPEN, Status.IN_PROGRESS):
+            ticket = self.sla.criteria_escalation(ticket, reopened=True)  # an agent reopened it
+        if event.to == Status.RESOLVED:
+            self.sla.bus.publish(
+                "ticket.resolved",
+                {"ticket_id": ticket.id, "ref": ticket.ref, "priority": ticket.priority, "at": iso(event.at),
+                 "escalation_level": int(ticket.escalation_level or 0), "sla": plain(ticket.sla)},
+            )  # fmt: skip
+            if not (event.reason or "").startswith("auto-reply"):
+                self.messenger.notify_once(ticket, "resolved")  # an auto-reply that resolved already said it all
+        return {"sla": (plain(ticket.sla) or {}).get("state")}
+
+    def _customer_wrote(self, ticket: Ticket, event: TicketCreated | MessageAdded) -> dict[str, Any]:
+        """A new ticket or a customer's message: triage, clocks, escalation criteria, an auto-reply if one
+        matches, the queue drained, and for a new ticket the acknowledgement with its promise."""
         ticket = self.routing.prioritise(ticket)
         if isinstance(event, TicketCreated):
-            ticket = self.sla.apply(ticket)
-            ticket = self.sla.keyword_escalation(ticket)
-            ticket = self.routing.admit(ticket)
+            ticket = self.routing.admit(self.sla.keyword_escalation(self.sla.apply(ticket)))
         elif not event.automated:
-            ticket = self.sla.on_customer_message(ticket, at)
+            ticket = self.sla.on_customer_message(ticket, event.at)
             ticket = self.sla.criteria_escalation(ticket, reopened=event.reopened)
-        replied = None
-        if not suppress and event.message_id is not None:
-            message = self.tickets.message(ticket.id, event.message_id)
-            if message is not None:
-                replied = self.messenger.auto_reply(ticket, message)
-                if replied is not None and replied.resolve and ticket.status in ("open", "in_progress"):
-                    ticket = self.changes.apply(
-                        ticket.id, TicketChange(status="resolved", reason=f"auto-reply {replied.name}"), "system:auto-reply"
-                    ).ticket
+        replied = self._auto_reply(ticket, event)
+        if replied is not None and replied.resolve and ticket.status in ("open", "in_progress"):
+            change = TicketChange(status="resolved", reason=f"auto-reply {replied.name}")
+            ticket = self.changes.apply(ticket.id, change, "system:auto-reply").ticket
         drained = self.routing.drain(ticket.team, include=ticket) if ticket.status == "open" else DrainResult()
         self._schedule_retry(ticket.team, drained)
         if isinstance(event, TicketCreated) and replied is None:
-            fresh = self.tickets.get(ticket.id) or ticket
-            promised = self.messenger.acknowledge(fresh, suppress=suppress)
+            promised = self.messenger.acknowledge(self.tickets.get(ticket.id) or ticket, suppress=event.suppress_auto_response)
             if promised is not None:
                 self.sla.promise(ticket.id, promised.first_response_seconds, promised.resolution_seconds)
         return self._report(drained, auto_reply=replied.name if replied else None)
+
+    def _auto_reply(self, ticket: Ticket, event: TicketCreated | MessageAdded) -> AutoReplyRule | None:
+        if event.suppress_auto_response or event.message_id is None:
+            return None
+        message = self.tickets.message(ticket.id, event.message_id)
+        return self.messenger.auto_reply(ticket, message) if message is not None else None
 
     def _drained(self, team: str, result: DrainResult) -> dict[str, Any]:
         self._schedule_retry(team, result)

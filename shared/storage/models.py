@@ -125,7 +125,7 @@ class TicketModel(Model):
     channel = UnicodeAttribute()
     status = UnicodeAttribute(default="open")
     priority = UnicodeAttribute(default="medium")
-    priority_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    priority_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     category = UnicodeAttribute(null=True)
     team = UnicodeAttribute(default="support")
     customer_id = UnicodeAttribute()
@@ -135,7 +135,7 @@ class TicketModel(Model):
     tags = UnicodeSetAttribute(default=set)
     mailbox = UnicodeAttribute(null=True)
     automated = BooleanAttribute(default=False)
-    automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     follow_up_of = UnicodeAttribute(null=True)
     related_to = UnicodeAttribute(null=True)  # a ticket whose mail this one referenced but may not join
     reopen_count = NumberAttribute(default=0)
@@ -148,7 +148,7 @@ class TicketModel(Model):
     last_customer_message_at = UnicodeAttribute(null=True)
     sla = MapAttribute(null=True)  # type: ignore[var-annotated]
     sla_clock = JSONAttribute(null=True)  # the clock's own state (shared/domain/sla_clock.py); `sla` is its summary for readers
-    ladder_done = ListAttribute(of=NumberAttribute, default=list)  # type: ignore[arg-type]
+    ladder_done = ListAttribute(of=NumberAttribute, default=list)
     due_bucket = UnicodeAttribute(null=True)
     due_sort = UnicodeAttribute(null=True)
     customer_waiting_count = NumberAttribute(default=0)  # customer messages since the last agent reply
@@ -162,7 +162,7 @@ class TicketModel(Model):
     assigned_at = UnicodeAttribute(null=True)
     assignment_reason = UnicodeAttribute(null=True)  # why the current assignee (shared/domain/assignment.py)
     priority_source = UnicodeAttribute(null=True)  # "rules" once the engine decided, "agent" after a manual change
-    keywords = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    keywords = ListAttribute(of=UnicodeAttribute, default=list)
     search_text = UnicodeAttribute(default="")
     version = VersionAttribute()  # optimistic lock: every save is conditional on the version it read
     # index attributes
@@ -213,14 +213,14 @@ class ThreadItemModel(Model):
     body_truncated = BooleanAttribute(default=False)
     body_key = UnicodeAttribute(null=True)
     raw_key = UnicodeAttribute(null=True)
-    attachments = ListAttribute(of=MapAttribute, default=list)  # type: ignore[arg-type]
+    attachments = ListAttribute(of=MapAttribute, default=list)
     email_message_id = UnicodeAttribute(null=True)
-    in_reply_to = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
-    recipients = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    in_reply_to = ListAttribute(of=UnicodeAttribute, default=list)
+    recipients = ListAttribute(of=UnicodeAttribute, default=list)
     automated = BooleanAttribute(default=False)
-    automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     suppressed = BooleanAttribute(default=False)
-    defects = ListAttribute(of=UnicodeAttribute, default=list)  # type: ignore[arg-type]
+    defects = ListAttribute(of=UnicodeAttribute, default=list)
     importance = UnicodeAttribute(null=True)  # "high" / "low" from the mail's Importance or X-Priority
     # event
     type = UnicodeAttribute(null=True)

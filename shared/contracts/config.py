@@ -1,0 +1,158 @@
+"""The configuration documents a support lead edits through the API, as pydantic models: the one place that says
+what a document may hold. The rule modules parse through them (`rules_from_document`, `policy_from_document`,
+...) and build their own domain objects from the result, so a document that gets past a model is one the rules
+can use, and a refusal names the field: `keyword_rules[2].priority: 'p1' is not a priority; ...`.
+
+The models reuse the rule modules' vocabulary (metric names, placeholders, days) and checks (time zones, the
+template sandbox); the rule modules import this module only when they parse, so pydantic stays off the cold start.
+Unknown fields are refused everywhere, as the hand-written checks these models replace refused them.
+"""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal
+from typing import Annotated, Any, Mapping, Sequence
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    StrictFloat,
+    StrictInt,
+    model_validator,
+)
+from pydantic.json_schema import JsonSchemaValue
+from pydantic_core import CoreSchema, core_schema
+
+from shared.contracts.refusals import NON_BLANK, refused, refused_at
+from shared.domain.model import Channel, Priority, Tier
+from shared.priority import IMPORTANCE_LEVELS, PriorityRules
+from shared.textmatch import normalize
+
+# --- building blocks ----------------------------------------------------------------------------------------
+
+
+class OneOf:
+    """Annotation for a text that must be one of `values`: refused as "'x' is not a priority; expected one of
+    low, ...", listed as an `enum` in the JSON schema."""
+
+    def __init__(self, values: Sequence[str], what: str) -> None:
+        self.values = tuple(values)
+        self.what = what
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: GetCoreSchemaHandler) -> CoreSchema:
+        return core_schema.no_info_before_validator_function(self._check, handler(source))
+
+    def __get_pydantic_json_schema__(self, schema: CoreSchema, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        json_schema = handler(schema)
+        json_schema["enum"] = list(self.values)
+        return json_schema
+
+    def _check(self, value: Any) -> Any:
+        if not isinstance(value, str) or value not in self.values:
+            raise refused(f"{value!r} is not {self.what}; expected one of {', '.join(self.values)}")
+        return value
+
+
+def _whole(value: Any) -> Any:
+    """DynamoDB reads numbers back as Decimal and JSON may say 900.0: a whole value of either is that int."""
+    if isinstance(value, (float, Decimal)) and math.isfinite(value) and value == int(value):
+        return int(value)
+    return value
+
+
+WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
+"""An int (booleans and numeric strings are not numbers here)."""
+Number = Annotated[StrictFloat, Field(allow_inf_nan=False)]
+"""An int, float or Decimal as a finite float (booleans and numeric strings are not numbers here)."""
+NonBlank = Annotated[str, Field(pattern=NON_BLANK)]
+
+
+def _without_repeats(what: str) -> AfterValidator:
+    def check(items: list[Any]) -> list[Any]:
+        for index, item in enumerate(items):
+            if item in items[:index]:
+                raise refused_at((index,), f"lists {what} {item!r} twice", item)
+        return items
+
+    return AfterValidator(check)
+
+
+class _Document(BaseModel):
+    """Refuses unknown fields naming the known ones (and says `additionalProperties: false` in the schema)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_fields_only(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        unknown = sorted(str(key) for key in data if key not in cls.model_fields)
+        if unknown:
+            raise refused(f"unknown field(s) {', '.join(unknown)}; expected {', '.join(cls.model_fields)}")
+        return dict(data)
+
+
+# --- priority rules (shared/priority.py) --------------------------------------------------------------------
+
+PRIORITIES = tuple(priority.value for priority in Priority)
+CHANNELS = tuple(channel.value for channel in Channel)
+TIERS = tuple(tier.value for tier in Tier)
+PriorityName = Annotated[str, OneOf(PRIORITIES, "a priority")]
+ChannelName = Annotated[str, OneOf(CHANNELS, "a valid channel")]
+TierName = Annotated[str, OneOf(TIERS, "a valid tier")]
+ImportanceName = Annotated[str, OneOf(IMPORTANCE_LEVELS, "a valid importance")]
+_NEUTRAL_RULES = PriorityRules()
+_TOP_LEVEL = len(PRIORITIES) - 1
+
+
+def _matchable(phrase: str) -> str:
+    if not normalize(phrase):
+        raise refused(f"{phrase!r} has no letters or digits to match")
+    return phrase
+
+
+def _distinct_phrases(phrases: list[str]) -> list[str]:
+    """Phrases are matched normalised, so "URGENT" repeats "urgent"."""
+    seen: dict[str, str] = {}
+    for index, phrase in enumerate(phrases):
+        key = normalize(phrase)
+        if key in seen:
+            raise refused_at((index,), f"{phrase!r} repeats {seen[key]!r}", phrase)
+        seen[key] = phrase
+    return phrases
+
+
+Phrases = Annotated[list[Annotated[str, AfterValidator(_matchable)]], AfterValidator(_distinct_phrases)]
+
+
+class KeywordRuleDocument(_Document):
+    """Phrases that, when a customer writes them, set the ticket's priority (and category and skill)."""
+
+    name: str = ""
+    phrases: Annotated[Phrases, Field(min_length=1)]
+    priority: PriorityName
+    category: NonBlank | None = None
+    skill: NonBlank | None = None
+    channels: Annotated[list[ChannelName], _without_repeats("channel")] = Field(
+        default=[], description="The channels the rule applies to; none: every channel."
+    )
+
+
+class PriorityRulesDocument(_Document):
+    """The whole rule set; a field left out takes the neutral default (no keywords, no boosts)."""
+
+    default_priority: PriorityName = _NEUTRAL_RULES.default_priority.value
+    default_category: NonBlank = _NEUTRAL_RULES.default_category
+    keyword_rules: list[KeywordRuleDocument] = []
+    impact_phrases: Phrases = []
+    tier_boost: dict[TierName, Annotated[WholeNumber, Field(ge=0, le=_TOP_LEVEL)]] = {}
+    tier_boost_ceiling: PriorityName = _NEUTRAL_RULES.tier_boost_ceiling.value
+    channel_floor: dict[ChannelName, PriorityName] = {}
+    importance_floor: dict[ImportanceName, PriorityName] = {}

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 from decimal import Decimal
-from typing import Annotated, Any, Mapping, Sequence
+from typing import Annotated, Any, Mapping, Sequence, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -24,6 +24,8 @@ from pydantic import (
     GetJsonSchemaHandler,
     StrictFloat,
     StrictInt,
+    StringConstraints,
+    ValidationInfo,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
@@ -32,7 +34,11 @@ from pydantic_core import CoreSchema, core_schema
 from shared.contracts.refusals import NON_BLANK, refused, refused_at
 from shared.domain.model import Channel, Priority, Tier
 from shared.priority import IMPORTANCE_LEVELS, PriorityRules
+from shared.sla import ACTIONS, ESCALATION_TIERS, MAX_FRACTION, MAX_TARGET_SECONDS, METRICS, NOTIFY_ROLES
+from shared.teams import ALWAYS_OPEN_CALENDAR
 from shared.textmatch import normalize
+
+Item = TypeVar("Item")
 
 # --- building blocks ----------------------------------------------------------------------------------------
 
@@ -156,3 +162,92 @@ class PriorityRulesDocument(_Document):
     tier_boost_ceiling: PriorityName = _NEUTRAL_RULES.tier_boost_ceiling.value
     channel_floor: dict[ChannelName, PriorityName] = {}
     importance_floor: dict[ImportanceName, PriorityName] = {}
+
+
+# --- SLA policies (shared/sla.py) ---------------------------------------------------------------------------
+
+MetricName = Annotated[str, OneOf(METRICS, "a metric")]
+ActionName = Annotated[str, OneOf(ACTIONS, "an action")]
+NotifyRole = Annotated[str, OneOf(NOTIFY_ROLES, "a role to notify")]
+
+
+def _trimmed_lower(value: Any) -> Any:
+    return value.strip().lower() if isinstance(value, str) else value
+
+
+def _trimmed(value: Any) -> Any:
+    return value.strip() if isinstance(value, str) else value
+
+
+def _first_of_each(values: list[str] | None) -> list[str]:
+    """Conditions and notify lists may repeat a value; it counts once, in its first place."""
+    return list(dict.fromkeys(values or ()))
+
+
+Listed = Annotated[list[Item] | None, AfterValidator(_first_of_each)]
+Lowered = BeforeValidator(_trimmed_lower)
+
+
+class ConditionsDocument(_Document):
+    """Which tickets a policy covers: each condition listed must contain the ticket's value (tags: any one)."""
+
+    priority: Listed[Annotated[PriorityName, Lowered]] = None
+    tier: Listed[Annotated[TierName, Lowered]] = None
+    channel: Listed[Annotated[ChannelName, Lowered]] = None
+    tags: Listed[Annotated[NonBlank, Lowered]] = None
+    team: Listed[Annotated[NonBlank, BeforeValidator(_trimmed)]] = None
+
+
+TargetSeconds = Annotated[WholeNumber, Field(ge=1, le=MAX_TARGET_SECONDS, description="Seconds of business time")]
+
+
+class LadderStepDocument(_Document):
+    """When `metric` has used `at` x its target, `action` fires; an escalation moves the ticket to `tier`."""
+
+    metric: MetricName
+    at: Annotated[Number, Field(gt=0, le=MAX_FRACTION, description="A fraction of the target: 0.75, 1, 1.5")]
+    action: ActionName
+    tier: Annotated[WholeNumber, Field(ge=min(ESCALATION_TIERS), le=max(ESCALATION_TIERS))] | None = None
+    notify: Listed[NotifyRole] = None
+
+    @model_validator(mode="after")
+    def _tier_only_when_escalating(self) -> LadderStepDocument:
+        if self.tier is not None and self.action != "escalate":
+            raise refused_at(("tier",), "only an escalate step moves the ticket to a tier", self.tier)
+        return self
+
+
+class SlaPolicyDocument(_Document):
+    """Which tickets (conditions), how many seconds of business time each metric may take (targets), on which
+    calendar, and the ladder of warnings and escalations. Validate with `context={"stored_as": policy_id}`."""
+
+    id: str | None = Field(default=None, description="Where the policy is stored; may be left out")
+    position: Annotated[WholeNumber, Field(description="Lower positions are tried first")]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+    conditions: ConditionsDocument | None = None
+    targets: Annotated[dict[MetricName, TargetSeconds], Field(min_length=1)]
+    calendar: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)] = ALWAYS_OPEN_CALENDAR
+    ladder: list[LadderStepDocument] | None = None
+
+    @model_validator(mode="after")
+    def _stored_where_it_says(self, info: ValidationInfo) -> SlaPolicyDocument:
+        stored_as = (info.context or {}).get("stored_as")
+        if stored_as is not None and not str(stored_as).strip():
+            raise refused_at(("id",), "a policy needs a non-empty id", stored_as)
+        if stored_as is not None and self.id not in (None, stored_as):
+            raise refused_at(("id",), f"the document says {self.id!r} but it is stored as {stored_as!r}", self.id)
+        return self
+
+    @model_validator(mode="after")
+    def _ladder_fits_the_targets(self) -> SlaPolicyDocument:
+        """A step needs its metric's target, and each (metric, at, action) fires once."""
+        first_seen: dict[tuple[str, float, str], int] = {}
+        for index, step in enumerate(self.ladder or ()):
+            if step.metric not in self.targets:
+                raise refused_at(("ladder", index, "metric"), f"{step.metric} has no target in this policy", step.metric)
+            key = (step.metric, step.at, step.action)
+            if key in first_seen:
+                listed = f"{step.action} at {step.at:g} of {step.metric} is listed twice (ladder[{first_seen[key]}])"
+                raise refused_at(("ladder", index), listed, step.model_dump())
+            first_seen[key] = index
+        return self

@@ -10,7 +10,9 @@ Unknown fields are refused everywhere, as the hand-written checks these models r
 
 from __future__ import annotations
 
+import functools
 import math
+from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any, Mapping, Sequence, TypeVar
 
@@ -26,12 +28,16 @@ from pydantic import (
     StrictInt,
     StringConstraints,
     ValidationInfo,
+    WithJsonSchema,
     model_validator,
 )
 from pydantic.json_schema import JsonSchemaValue
 from pydantic_core import CoreSchema, core_schema
 
+from shared.assignment import DAYS, MAX_SPANS_A_DAY, zone
+from shared.business_calendar import END_OF_DAY
 from shared.contracts.refusals import NON_BLANK, refused, refused_at
+from shared.domain.errors import ValidationFailed
 from shared.domain.model import Channel, Priority, Tier
 from shared.priority import IMPORTANCE_LEVELS, PriorityRules
 from shared.sla import ACTIONS, ESCALATION_TIERS, MAX_FRACTION, MAX_TARGET_SECONDS, METRICS, NOTIFY_ROLES
@@ -250,4 +256,118 @@ class SlaPolicyDocument(_Document):
                 listed = f"{step.action} at {step.at:g} of {step.metric} is listed twice (ladder[{first_seen[key]}])"
                 raise refused_at(("ladder", index), listed, step.model_dump())
             first_seen[key] = index
+        return self
+
+
+# --- business calendars (shared/business_calendar.py) -------------------------------------------------------
+
+DayName = Annotated[str, OneOf(DAYS, "a day")]
+
+
+def _known_time_zone(name: str) -> str:
+    try:
+        zone(name)
+    except ValidationFailed as exc:
+        raise refused(exc.message) from None
+    return name
+
+
+def _local_span(value: Any) -> Any:
+    """["08:00", "17:00"] as local times; a "24:00" end is midnight at the end of the day (END_OF_DAY)."""
+    if not isinstance(value, (list, tuple)) or len(value) != 2 or not all(isinstance(t, str) for t in value):
+        raise refused(f'each span is ["HH:MM", "HH:MM"]; got {value!r}')
+    try:
+        start = time.fromisoformat(value[0])
+        end = END_OF_DAY if value[1] == "24:00" else time.fromisoformat(value[1])
+    except ValueError:
+        raise refused(f"times are HH:MM; got {value!r}") from None
+    if start.tzinfo is not None or end.tzinfo is not None:
+        raise refused(f"times are local HH:MM without an offset; got {value!r}")
+    end = END_OF_DAY if end == time.max else end
+    if end != END_OF_DAY and end <= start:
+        raise refused(f"a span must end after it starts; got {value!r}")
+    return (start, end)
+
+
+def _without_overlap(spans: list[tuple[time, time]]) -> list[tuple[time, time]]:
+    """Split shifts are fine; two spans covering the same minutes are a mistake. Returned in order."""
+    ordered = sorted(spans)
+    for (_, earlier_end), (later_start, _) in zip(ordered, ordered[1:]):
+        if earlier_end == END_OF_DAY or later_start < earlier_end:
+            raise refused("spans overlap; list each stretch of time once")
+    return ordered
+
+
+_SPAN_SCHEMA = {
+    "type": "array",
+    "items": {"type": "string"},
+    "minItems": 2,
+    "maxItems": 2,
+    "description": 'Local ["HH:MM", "HH:MM"]; "24:00" as the end is midnight',
+    "examples": [["08:00", "17:00"]],
+}
+Span = Annotated[tuple[time, time], BeforeValidator(_local_span), WithJsonSchema(_SPAN_SCHEMA)]
+DaySpans = Annotated[list[Span], Field(max_length=MAX_SPANS_A_DAY), AfterValidator(_without_overlap)]
+
+
+@functools.lru_cache(maxsize=1)
+def _supported_countries() -> Mapping[str, tuple[str, ...]]:
+    import holidays  # 25 ms of import: only calendars that name a country need it
+
+    return {country: tuple(map(str, subdivisions)) for country, subdivisions in holidays.list_supported_countries().items()}
+
+
+def _known_country(code: str) -> str:
+    if code.strip().upper() not in _supported_countries():
+        raise refused(f"unknown country {code!r}; use an ISO 3166 code such as ID, DE or US")
+    return code.strip().upper()
+
+
+def _iso_date(value: Any) -> Any:
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise refused(f"{value!r} is not a date like 2026-12-24")
+
+
+def _in_order(dates: list[date] | None) -> list[date]:
+    return sorted(set(dates or ()))
+
+
+class HolidaysDocument(_Document):
+    """Public holidays of a country (and subdivision) from the `holidays` library, plus the team's own dates."""
+
+    country: Annotated[str, AfterValidator(_known_country)] | None = None
+    subdivision: str | None = None
+    extra: Annotated[list[Annotated[date, BeforeValidator(_iso_date)]] | None, AfterValidator(_in_order)] = None
+
+    @model_validator(mode="after")
+    def _subdivision_of_the_country(self) -> HolidaysDocument:
+        if self.subdivision is None:
+            return self
+        if self.country is None:
+            raise refused_at(("subdivision",), "needs holidays.country", self.subdivision)
+        known = {code.lower(): code for code in _supported_countries()[self.country]}
+        if self.subdivision.strip().lower() not in known:
+            choices = f"; use one of {', '.join(sorted(known.values()))}" if known else "; it has none"
+            message = f"unknown subdivision {self.subdivision!r} of {self.country}{choices}"
+            raise refused_at(("subdivision",), message, self.subdivision)
+        return self.model_copy(update={"subdivision": known[self.subdivision.strip().lower()]})
+
+
+class CalendarDocument(_Document):
+    """Weekly opening hours in one IANA time zone, minus holidays: the business time SLA targets count."""
+
+    timezone: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_known_time_zone)
+    ] = Field(description="An IANA name such as Asia/Jakarta")
+    hours: dict[DayName, DaySpans] = Field(examples=[{"mon": [["08:00", "12:00"], ["13:00", "17:00"]]}])
+    holidays: HolidaysDocument | None = None
+
+    @model_validator(mode="after")
+    def _open_at_some_time(self) -> CalendarDocument:
+        if not any(self.hours.values()):
+            raise refused_at(("hours",), "at least one day needs opening hours, or no deadline could ever fall", {})
         return self

@@ -27,6 +27,7 @@ from pydantic import (
     StrictFloat,
     StrictInt,
     StringConstraints,
+    ValidationError,
     ValidationInfo,
     WithJsonSchema,
     model_validator,
@@ -36,12 +37,19 @@ from pydantic_core import CoreSchema, core_schema
 
 from shared.assignment import DAYS, MAX_SPANS_A_DAY, zone
 from shared.business_calendar import END_OF_DAY
-from shared.contracts.refusals import NON_BLANK, refused, refused_at
+from shared.contracts.refusals import NON_BLANK, described_pattern, refused, refused_at
 from shared.domain.errors import ValidationFailed
 from shared.domain.model import Channel, Priority, Tier
 from shared.priority import IMPORTANCE_LEVELS, PriorityRules
 from shared.sla import ACTIONS, ESCALATION_TIERS, MAX_FRACTION, MAX_TARGET_SECONDS, METRICS, NOTIFY_ROLES
-from shared.teams import ALWAYS_OPEN_CALENDAR
+from shared.teams import (
+    ALWAYS_OPEN_CALENDAR,
+    MAX_IDLE_MINUTES,
+    MAX_PEOPLE,
+    MAX_SKILL_WAIT_SECONDS,
+    STRATEGIES,
+    TeamSettings,
+)
 from shared.textmatch import normalize
 
 Item = TypeVar("Item")
@@ -371,3 +379,64 @@ class CalendarDocument(_Document):
         if not any(self.hours.values()):
             raise refused_at(("hours",), "at least one day needs opening hours, or no deadline could ever fall", {})
         return self
+
+
+# --- team settings (shared/teams.py) ------------------------------------------------------------------------
+
+LANGUAGE_CODE = described_pattern(r"^[A-Za-z]{2,3}$", "must be a language code such as id or en")
+EMAIL_ADDRESS = described_pattern(r"@", "must be an email address")
+
+
+def _whole_if_possible(minutes: float) -> float:
+    return int(minutes) if minutes == int(minutes) else minutes
+
+
+def _people(addresses: Sequence[str]) -> tuple[str, ...]:
+    """Addresses compare without case or surrounding space; each is alerted once."""
+    return tuple(sorted({address.strip().lower() for address in addresses}))
+
+
+Minutes = Annotated[Number, Field(ge=1, le=MAX_IDLE_MINUTES), AfterValidator(_whole_if_possible)]
+People = Annotated[
+    tuple[Annotated[str, Field(max_length=320, pattern=EMAIL_ADDRESS)], ...],
+    Field(max_length=MAX_PEOPLE),
+    AfterValidator(_people),
+]
+_TEAM_DEFAULTS = TeamSettings()
+
+
+class TeamDocument(_Document):
+    """Every knob the product reads for a team; a field left out keeps its default (or, in a change, its value)."""
+
+    strategy: Annotated[str, OneOf(STRATEGIES, "a strategy")] = Field(
+        default=_TEAM_DEFAULTS.strategy, description="urgency: priority then age; fifo: age, VIP first"
+    )
+    language: Annotated[str, Field(pattern=LANGUAGE_CODE), AfterValidator(str.lower)] = Field(
+        default=_TEAM_DEFAULTS.language, description="Customers' language when their mail does not tell"
+    )
+    calendar: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
+        default=_TEAM_DEFAULTS.calendar, description="The business hours non-urgent alerts keep to"
+    )
+    supervisors: People = Field(default=_TEAM_DEFAULTS.supervisors, description="Alerted on escalations to tier 2")
+    managers: People = Field(default=_TEAM_DEFAULTS.managers, description="Alerted on escalations to tier 3")
+    idle_minutes: Minutes = Field(
+        default=_TEAM_DEFAULTS.idle_minutes, description="Untouched this long (business time): flagged idle"
+    )
+    vip_idle_minutes: Minutes = Field(
+        default=_TEAM_DEFAULTS.vip_idle_minutes, description="A VIP's ticket untouched this long goes to tier 2"
+    )
+    skill_wait_seconds: Annotated[WholeNumber, Field(ge=0, le=MAX_SKILL_WAIT_SECONDS)] = Field(
+        default=_TEAM_DEFAULTS.skill_wait_seconds,
+        description="How long a ticket waits for an agent with its skill before anyone may take it",
+    )
+
+    @classmethod
+    def salvaged(cls, data: Mapping[str, Any]) -> TeamDocument:
+        """What a stored document still means: a field that no longer validates (or is no longer known) falls
+        back to its default, so one stale setting never stops the product reading the rest."""
+        known = {name: value for name, value in data.items() if name in cls.model_fields}
+        try:
+            return cls.model_validate(known)
+        except ValidationError as error:
+            broken = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
+            return cls.model_validate({name: value for name, value in known.items() if name not in broken})

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import re
 from datetime import date, time
 from decimal import Decimal
 from typing import Annotated, Any, Mapping, Sequence, TypeVar
@@ -50,6 +51,7 @@ from shared.teams import (
     STRATEGIES,
     TeamSettings,
 )
+from shared.templates import ANY_CHANNEL, PLACEHOLDERS, compiled_source
 from shared.textmatch import normalize
 
 Item = TypeVar("Item")
@@ -440,3 +442,45 @@ class TeamDocument(_Document):
         except ValidationError as error:
             broken = {detail["loc"][0] for detail in error.errors() if detail["loc"]}
             return cls.model_validate({name: value for name, value in known.items() if name not in broken})
+
+
+# --- message templates (shared/templates.py) ----------------------------------------------------------------
+
+TEMPLATE_ID = described_pattern(
+    r"^[a-z0-9][a-z0-9_.-]{0,63}$", "must be 1-64 lowercase letters, digits, '-', '_' or '.'"
+)
+LANGUAGE_TAG = described_pattern(
+    r"^[a-z]{2,3}$", "must be a lowercase 2-3 letter language code such as 'id' or 'en'"
+)
+TEMPLATE_CHANNEL = described_pattern(
+    rf"^([a-z][a-z0-9_-]{{0,31}}|{re.escape(ANY_CHANNEL)})$",
+    f"must be a lowercase channel name such as 'email' or 'chat', or {ANY_CHANNEL!r} for any channel",
+)
+ONE_LINE = described_pattern(r"^[^\r\n]*\S[^\r\n]*$", "must be a single line with some text (leave it out for no subject)")
+_PLACEHOLDER_NOTE = f"Jinja2 in a sandbox; placeholders: {', '.join(PLACEHOLDERS)}"
+
+
+def _sendable(*, html: bool) -> AfterValidator:
+    """The part parses, uses only the placeholders, and does not reach into Python (the sandbox's own check)."""
+
+    def check(source: str) -> str:
+        compiled_source(source, html=html)  # its ValueError is the refusal: "line 3: unexpected '}'"
+        return source
+
+    return AfterValidator(check)
+
+
+class TemplateDocument(_Document):
+    """One wording of one message, for one language and one channel; checked when saved so nothing goes out
+    broken or half-rendered."""
+
+    id: Annotated[str, Field(pattern=TEMPLATE_ID)]
+    language: Annotated[str, Field(pattern=LANGUAGE_TAG)]
+    channel: Annotated[str, Field(pattern=TEMPLATE_CHANNEL)]
+    subject: Annotated[str, Field(pattern=ONE_LINE), _sendable(html=False)] | None = Field(
+        default=None, description=f"The email subject; {_PLACEHOLDER_NOTE}"
+    )
+    text: Annotated[NonBlank, _sendable(html=False)] = Field(description=f"The plain-text body; {_PLACEHOLDER_NOTE}")
+    html: Annotated[NonBlank, _sendable(html=True)] | None = Field(
+        default=None, description=f"An HTML body (values are escaped); {_PLACEHOLDER_NOTE}"
+    )

@@ -15,6 +15,7 @@ import math
 import re
 from datetime import date, time
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Annotated, Any, Mapping, Sequence, TypeVar
 
 from pydantic import (
@@ -25,6 +26,7 @@ from pydantic import (
     Field,
     GetCoreSchemaHandler,
     GetJsonSchemaHandler,
+    StrictBool,
     StrictFloat,
     StrictInt,
     StringConstraints,
@@ -88,21 +90,19 @@ def _whole(value: Any) -> Any:
     return value
 
 
-WholeNumber = Annotated[StrictInt, BeforeValidator(_whole)]
-"""An int (booleans and numeric strings are not numbers here)."""
+Whole = BeforeValidator(_whole)
+WholeNumber = Annotated[StrictInt, Whole]
+"""An int (booleans and numeric strings are not numbers here); bounds go before `Whole`, as in `Levels`."""
 Number = Annotated[StrictFloat, Field(allow_inf_nan=False)]
 """An int, float or Decimal as a finite float (booleans and numeric strings are not numbers here)."""
 NonBlank = Annotated[str, Field(pattern=NON_BLANK)]
 
 
-def _without_repeats(what: str) -> AfterValidator:
-    def check(items: list[Any]) -> list[Any]:
-        for index, item in enumerate(items):
-            if item in items[:index]:
-                raise refused_at((index,), f"lists {what} {item!r} twice", item)
-        return items
-
-    return AfterValidator(check)
+def _without_repeats(items: list[Any]) -> list[Any]:
+    for index, item in enumerate(items):
+        if item in items[:index]:
+            raise refused_at((index,), f"{item!r} is listed twice", item)
+    return items
 
 
 class _Document(BaseModel):
@@ -152,6 +152,7 @@ def _distinct_phrases(phrases: list[str]) -> list[str]:
 
 
 Phrases = Annotated[list[Annotated[str, AfterValidator(_matchable)]], AfterValidator(_distinct_phrases)]
+Levels = Annotated[StrictInt, Field(ge=0, le=_TOP_LEVEL), Whole]
 
 
 class KeywordRuleDocument(_Document):
@@ -162,7 +163,7 @@ class KeywordRuleDocument(_Document):
     priority: PriorityName
     category: NonBlank | None = None
     skill: NonBlank | None = None
-    channels: Annotated[list[ChannelName], _without_repeats("channel")] = Field(
+    channels: Annotated[list[ChannelName], AfterValidator(_without_repeats)] = Field(
         default=[], description="The channels the rule applies to; none: every channel."
     )
 
@@ -174,7 +175,7 @@ class PriorityRulesDocument(_Document):
     default_category: NonBlank = _NEUTRAL_RULES.default_category
     keyword_rules: list[KeywordRuleDocument] = []
     impact_phrases: Phrases = []
-    tier_boost: dict[TierName, Annotated[WholeNumber, Field(ge=0, le=_TOP_LEVEL)]] = {}
+    tier_boost: dict[TierName, Levels] = {}
     tier_boost_ceiling: PriorityName = _NEUTRAL_RULES.tier_boost_ceiling.value
     channel_floor: dict[ChannelName, PriorityName] = {}
     importance_floor: dict[ImportanceName, PriorityName] = {}
@@ -214,7 +215,8 @@ class ConditionsDocument(_Document):
     team: Listed[Annotated[NonBlank, BeforeValidator(_trimmed)]] = None
 
 
-TargetSeconds = Annotated[WholeNumber, Field(ge=1, le=MAX_TARGET_SECONDS, description="Seconds of business time")]
+TargetSeconds = Annotated[StrictInt, Field(ge=1, le=MAX_TARGET_SECONDS, description="Seconds of business time"), Whole]
+EscalationTier = Annotated[StrictInt, Field(ge=min(ESCALATION_TIERS), le=max(ESCALATION_TIERS)), Whole]
 
 
 class LadderStepDocument(_Document):
@@ -223,7 +225,7 @@ class LadderStepDocument(_Document):
     metric: MetricName
     at: Annotated[Number, Field(gt=0, le=MAX_FRACTION, description="A fraction of the target: 0.75, 1, 1.5")]
     action: ActionName
-    tier: Annotated[WholeNumber, Field(ge=min(ESCALATION_TIERS), le=max(ESCALATION_TIERS))] | None = None
+    tier: EscalationTier | None = None
     notify: Listed[NotifyRole] = None
 
     @model_validator(mode="after")
@@ -260,7 +262,8 @@ class SlaPolicyDocument(_Document):
         first_seen: dict[tuple[str, float, str], int] = {}
         for index, step in enumerate(self.ladder or ()):
             if step.metric not in self.targets:
-                raise refused_at(("ladder", index, "metric"), f"{step.metric} has no target in this policy", step.metric)
+                missing = f"{step.metric} has no target in this policy"
+                raise refused_at(("ladder", index, "metric"), missing, step.metric)
             key = (step.metric, step.at, step.action)
             if key in first_seen:
                 listed = f"{step.action} at {step.at:g} of {step.metric} is listed twice (ladder[{first_seen[key]}])"
@@ -324,7 +327,8 @@ DaySpans = Annotated[list[Span], Field(max_length=MAX_SPANS_A_DAY), AfterValidat
 def _supported_countries() -> Mapping[str, tuple[str, ...]]:
     import holidays  # 25 ms of import: only calendars that name a country need it
 
-    return {country: tuple(map(str, subdivisions)) for country, subdivisions in holidays.list_supported_countries().items()}
+    supported = holidays.list_supported_countries()
+    return {country: tuple(map(str, subdivisions)) for country, subdivisions in supported.items()}
 
 
 def _known_country(code: str) -> str:
@@ -427,7 +431,7 @@ class TeamDocument(_Document):
     vip_idle_minutes: Minutes = Field(
         default=_TEAM_DEFAULTS.vip_idle_minutes, description="A VIP's ticket untouched this long goes to tier 2"
     )
-    skill_wait_seconds: Annotated[WholeNumber, Field(ge=0, le=MAX_SKILL_WAIT_SECONDS)] = Field(
+    skill_wait_seconds: Annotated[StrictInt, Field(ge=0, le=MAX_SKILL_WAIT_SECONDS), Whole] = Field(
         default=_TEAM_DEFAULTS.skill_wait_seconds,
         description="How long a ticket waits for an agent with its skill before anyone may take it",
     )
@@ -456,7 +460,9 @@ TEMPLATE_CHANNEL = described_pattern(
     rf"^([a-z][a-z0-9_-]{{0,31}}|{re.escape(ANY_CHANNEL)})$",
     f"must be a lowercase channel name such as 'email' or 'chat', or {ANY_CHANNEL!r} for any channel",
 )
-ONE_LINE = described_pattern(r"^[^\r\n]*\S[^\r\n]*$", "must be a single line with some text (leave it out for no subject)")
+ONE_LINE = described_pattern(
+    r"^[^\r\n]*\S[^\r\n]*$", "must be a single line with some text (leave it out for no subject)"
+)
 _PLACEHOLDER_NOTE = f"Jinja2 in a sandbox; placeholders: {', '.join(PLACEHOLDERS)}"
 
 
@@ -484,3 +490,41 @@ class TemplateDocument(_Document):
     html: Annotated[NonBlank, _sendable(html=True)] | None = Field(
         default=None, description=f"An HTML body (values are escaped); {_PLACEHOLDER_NOTE}"
     )
+
+
+# --- keyword auto-replies (shared/customer_messages.py) -----------------------------------------------------
+
+MAX_AUTO_REPLY_PHRASES = 200
+MAX_AUTO_REPLY_PHRASE_CHARS = 200
+MAX_AUTO_REPLY_CHANNELS = 20
+MAX_CHANNEL_CHARS = 32
+
+
+class AutoReplyDocument(_Document):
+    """R5: a customer message on one of `channels` containing one of `phrases` is answered with `template`
+    (a stored template id, checked by the API when saved), and the ticket resolved if `resolve`."""
+
+    channels: Annotated[
+        list[Annotated[str, Field(max_length=MAX_CHANNEL_CHARS)]], Field(max_length=MAX_AUTO_REPLY_CHANNELS)
+    ] = Field(default=[], description="Channel names; none: every channel")
+    phrases: Annotated[
+        list[Annotated[NonBlank, Field(max_length=MAX_AUTO_REPLY_PHRASE_CHARS)]],
+        Field(min_length=1, max_length=MAX_AUTO_REPLY_PHRASES),
+    ]
+    template: Annotated[str, Field(min_length=1)]
+    resolve: StrictBool = False
+
+
+# --- every kind, for /openapi.json --------------------------------------------------------------------------
+
+CONFIG_DOCUMENTS: Mapping[str, type[BaseModel]] = MappingProxyType(
+    {
+        "priority-rules": PriorityRulesDocument,
+        "sla-policy": SlaPolicyDocument,
+        "calendar": CalendarDocument,
+        "team": TeamDocument,
+        "template": TemplateDocument,
+        "auto-reply": AutoReplyDocument,
+    }
+)
+"""The kind a document is stored under in the config table (and edited at /v1/...) -> its model."""

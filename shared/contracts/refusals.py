@@ -110,7 +110,7 @@ def field_path(loc: Sequence[str | int]) -> str:
 
 def _problem(error: ErrorDetails, fields: Sequence[str]) -> str:
     kind = error["type"]
-    context = {key: f"{value:g}" if isinstance(value, float) else value for key, value in (error.get("ctx") or {}).items()}
+    context = {key: f"{value:g}" if isinstance(value, float) else value for key, value in error.get("ctx", {}).items()}
     if kind == _REFUSED:
         return error["msg"]
     if kind == "value_error":

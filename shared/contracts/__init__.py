@@ -5,5 +5,9 @@
 - `events`: the messages between stages (route events on the route queue, escalation timers);
 - `api`: every HTTP request body and response, from which `/openapi.json` is generated.
 
-May import: pydantic, `shared.domain`, `shared.domain.timefmt` (how time is written). Nothing here touches AWS.
+`refusals` turns a pydantic ValidationError into the project's ValidationFailed ("ladder[1].tier: ...").
+
+May import: pydantic, `shared.domain` (how time is written, vocabulary); `config` also the pure rule modules whose
+documents it describes (their vocabulary and checks), which in turn import it only when they parse. Nothing here
+touches AWS.
 """

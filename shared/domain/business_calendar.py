@@ -14,12 +14,15 @@ import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from functools import cached_property
-from typing import Any, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping
 from zoneinfo import ZoneInfo
 
-from shared.domain.assignment import DAYS, parse_hours, zone
+from shared.domain.assignment import DAYS, zone
 from shared.domain.errors import ValidationFailed
 from shared.domain.teams import ALWAYS_OPEN_CALENDAR
+
+if TYPE_CHECKING:
+    from shared.contracts.config import CalendarDocument
 
 UTC = timezone.utc
 END_OF_DAY = time(0)
@@ -27,12 +30,8 @@ END_OF_DAY = time(0)
 otherwise end after it starts, so the two can never be confused."""
 
 ALWAYS_OPEN_ID = ALWAYS_OPEN_CALENDAR
-DOCUMENT_KEYS = ("timezone", "hours", "holidays")
-HOLIDAY_KEYS = ("country", "subdivision", "extra")
 MAX_CLOSED_DAYS = 800
 """A calendar closed this many days in a row is a configuration mistake (a huge `extra` list), not a deadline."""
-
-_LAST_INSTANT = time(23, 59, 59, 999999)
 
 Spans = tuple[tuple[time, time], ...]
 
@@ -162,23 +161,23 @@ def calendar_from_document(
     The default years (last year to two years ahead) cover every deadline a ticket opened now can have;
     a clock that runs past them simply stops seeing library holidays (extra dates always apply).
     """
-    normal = validate_calendar_document(doc)
-    spec = normal["holidays"]
-    extra = frozenset(date.fromisoformat(text) for text in spec["extra"])
+    checked = _checked(doc)
+    spec = checked.holidays
+    country, subdivision = (spec.country, spec.subdivision) if spec else (None, None)
+    extra = frozenset(spec.extra or ()) if spec else frozenset()
     span = tuple(sorted(set(years))) if years is not None else _default_years()
     resolved: set[date] = set(extra)
-    if spec["country"]:
+    if country:
         import holidays as holiday_library  # 25 ms of import: only calendars that name a country need it
 
-        found = holiday_library.country_holidays(spec["country"], subdiv=spec["subdivision"], years=span)
-        resolved.update(found.keys())
+        resolved.update(holiday_library.country_holidays(country, subdiv=subdivision, years=span).keys())
     return BusinessCalendar(
         id=calendar_id,
-        timezone=normal["timezone"],
-        hours=_parse_calendar_hours(normal["hours"]),
+        timezone=checked.timezone,
+        hours={day: tuple(spans) for day, spans in checked.hours.items() if spans},
         holidays=frozenset(resolved),
-        country=spec["country"],
-        subdivision=spec["subdivision"],
+        country=country,
+        subdivision=subdivision,
         extra=extra,
         years=span,
     )
@@ -199,102 +198,14 @@ def calendar_to_document(calendar: BusinessCalendar) -> dict[str, Any]:
 
 def validate_calendar_document(doc: Any) -> dict[str, Any]:
     """Check a calendar document and return it normalised (days in week order, spans sorted, dates sorted)."""
-    if not isinstance(doc, Mapping):
-        raise ValidationFailed("a calendar is an object with timezone, hours and holidays")
-    unknown = sorted(str(key) for key in doc if key not in DOCUMENT_KEYS)
-    if unknown:
-        raise ValidationFailed(f"calendar: unknown field(s) {', '.join(unknown)}; use {', '.join(DOCUMENT_KEYS)}")
-    tz_name = doc.get("timezone")
-    if not isinstance(tz_name, str) or not tz_name.strip():
-        raise ValidationFailed("timezone is required: an IANA name such as Asia/Jakarta")
-    try:
-        zone(tz_name.strip())
-    except ValidationFailed as exc:
-        raise ValidationFailed(f"timezone: {exc.message}") from exc
-    hours = _parse_calendar_hours(doc.get("hours"))
-    return {
-        "timezone": tz_name.strip(),
-        "hours": _hours_document(hours),
-        "holidays": _validate_holidays(doc.get("holidays")),
-    }
+    return calendar_to_document(calendar_from_document("", doc, years=()))
 
 
-def _parse_calendar_hours(raw: Any) -> dict[str, Spans]:
-    """Weekly hours via the one parser the agents' working hours use, plus "24:00" ends and overlap checks."""
-    if not isinstance(raw, Mapping):
-        raise ValidationFailed('hours is required: {"mon": [["08:00", "17:00"]], ...}')
-    prepared: dict[str, list[Any]] = {}
-    for day, spans in raw.items():
-        if not isinstance(spans, (list, tuple)):
-            raise ValidationFailed(f'hours.{day}: a list of ["HH:MM", "HH:MM"] spans; got {spans!r}')
-        prepared[day] = [_with_last_instant(span) for span in spans]
-    try:
-        shift = parse_hours(prepared)
-    except ValidationFailed as exc:
-        raise ValidationFailed(exc.message.replace("working_hours", "hours", 1)) from exc
-    parsed: dict[str, Spans] = {}
-    for day, spans in shift.hours.items():
-        if any(t.tzinfo is not None for span in spans for t in span):
-            raise ValidationFailed(f"hours.{day}: times are local HH:MM without an offset")
-        ordered = sorted((start, END_OF_DAY if end == _LAST_INSTANT else end) for start, end in spans)
-        for (_, earlier_end), (later_start, _) in zip(ordered, ordered[1:]):
-            if earlier_end == END_OF_DAY or later_start < earlier_end:
-                raise ValidationFailed(f"hours.{day}: spans overlap; list each stretch of time once")
-        if ordered:
-            parsed[day] = tuple(ordered)
-    if not parsed:
-        raise ValidationFailed("hours: at least one day needs opening hours, or no deadline could ever fall")
-    return parsed
+def _checked(doc: Any) -> CalendarDocument:
+    from shared.contracts.config import CalendarDocument  # pydantic on the first parse, not at cold start
+    from shared.contracts.refusals import validated
 
-
-def _with_last_instant(span: Any) -> Any:
-    """Let `parse_hours` validate a "24:00" end by standing in the day's last representable instant."""
-    if isinstance(span, (list, tuple)) and len(span) == 2 and span[1] == "24:00":
-        return [span[0], _LAST_INSTANT.isoformat()]
-    return span
-
-
-def _validate_holidays(raw: Any) -> dict[str, Any]:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ValidationFailed('holidays is {"country": "ID", "subdivision": null, "extra": ["2026-12-24"]}')
-    unknown = sorted(str(key) for key in raw if key not in HOLIDAY_KEYS)
-    if unknown:
-        raise ValidationFailed(f"holidays: unknown field(s) {', '.join(unknown)}; use {', '.join(HOLIDAY_KEYS)}")
-    country = raw.get("country")
-    subdivision = raw.get("subdivision")
-    import holidays as holiday_library
-
-    supported = holiday_library.list_supported_countries()
-    if country is not None:
-        if not isinstance(country, str) or country.strip().upper() not in supported:
-            raise ValidationFailed(
-                f"holidays.country: unknown country {country!r}; use an ISO 3166 code such as ID, DE or US"
-            )
-        country = country.strip().upper()
-    if subdivision is not None:
-        if country is None:
-            raise ValidationFailed("holidays.subdivision needs holidays.country")
-        known = {str(code).lower(): str(code) for code in supported[country]}
-        if not isinstance(subdivision, str) or subdivision.strip().lower() not in known:
-            raise ValidationFailed(
-                f"holidays.subdivision: unknown subdivision {subdivision!r} of {country}"
-                + (f"; use one of {', '.join(sorted(known.values()))}" if known else "; it has none")
-            )
-        subdivision = known[subdivision.strip().lower()]
-    extra = raw.get("extra") or []
-    if not isinstance(extra, (list, tuple)):
-        raise ValidationFailed('holidays.extra is a list of dates like ["2026-12-24"]')
-    dates = set()
-    for text in extra:
-        try:
-            if not isinstance(text, str):
-                raise ValueError
-            dates.add(date.fromisoformat(text.strip()))
-        except ValueError as exc:
-            raise ValidationFailed(f"holidays.extra: {text!r} is not a date like 2026-12-24") from exc
-    return {"country": country, "subdivision": subdivision, "extra": sorted(d.isoformat() for d in dates)}
+    return validated(CalendarDocument, doc, "calendar")
 
 
 def _real_instant(day: date, clock: time, tz: ZoneInfo, *, last: bool) -> datetime:

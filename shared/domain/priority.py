@@ -35,15 +35,13 @@ through the API; a document is checked in full and refused with a message that n
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
-from decimal import Decimal
+from dataclasses import dataclass, field
 from enum import Enum
 from types import MappingProxyType
-from typing import Any, Callable, Iterable, Mapping, TypeVar
+from typing import Any, Iterable, Mapping
 
-from shared.domain.errors import ValidationFailed
 from shared.domain.model import Channel, Priority, Tier
-from shared.domain.textmatch import SearchableText, normalize
+from shared.domain.textmatch import SearchableText
 
 __all__ = [
     "DEFAULT_RULES",
@@ -62,7 +60,6 @@ _LADDER = (Priority.LOW, Priority.MEDIUM, Priority.HIGH, Priority.URGENT)
 # What shared.mail.parsing reports from Importance / X-Priority / Priority headers.
 IMPORTANCE_LEVELS = ("high", "normal", "low")
 _TOP_LEVEL = len(_LADDER) - 1
-_Value = TypeVar("_Value")
 
 
 def _plain(value: str) -> str:
@@ -240,10 +237,6 @@ def _movement(before: int, after: int, note: str = "") -> str:
 
 # --- documents ----------------------------------------------------------------------------------------------
 
-_RULE_FIELDS = ("name", "phrases", "priority", "category", "skill", "channels")
-_TOP_FIELDS = tuple(f.name for f in fields(PriorityRules))
-
-
 def rules_to_document(rules: PriorityRules) -> dict[str, Any]:
     """JSON-ready form for the rules table and the API; `rules_from_document` reads it back unchanged."""
     return {
@@ -274,129 +267,30 @@ def rules_from_document(doc: Mapping[str, Any]) -> PriorityRules:
     Missing top-level fields take the neutral `PriorityRules()` defaults (no keywords, no boosts), not
     `DEFAULT_RULES`: a document describes the whole rule set. Numbers may arrive as Decimal (DynamoDB).
     """
-    if not isinstance(doc, Mapping):
-        raise ValidationFailed("priority rules must be an object")
-    _refuse_unknown_keys(doc, _TOP_FIELDS, "priority rules")
-    neutral = rules_to_document(PriorityRules())
-    field_of = {name: doc.get(name, neutral[name]) for name in _TOP_FIELDS}
+    from shared.contracts.config import PriorityRulesDocument  # pydantic on the first parse, not at cold start
+    from shared.contracts.refusals import validated
+
+    checked = validated(PriorityRulesDocument, doc, "priority rules")
     return PriorityRules(
-        default_priority=_read_priority(field_of["default_priority"], "default_priority"),
-        default_category=_read_name(field_of["default_category"], "default_category"),
+        default_priority=Priority(checked.default_priority),
+        default_category=checked.default_category,
         keyword_rules=tuple(
-            _read_rule(item, f"keyword_rules[{index}]")
-            for index, item in enumerate(_read_list(field_of["keyword_rules"], "keyword_rules"))
-        ),
-        impact_phrases=_read_phrases(field_of["impact_phrases"], "impact_phrases", allow_empty=True),
-        tier_boost=_read_mapping(field_of["tier_boost"], "tier_boost", _TIERS, "tier", _read_boost),
-        tier_boost_ceiling=_read_priority(field_of["tier_boost_ceiling"], "tier_boost_ceiling"),
-        channel_floor=_read_mapping(field_of["channel_floor"], "channel_floor", _CHANNELS, "channel", _read_priority),
-        importance_floor=_read_mapping(
-            field_of["importance_floor"], "importance_floor", IMPORTANCE_LEVELS, "importance", _read_priority
-        ),
-    )
-
-
-_PRIORITIES = tuple(priority.value for priority in Priority)
-_CHANNELS = tuple(channel.value for channel in Channel)
-_TIERS = tuple(tier.value for tier in Tier)
-
-
-def _refuse_unknown_keys(doc: Mapping[str, Any], known: tuple[str, ...], where: str) -> None:
-    unknown = sorted(str(key) for key in doc if key not in known)
-    if unknown:
-        raise ValidationFailed(f"{where}: unknown field(s) {', '.join(unknown)}; expected {', '.join(known)}")
-
-
-def _read_priority(value: Any, path: str) -> Priority:
-    if not isinstance(value, str) or value not in _PRIORITIES:
-        raise ValidationFailed(f"{path}: {value!r} is not a priority; expected one of {', '.join(_PRIORITIES)}")
-    return Priority(value)
-
-
-def _read_name(value: Any, path: str) -> str:
-    if not isinstance(value, str) or not value.strip():
-        raise ValidationFailed(f"{path}: must be a non-empty string")
-    return value
-
-
-def _read_optional_name(value: Any, path: str) -> str | None:
-    return None if value is None else _read_name(value, path)
-
-
-def _read_list(value: Any, path: str) -> list[Any]:
-    if not isinstance(value, (list, tuple)):
-        raise ValidationFailed(f"{path}: must be a list")
-    return list(value)
-
-
-def _read_phrases(value: Any, path: str, *, allow_empty: bool) -> tuple[str, ...]:
-    items = _read_list(value, path)
-    if not items and not allow_empty:
-        raise ValidationFailed(f"{path}: must list at least one phrase")
-    seen: dict[str, str] = {}
-    for index, phrase in enumerate(items):
-        where = f"{path}[{index}]"
-        if not isinstance(phrase, str):
-            raise ValidationFailed(f"{where}: must be a string, got {type(phrase).__name__}")
-        key = normalize(phrase)
-        if not key:
-            raise ValidationFailed(f"{where}: {phrase!r} has no letters or digits to match")
-        if key in seen:
-            raise ValidationFailed(f"{where}: {phrase!r} repeats {seen[key]!r}")
-        seen[key] = phrase
-    return tuple(items)
-
-
-def _read_choices(value: Any, path: str, choices: tuple[str, ...], what: str) -> tuple[str, ...]:
-    items = _read_list(value, path)
-    for index, item in enumerate(items):
-        if item not in choices or not isinstance(item, str):
-            raise ValidationFailed(
-                f"{path}[{index}]: {item!r} is not a valid {what}; expected one of {', '.join(choices)}"
+            KeywordRule(
+                phrases=tuple(rule.phrases),
+                priority=Priority(rule.priority),
+                category=rule.category,
+                skill=rule.skill,
+                channels=tuple(rule.channels),
+                name=rule.name,
             )
-    if len(set(items)) != len(items):
-        raise ValidationFailed(f"{path}: lists a {what} twice")
-    return tuple(items)
-
-
-def _read_rule(value: Any, path: str) -> KeywordRule:
-    if not isinstance(value, Mapping):
-        raise ValidationFailed(f"{path}: must be an object")
-    _refuse_unknown_keys(value, _RULE_FIELDS, path)
-    for required in ("phrases", "priority"):
-        if required not in value:
-            raise ValidationFailed(f"{path}.{required}: is required")
-    name = value.get("name", "")
-    if not isinstance(name, str):
-        raise ValidationFailed(f"{path}.name: must be a string")
-    return KeywordRule(
-        phrases=_read_phrases(value["phrases"], f"{path}.phrases", allow_empty=False),
-        priority=_read_priority(value["priority"], f"{path}.priority"),
-        category=_read_optional_name(value.get("category"), f"{path}.category"),
-        skill=_read_optional_name(value.get("skill"), f"{path}.skill"),
-        channels=_read_choices(value.get("channels", []), f"{path}.channels", _CHANNELS, "channel"),
-        name=name,
+            for rule in checked.keyword_rules
+        ),
+        impact_phrases=tuple(checked.impact_phrases),
+        tier_boost=dict(checked.tier_boost),
+        tier_boost_ceiling=Priority(checked.tier_boost_ceiling),
+        channel_floor={channel: Priority(floor) for channel, floor in checked.channel_floor.items()},
+        importance_floor={level: Priority(floor) for level, floor in checked.importance_floor.items()},
     )
-
-
-def _read_boost(value: Any, path: str) -> int:
-    integral = isinstance(value, int) or (isinstance(value, Decimal) and value == value.to_integral_value())
-    if isinstance(value, bool) or not integral or not 0 <= value <= _TOP_LEVEL:
-        raise ValidationFailed(f"{path}: {value!r} is not a whole number of levels from 0 to {_TOP_LEVEL}")
-    return int(value)
-
-
-def _read_mapping(
-    value: Any, path: str, keys: tuple[str, ...], what: str, read: Callable[[Any, str], _Value]
-) -> dict[str, _Value]:
-    if not isinstance(value, Mapping):
-        raise ValidationFailed(f"{path}: must be an object")
-    result: dict[str, _Value] = {}
-    for key, item in value.items():
-        if key not in keys or not isinstance(key, str):
-            raise ValidationFailed(f"{path}: {key!r} is not a valid {what}; expected one of {', '.join(keys)}")
-        result[key] = read(item, f"{path}.{key}")
-    return result
 
 
 # --- shipped defaults ---------------------------------------------------------------------------------------

@@ -16,12 +16,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from decimal import Decimal
 from typing import Any, Iterable, Mapping
 
 from shared.domain.business_calendar import ALWAYS_OPEN_ID, BusinessCalendar
 from shared.domain.errors import ValidationFailed
-from shared.domain.model import Channel, Priority, Tier
+from shared.domain.model import Priority
 from shared.domain.timefmt import iso, parse_iso
 
 METRICS = ("first_response", "next_response", "resolution")
@@ -32,8 +31,6 @@ ESCALATION_TIERS = (1, 2, 3)
 WARNING_FRACTION = 0.75
 """A running metric past this share of its target makes the ticket's state "warning"."""
 
-POLICY_KEYS = ("id", "position", "name", "conditions", "targets", "calendar", "ladder")
-STEP_KEYS = ("metric", "at", "action", "tier", "notify")
 MAX_TARGET_SECONDS = 366 * 24 * 3600
 MAX_FRACTION = 10.0
 
@@ -89,44 +86,23 @@ def select_policy(
 
 def policy_from_document(policy_id: str, doc: Mapping[str, Any]) -> SlaPolicy:
     """A policy from its API/stored document; every refusal names the offending field."""
-    if not isinstance(policy_id, str) or not policy_id.strip():
-        raise ValidationFailed("id: a policy needs a non-empty id")
-    if not isinstance(doc, Mapping):
-        raise ValidationFailed("an SLA policy is an object with position, name, conditions, targets, calendar, ladder")
-    unknown = sorted(str(key) for key in doc if key not in POLICY_KEYS)
-    if unknown:
-        raise ValidationFailed(f"unknown field(s) {', '.join(unknown)}; use {', '.join(POLICY_KEYS[1:])}")
-    if doc.get("id") not in (None, policy_id):
-        raise ValidationFailed(f"id: the document says {doc['id']!r} but it is stored as {policy_id!r}")
-    position: Any = doc.get("position")
-    if not _is_int(position):
-        raise ValidationFailed("position: a whole number; lower positions are tried first")
-    name = doc.get("name")
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise ValidationFailed("name: a non-empty text of at most 200 characters")
-    calendar = doc.get("calendar", ALWAYS_OPEN_ID)
-    if not isinstance(calendar, str) or not calendar.strip():
-        raise ValidationFailed(f"calendar: a calendar id, or {ALWAYS_OPEN_ID!r} for round-the-clock time")
-    targets = _targets(doc.get("targets"))
-    ladder = tuple(
-        sorted(
-            (_step(index, raw, targets) for index, raw in enumerate(_list(doc.get("ladder") or [], "ladder"))),
-            key=lambda step: step.firing_order,
-        )
+    from shared.contracts.config import SlaPolicyDocument  # pydantic on the first parse, not at cold start
+    from shared.contracts.refusals import validated
+
+    checked = validated(SlaPolicyDocument, doc, "SLA policy", context={"stored_as": policy_id})
+    conditions = checked.conditions.model_dump() if checked.conditions else {}
+    ladder = (
+        LadderStep(metric=step.metric, at=step.at, action=step.action, tier=step.tier, notify=tuple(step.notify or ()))
+        for step in checked.ladder or ()
     )
-    seen: set[tuple[str, float, str]] = set()
-    for step in ladder:
-        if (step.metric, step.at, step.action) in seen:
-            raise ValidationFailed(f"ladder: {step.action} at {step.at} of {step.metric} is listed twice")
-        seen.add((step.metric, step.at, step.action))
     return SlaPolicy(
         id=policy_id.strip(),
-        position=int(position),
-        name=name.strip(),
-        conditions=_conditions(doc.get("conditions", {})),
-        targets=targets,
-        calendar=calendar.strip(),
-        ladder=ladder,
+        position=checked.position,
+        name=checked.name,
+        conditions={key: tuple(conditions.get(key) or ()) for key in CONDITION_KEYS},
+        targets={metric: checked.targets[metric] for metric in METRICS if metric in checked.targets},
+        calendar=checked.calendar,
+        ladder=tuple(sorted(ladder, key=lambda step: step.firing_order)),
     )
 
 
@@ -149,97 +125,6 @@ def _step_document(step: LadderStep) -> dict[str, Any]:
         out["tier"] = step.tier
     out["notify"] = list(step.notify)
     return out
-
-
-def _conditions(raw: Any) -> dict[str, tuple[str, ...]]:
-    if raw is None:
-        raw = {}
-    if not isinstance(raw, Mapping):
-        raise ValidationFailed('conditions: an object like {"priority": ["urgent"], "tier": ["vip"]}')
-    unknown = sorted(str(key) for key in raw if key not in CONDITION_KEYS)
-    if unknown:
-        raise ValidationFailed(f"conditions: unknown key(s) {', '.join(unknown)}; use {', '.join(CONDITION_KEYS)}")
-    allowed: dict[str, tuple[str, ...]] = {
-        "priority": tuple(p.value for p in Priority),
-        "tier": tuple(t.value for t in Tier),
-        "channel": tuple(c.value for c in Channel),
-    }
-    out: dict[str, tuple[str, ...]] = {}
-    for key in CONDITION_KEYS:
-        values = _list(raw.get(key) or [], f"conditions.{key}")
-        cleaned: list[str] = []
-        for value in values:
-            if not isinstance(value, str) or not value.strip():
-                raise ValidationFailed(f"conditions.{key}: values are non-empty texts; got {value!r}")
-            text = value.strip().lower() if key != "team" else value.strip()
-            if key in allowed and text not in allowed[key]:
-                raise ValidationFailed(f"conditions.{key}: {value!r} is not one of {', '.join(allowed[key])}")
-            if text not in cleaned:
-                cleaned.append(text)
-        out[key] = tuple(cleaned)
-    return out
-
-
-def _targets(raw: Any) -> dict[str, int]:
-    if not isinstance(raw, Mapping) or not raw:
-        raise ValidationFailed(f"targets: seconds of business time for at least one of {', '.join(METRICS)}")
-    out: dict[str, int] = {}
-    for metric, seconds in raw.items():
-        if metric not in METRICS:
-            raise ValidationFailed(f"targets: unknown metric {metric!r}; use {', '.join(METRICS)}")
-        if not _is_int(seconds) or not 0 < int(seconds) <= MAX_TARGET_SECONDS:
-            raise ValidationFailed(f"targets.{metric}: whole seconds from 1 to {MAX_TARGET_SECONDS}; got {seconds!r}")
-        out[metric] = int(seconds)
-    return {metric: out[metric] for metric in METRICS if metric in out}
-
-
-def _step(index: int, raw: Any, targets: Mapping[str, int]) -> LadderStep:
-    where = f"ladder[{index}]"
-    if not isinstance(raw, Mapping):
-        raise ValidationFailed(f'{where}: a step like {{"metric": "first_response", "at": 0.75, "action": "warn"}}')
-    unknown = sorted(str(key) for key in raw if key not in STEP_KEYS)
-    if unknown:
-        raise ValidationFailed(f"{where}: unknown field(s) {', '.join(unknown)}; use {', '.join(STEP_KEYS)}")
-    metric = raw.get("metric")
-    if metric not in METRICS:
-        raise ValidationFailed(f"{where}.metric: {metric!r} is not one of {', '.join(METRICS)}")
-    if metric not in targets:
-        raise ValidationFailed(f"{where}.metric: {metric} has no target in this policy")
-    at = raw.get("at")
-    if isinstance(at, bool) or not isinstance(at, (int, float, Decimal)) or not 0 < float(at) <= MAX_FRACTION:
-        raise ValidationFailed(f"{where}.at: a fraction of the target above 0 and at most {MAX_FRACTION:g}; got {at!r}")
-    action = raw.get("action")
-    if action not in ACTIONS:
-        raise ValidationFailed(f"{where}.action: {action!r} is not one of {', '.join(ACTIONS)}")
-    tier = raw.get("tier")
-    if tier is not None:
-        if action != "escalate":
-            raise ValidationFailed(f"{where}.tier: only an escalate step moves the ticket to a tier")
-        if not _is_int(tier) or int(tier) not in ESCALATION_TIERS:
-            raise ValidationFailed(f"{where}.tier: one of {', '.join(map(str, ESCALATION_TIERS))}; got {tier!r}")
-        tier = int(tier)
-    notify: list[str] = []
-    for role in _list(raw.get("notify") or [], f"{where}.notify"):
-        if role not in NOTIFY_ROLES:
-            raise ValidationFailed(f"{where}.notify: {role!r} is not one of {', '.join(NOTIFY_ROLES)}")
-        if role not in notify:
-            notify.append(role)
-    return LadderStep(metric=metric, at=float(at), action=action, tier=tier, notify=tuple(notify))
-
-
-def _list(raw: Any, where: str) -> list[Any]:
-    if not isinstance(raw, (list, tuple)):
-        raise ValidationFailed(f"{where}: a list; got {raw!r}")
-    return list(raw)
-
-
-def _is_int(value: Any) -> bool:
-    """Whole numbers as JSON and DynamoDB (Decimal) carry them; booleans are not numbers here."""
-    if isinstance(value, bool):
-        return False
-    if isinstance(value, int):
-        return True
-    return isinstance(value, (float, Decimal)) and value == int(value)
 
 
 def _default_policy(priority: Priority, first_response: int, next_response: int, resolution: int) -> SlaPolicy:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import functools
 import operator
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, fields
 from typing import Any
@@ -121,12 +120,13 @@ def _environments() -> tuple[Environment, Environment]:
     return MessageSandbox(autoescape=False, **options), MessageSandbox(autoescape=True, **options)
 
 
-_TEMPLATE_ID = re.compile(r"[a-z0-9][a-z0-9_.-]{0,63}")
-_LANGUAGE = re.compile(r"[a-z]{2,3}")
-_CHANNEL = re.compile(r"[a-z][a-z0-9_-]{0,31}")
-
-
 # --- validation -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class CompiledSource:
+    template: Template
+    placeholders: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -139,81 +139,53 @@ class _Compiled:
 
 def validate_template(template: MessageTemplate) -> None:
     """Raise TemplateInvalid for anything that would make the template fail or misbehave when sent."""
-    _compile(template)
+    from shared.contracts.config import TemplateDocument  # pydantic on the first check, not at cold start
+    from shared.contracts.refusals import validated
+
+    validated(TemplateDocument, _fields(template), "template", kind=TemplateInvalid)
+
+
+@functools.lru_cache(maxsize=512)
+def compiled_source(source: str, *, html: bool = False) -> CompiledSource:
+    """One part of a template compiled in the sandbox, with the placeholders it uses. ValueError says why it
+    cannot be sent: a syntax error, a placeholder nobody fills in, or reaching into Python's internals."""
+    from jinja2 import TemplateSyntaxError, meta
+    from jinja2.exceptions import TemplateError
+
+    env = _environments()[1 if html else 0]
+    try:
+        tree = env.parse(source)
+    except TemplateSyntaxError as exc:
+        raise ValueError(f"line {exc.lineno}: {exc.message}") from exc
+    used = meta.find_undeclared_variables(tree)
+    unknown = sorted(used - set(PLACEHOLDERS))
+    if unknown:
+        raise ValueError(f"unknown placeholder(s) {', '.join(unknown)}; allowed are {', '.join(sorted(PLACEHOLDERS))}")
+    private = _private_attribute(tree)
+    if private is not None:
+        raise ValueError(f"line {private[1]}: access to {private[0]!r} is not allowed")
+    try:
+        return CompiledSource(env.from_string(tree), frozenset(used))
+    except TemplateError as exc:  # compile-time errors the parser does not catch
+        raise ValueError(str(exc)) from exc
 
 
 @functools.lru_cache(maxsize=256)
 def _compile(template: MessageTemplate) -> _Compiled:
     """Checked and compiled once per distinct template; rendering the same acknowledgement again is cheap."""
-    _check_identity(template)
-    if not template.text.strip():
-        raise TemplateInvalid(f"template {template.id!r}: the text body is empty")
-    if template.subject is not None:
-        if not template.subject.strip():
-            raise TemplateInvalid(f"template {template.id!r}: the subject is empty; leave it out instead")
-        if "\n" in template.subject or "\r" in template.subject:
-            raise TemplateInvalid(f"template {template.id!r}: the subject must be a single line")
-    if template.html is not None and not template.html.strip():
-        raise TemplateInvalid(f"template {template.id!r}: the html body is empty; leave it out instead")
-
-    used: set[str] = set()
-    text_env, html_env = _environments()
-    subject = _compile_part(template, "subject", template.subject, text_env, used)
-    text = _compile_part(template, "text", template.text, text_env, used)
-    html = _compile_part(template, "html", template.html, html_env, used)
-    assert text is not None  # text is a str, so a template came back
-    return _Compiled(subject, text, html, frozenset(used))
-
-
-def _check_identity(template: MessageTemplate) -> None:
-    if not _TEMPLATE_ID.fullmatch(template.id):
-        raise TemplateInvalid(
-            f"template id {template.id!r} must be 1-64 lowercase letters, digits, '-', '_' or '.'"
-        )
-    if not _LANGUAGE.fullmatch(template.language):
-        raise TemplateInvalid(
-            f"template {template.id!r}: language {template.language!r} must be a lowercase 2-3 letter "
-            "language code such as 'id' or 'en'"
-        )
-    if template.channel != ANY_CHANNEL and not _CHANNEL.fullmatch(template.channel):
-        raise TemplateInvalid(
-            f"template {template.id!r}: channel {template.channel!r} must be a lowercase channel name "
-            "such as 'email' or 'chat', or '*' for any channel"
-        )
-
-
-def _compile_part(
-    template: MessageTemplate,
-    part: str,
-    source: str | None,
-    env: Environment,
-    used: set[str],
-) -> Template | None:
-    from jinja2 import TemplateSyntaxError, meta
-    from jinja2.exceptions import TemplateError
-
-    if source is None:
-        return None
-    where = f"template {template.id!r} ({template.language}/{template.channel}) {part}"
-    try:
-        tree = env.parse(source)
-    except TemplateSyntaxError as exc:
-        raise TemplateInvalid(f"{where}, line {exc.lineno}: {exc.message}") from exc
-    unknown = sorted(meta.find_undeclared_variables(tree) - set(PLACEHOLDERS))
-    if unknown:
-        raise TemplateInvalid(
-            f"{where}: unknown placeholder(s) {', '.join(unknown)}; "
-            f"allowed are {', '.join(sorted(PLACEHOLDERS))}"
-        )
-    private = _private_attribute(tree)
-    if private is not None:
-        name, line = private
-        raise TemplateInvalid(f"{where}, line {line}: access to {name!r} is not allowed")
-    used.update(meta.find_undeclared_variables(tree))
-    try:
-        return env.from_string(tree)
-    except TemplateError as exc:  # compile-time errors the parser does not catch
-        raise TemplateInvalid(f"{where}: {exc}") from exc
+    validate_template(template)
+    subject, text, html = (
+        compiled_source(source, html=part == "html") if source is not None else None
+        for part, source in (("subject", template.subject), ("text", template.text), ("html", template.html))
+    )
+    assert text is not None  # validated: a template always has a text body
+    used = frozenset().union(*(part.placeholders for part in (subject, text, html) if part is not None))
+    return _Compiled(
+        subject=subject.template if subject else None,
+        text=text.template,
+        html=html.template if html else None,
+        placeholders=used,
+    )
 
 
 def _private_attribute(tree: nodes.Template) -> tuple[str, int] | None:
@@ -304,43 +276,24 @@ def _primary(language: str) -> str:
 # --- storage --------------------------------------------------------------------------------------
 
 _FIELDS = tuple(f.name for f in fields(MessageTemplate))
-_REQUIRED = ("id", "language", "channel", "text")
-_OPTIONAL = ("subject", "html")
+
+
+def _fields(template: MessageTemplate) -> dict[str, str | None]:
+    return {name: getattr(template, name) for name in _FIELDS}
 
 
 def template_to_document(template: MessageTemplate) -> dict[str, str | None]:
     """The stored form; validated first, so a bad template is never saved."""
     validate_template(template)
-    return {name: getattr(template, name) for name in _FIELDS}
+    return _fields(template)
 
 
 def template_from_document(document: Mapping[str, Any]) -> MessageTemplate:
     """A template from its stored (or submitted) form, with an error that names what is wrong."""
-    if not isinstance(document, Mapping):
-        raise TemplateInvalid(f"a template must be an object, got {type(document).__name__}")
-    missing = [name for name in _REQUIRED if name not in document]
-    if missing:
-        raise TemplateInvalid(f"template is missing field(s): {', '.join(missing)}")
-    extra = sorted(str(name) for name in document if name not in _FIELDS)
-    if extra:
-        raise TemplateInvalid(f"template has unknown field(s): {', '.join(extra)}; allowed are {', '.join(_FIELDS)}")
-    for name in _REQUIRED:
-        if not isinstance(document[name], str):
-            raise TemplateInvalid(f"template field {name!r} must be text, got {type(document[name]).__name__}")
-    for name in _OPTIONAL:
-        value = document.get(name)
-        if value is not None and not isinstance(value, str):
-            raise TemplateInvalid(f"template field {name!r} must be text or null, got {type(value).__name__}")
-    template = MessageTemplate(
-        id=document["id"],
-        language=document["language"],
-        channel=document["channel"],
-        subject=document.get("subject"),
-        text=document["text"],
-        html=document.get("html"),
-    )
-    validate_template(template)
-    return template
+    from shared.contracts.config import TemplateDocument  # pydantic on the first parse, not at cold start
+    from shared.contracts.refusals import validated
+
+    return MessageTemplate(**validated(TemplateDocument, document, "template", kind=TemplateInvalid).model_dump())
 
 
 # --- the wording we ship --------------------------------------------------------------------------

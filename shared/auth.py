@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
-
 import jwt
 
 from shared.adapters.secrets import purpose_key
+from shared.domain.access import Forbidden, Principal, Unauthorized, require_role
 from shared.domain.errors import DomainError
 from shared.domain.model import Role
 
+__all__ = ["Forbidden", "Principal", "Unauthorized", "authenticate", "issue_token", "require_role"]
+
 ISSUER = "ticketing"
 AUDIENCE = "ticketing-api"
-
-
-class Unauthorized(DomainError):
-    code = "unauthorized"
-
-
-class Forbidden(DomainError):
-    code = "forbidden"
-
-
-@dataclass(frozen=True)
-class Principal:
-    subject: str
-    role: Role
-    agent_id: str | None
 
 
 DEFAULT_MAX_TTL_SECONDS = 12 * 3600
@@ -84,8 +70,3 @@ def authenticate(key: bytes, authorization: str | None, max_ttl_seconds: int = D
     if lifetime > max_ttl_seconds:
         raise Unauthorized(f"token lifetime {lifetime} s exceeds the {max_ttl_seconds} s maximum; ask for a new token")
     return Principal(subject=str(claims["sub"]), role=role, agent_id=claims.get("agent_id"))
-
-
-def require_role(principal: Principal, needed: Role) -> None:
-    if not principal.role.at_least(needed):
-        raise Forbidden(f"this action needs the {needed.value} role; your token has {principal.role.value}")

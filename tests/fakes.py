@@ -21,7 +21,7 @@ from shared.domain.timefmt import iso
 
 
 def _customer_id(contact: Contact) -> str:
-    from shared.storage.customers import customer_id_for  # a pure function beside the repository
+    from shared.domain.ids import customer_id_for
 
     return customer_id_for(contact)
 
@@ -70,6 +70,20 @@ class FakeAgents:
     def get(self, agent_id: str) -> AgentView | None:
         profile = self.profiles.get(agent_id)
         return AgentView(copy.deepcopy(profile), self.candidate(agent_id)) if profile is not None else None
+
+    def roster(self, team: str | None = None) -> list[AgentView]:
+        views = [self.get(a) for a, p in sorted(self.profiles.items()) if team is None or p.team == team]
+        return [v for v in views if v is not None]
+
+    def save(self, profile: AgentProfile, now: datetime) -> AgentView:
+        created = self.profiles[profile.id].created_at if profile.id in self.profiles else iso(now)
+        self.profiles[profile.id] = replace(copy.deepcopy(profile), created_at=created, updated_at=iso(now))
+        self.loads.setdefault(profile.id, 0)
+        self.last_assigned.setdefault(profile.id, None)
+        self.load_changed.setdefault(profile.id, None)
+        view = self.get(profile.id)
+        assert view is not None
+        return view
 
     def candidates(self, team: str) -> list[Candidate]:
         found = [self.candidate(a) for a, p in sorted(self.profiles.items()) if p.team == team]
@@ -168,6 +182,16 @@ class FakeTickets:
 
     def _all(self) -> list[Ticket]:
         return [self._load(s) for s in self.items.values()]
+
+    def list(self, filters: Any, limit: int = 25, cursor: str | None = None) -> Any:
+        """Newest first; the cursor is an offset (the repository's is an opaque DynamoDB key)."""
+        from shared.domain.ports import Page
+
+        wanted = {name: value for name, value in vars(filters).items() if value is not None}
+        found = [t for t in sorted(self._all(), key=lambda t: t.created_at, reverse=True) if _matches(t, wanted)]
+        start = int(cursor or 0)
+        page = found[start : start + limit]
+        return Page(items=page, next_cursor=str(start + limit) if start + limit < len(found) else None)
 
     def waiting(self, team: str, strategy: str, limit: int = 50) -> list[Ticket]:
         found = [t for t in self._all() if t.team == team and t.waiting]
@@ -284,6 +308,19 @@ class FakeTickets:
         return [e for e in self.thread(ticket_id)[1] if kind is None or e.type == kind]
 
 
+def _matches(ticket: Ticket, wanted: dict[str, Any]) -> bool:
+    for name, value in wanted.items():
+        if name == "tag" and value not in ticket.tags:
+            return False
+        if name == "tier" and ticket.customer.tier != value:
+            return False
+        if name == "q" and value.lower() not in ticket.subject.lower():
+            return False
+        if name not in ("tag", "tier", "q") and getattr(ticket, name) != value:
+            return False
+    return True
+
+
 # ---------------------------------------------------------------------- customers, config, markers
 
 
@@ -312,6 +349,12 @@ class FakeCustomers:
         customer.bouncing, customer.bounced_at = True, iso(now)
         return True
 
+    def update(self, customer_id: str, now: datetime, tier: str | None = None, name: str | None = None) -> Customer:
+        current = self.items[customer_id]
+        changed = {"tier": tier, "name": name}
+        self.items[customer_id] = replace(current, updated_at=iso(now), **{k: v for k, v in changed.items() if v is not None})
+        return copy.deepcopy(self.items[customer_id])
+
     def set_tier(self, contact: Contact, tier: str, now: datetime) -> Customer:
         self.get_or_create(contact, now)
         self.items[_customer_id(contact)] = replace(self.items[_customer_id(contact)], tier=tier)
@@ -330,6 +373,9 @@ class FakeConfig:
 
     def put(self, kind: str, name: str, body: dict[str, Any], actor: str = "test", now: datetime | None = None) -> None:
         self.docs[(kind, name)] = copy.deepcopy(body)
+
+    def delete(self, kind: str, name: str) -> bool:
+        return self.docs.pop((kind, name), None) is not None
 
 
 class FakeMarkers:
@@ -480,6 +526,13 @@ class World:
             changes=self.changes, sla=self.sla, announcer=self.out,
         )  # fmt: skip
         self._pumped = 0
+
+    def desk(self) -> Any:
+        """What the API's ticket routes call, on this world's fakes."""
+        from shared.services.ticket_desk import TicketDesk
+
+        return TicketDesk(tickets=self.tickets, agents=self.agents, announcer=self.out, intake=lambda: self.intake,  # type: ignore[arg-type]
+                          messenger=lambda: self.messenger, changes=lambda: self.changes, now=self.clock)  # fmt: skip
 
     def pump(self) -> list[dict[str, Any]]:
         """Hand every announcement not yet routed to the route stage, in order (what the route queue does)."""

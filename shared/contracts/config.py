@@ -105,7 +105,7 @@ def _without_repeats(items: list[Any]) -> list[Any]:
     return items
 
 
-class _Document(BaseModel):
+class ClosedDocument(BaseModel):
     """Refuses unknown fields naming the known ones (and says `additionalProperties: false` in the schema)."""
 
     model_config = ConfigDict(extra="forbid")
@@ -155,7 +155,7 @@ Phrases = Annotated[list[Annotated[str, AfterValidator(_matchable)]], AfterValid
 Levels = Annotated[StrictInt, Field(ge=0, le=_TOP_LEVEL), Whole]
 
 
-class KeywordRuleDocument(_Document):
+class KeywordRuleDocument(ClosedDocument):
     """Phrases that, when a customer writes them, set the ticket's priority (and category and skill)."""
 
     name: str = ""
@@ -168,7 +168,7 @@ class KeywordRuleDocument(_Document):
     )
 
 
-class PriorityRulesDocument(_Document):
+class PriorityRulesDocument(ClosedDocument):
     """The whole rule set; a field left out takes the neutral default (no keywords, no boosts)."""
 
     default_priority: PriorityName = _NEUTRAL_RULES.default_priority.value
@@ -205,7 +205,7 @@ Listed = Annotated[list[Item] | None, AfterValidator(_first_of_each)]
 Lowered = BeforeValidator(_trimmed_lower)
 
 
-class ConditionsDocument(_Document):
+class ConditionsDocument(ClosedDocument):
     """Which tickets a policy covers: each condition listed must contain the ticket's value (tags: any one)."""
 
     priority: Listed[Annotated[PriorityName, Lowered]] = None
@@ -219,7 +219,7 @@ TargetSeconds = Annotated[StrictInt, Field(ge=1, le=MAX_TARGET_SECONDS, descript
 EscalationTier = Annotated[StrictInt, Field(ge=min(ESCALATION_TIERS), le=max(ESCALATION_TIERS)), Whole]
 
 
-class LadderStepDocument(_Document):
+class LadderStepDocument(ClosedDocument):
     """When `metric` has used `at` x its target, `action` fires; an escalation moves the ticket to `tier`."""
 
     metric: MetricName
@@ -235,7 +235,7 @@ class LadderStepDocument(_Document):
         return self
 
 
-class SlaPolicyDocument(_Document):
+class SlaPolicyDocument(ClosedDocument):
     """Which tickets (conditions), how many seconds of business time each metric may take (targets), on which
     calendar, and the ladder of warnings and escalations. Validate with `context={"stored_as": policy_id}`."""
 
@@ -277,7 +277,8 @@ class SlaPolicyDocument(_Document):
 DayName = Annotated[str, OneOf(DAYS, "a day")]
 
 
-def _known_time_zone(name: str) -> str:
+def known_time_zone(name: str) -> str:
+    """The IANA name, refused in a contract's words when Python's zoneinfo does not know it."""
     try:
         zone(name)
     except ValidationFailed as exc:
@@ -350,7 +351,7 @@ def _in_order(dates: list[date] | None) -> list[date]:
     return sorted(set(dates or ()))
 
 
-class HolidaysDocument(_Document):
+class HolidaysDocument(ClosedDocument):
     """Public holidays of a country (and subdivision) from the `holidays` library, plus the team's own dates."""
 
     country: Annotated[str, AfterValidator(_known_country)] | None = None
@@ -371,11 +372,11 @@ class HolidaysDocument(_Document):
         return self.model_copy(update={"subdivision": known[self.subdivision.strip().lower()]})
 
 
-class CalendarDocument(_Document):
+class CalendarDocument(ClosedDocument):
     """Weekly opening hours in one IANA time zone, minus holidays: the business time SLA targets count."""
 
     timezone: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(_known_time_zone)
+        str, StringConstraints(strip_whitespace=True, min_length=1), AfterValidator(known_time_zone)
     ] = Field(description="An IANA name such as Asia/Jakarta")
     hours: dict[DayName, DaySpans] = Field(examples=[{"mon": [["08:00", "12:00"], ["13:00", "17:00"]]}])
     holidays: HolidaysDocument | None = None
@@ -411,7 +412,7 @@ People = Annotated[
 _TEAM_DEFAULTS = TeamSettings()
 
 
-class TeamDocument(_Document):
+class TeamDocument(ClosedDocument):
     """Every knob the product reads for a team; a field left out keeps its default (or, in a change, its value)."""
 
     strategy: Annotated[str, OneOf(STRATEGIES, "a strategy")] = Field(
@@ -476,7 +477,7 @@ def _sendable(*, html: bool) -> AfterValidator:
     return AfterValidator(check)
 
 
-class TemplateDocument(_Document):
+class TemplateDocument(ClosedDocument):
     """One wording of one message, for one language and one channel; checked when saved so nothing goes out
     broken or half-rendered."""
 
@@ -500,7 +501,7 @@ MAX_AUTO_REPLY_CHANNELS = 20
 MAX_CHANNEL_CHARS = 32
 
 
-class AutoReplyDocument(_Document):
+class AutoReplyDocument(ClosedDocument):
     """R5: a customer message on one of `channels` containing one of `phrases` is answered with `template`
     (a stored template id, checked by the API when saved), and the ticket resolved if `resolve`."""
 

@@ -11,6 +11,8 @@ import re
 import secrets
 from datetime import datetime
 
+from shared.domain.model import Contact
+
 _CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 REF_PREFIX = "T-"
 REF_LENGTH = 6
@@ -57,3 +59,9 @@ def find_ref(subject: str) -> str | None:
     """The first ticket ref mentioned in a subject line, canonicalised."""
     match = REF_PATTERN.search(subject or "")
     return REF_PREFIX + match.group(1).upper() if match else None
+
+
+def customer_id_for(contact: Contact) -> str:
+    """A customer's id, derived from how they are reached: two first messages from one address, even at the same
+    moment, converge on one customer."""
+    return "cus_" + hashlib.sha256(contact.key.encode()).hexdigest()[:20]

@@ -8,14 +8,40 @@ conditions failed).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
 
-from shared.domain.model import AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter
+from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter
 from shared.domain.ticket import LoadChange, Message, Ticket
 
 if TYPE_CHECKING:
     from shared.domain.assignment import Candidate
+
+
+@dataclass
+class TicketFilters:
+    """What a ticket list may be narrowed by (every filter optional; storage picks the index)."""
+
+
+    status: str | None = None
+    priority: str | None = None
+    channel: str | None = None
+    assignee: str | None = None
+    tag: str | None = None
+    tier: str | None = None
+    escalation_level: int | None = None
+    customer_id: str | None = None
+    q: str | None = None
+
+
+@dataclass
+class Page:
+    """One page of a ticket list, newest first, and the cursor of the next."""
+
+
+    items: list[Ticket] = field(default_factory=list)
+    next_cursor: str | None = None
 
 
 class Tickets(Protocol):
@@ -66,6 +92,10 @@ class Tickets(Protocol):
     def thread(self, ticket_id: str) -> tuple[list[Message], list[AuditEvent]]: ...
 
 
+class TicketSearch(Protocol):
+    def list(self, filters: TicketFilters, limit: int = 25, cursor: str | None = None) -> Page: ...
+
+
 class Agents(Protocol):
     def get(self, agent_id: str) -> AgentView | None: ...
 
@@ -78,6 +108,16 @@ class Agents(Protocol):
     def set_load(self, item: LoadCounter, load: int) -> bool: ...
 
 
+class AgentDirectory(Protocol):
+    """Agents as supervisors set them up (the roster the API shows and edits)."""
+
+    def get(self, agent_id: str) -> AgentView | None: ...
+
+    def roster(self, team: str | None = None) -> list[AgentView]: ...
+
+    def save(self, profile: AgentProfile, now: datetime) -> AgentView: ...
+
+
 class Customers(Protocol):
     def get(self, customer_id: str) -> Customer | None: ...
 
@@ -86,10 +126,28 @@ class Customers(Protocol):
     def mark_bouncing(self, contact: Contact, now: datetime) -> bool: ...
 
 
+class CustomerAccounts(Customers, Protocol):
+    def update(self, customer_id: str, now: datetime, tier: str | None = None, name: str | None = None) -> Customer: ...
+
+
 class Config(Protocol):
     def get(self, kind: str, name: str) -> dict[str, Any] | None: ...
 
     def list(self, kind: str) -> dict[str, dict[str, Any]]: ...
+
+
+class ConfigStore(Config, Protocol):
+    """Config the API edits: documents saved with who saved them, and removed."""
+
+    def put(self, kind: str, name: str, body: dict[str, Any], actor: str, now: datetime) -> None: ...
+
+    def delete(self, kind: str, name: str) -> bool: ...
+
+
+class Announcer(Protocol):
+    """The route queue, as services see it: announce that something happened for the route stage to handle."""
+
+    def announce(self, event: dict[str, Any]) -> None: ...
 
 
 class Markers(Protocol):

@@ -48,35 +48,13 @@ class AutoReplyRule:
     resolve: bool = False
 
 
-MAX_PHRASES = 200
-MAX_PHRASE_CHARS = 200
-
-
 def auto_reply_rule(name: str, doc: dict[str, Any]) -> AutoReplyRule:
-    from shared.domain.errors import ValidationFailed
+    """A stored or submitted auto-reply document, checked by its contract (shared/contracts/config.py)."""
+    from shared.contracts.config import AutoReplyDocument  # pydantic on the first parse, not at cold start
+    from shared.contracts.refusals import validated
 
-    unknown = set(doc) - {"channels", "phrases", "template", "resolve"}
-    if unknown:
-        raise ValidationFailed(f"unknown fields {sorted(unknown)}; use channels, phrases, template, resolve")
-    phrases = doc.get("phrases")
-    if (
-        not isinstance(phrases, list)
-        or not 1 <= len(phrases) <= MAX_PHRASES
-        or not all(isinstance(p, str) and p.strip() and len(p) <= MAX_PHRASE_CHARS for p in phrases)
-    ):
-        raise ValidationFailed(
-            f"phrases must be a list of 1 to {MAX_PHRASES} non-empty phrases of at most {MAX_PHRASE_CHARS} characters"
-        )
-    channels = doc.get("channels", [])
-    if not isinstance(channels, list) or len(channels) > 20 or not all(isinstance(c, str) and len(c) <= 32 for c in channels):
-        raise ValidationFailed("channels must be a list of channel names (empty: every channel)")
-    template = doc.get("template")
-    if not isinstance(template, str) or not template:
-        raise ValidationFailed("template must name a stored template id")
-    resolve = doc.get("resolve", False)
-    if not isinstance(resolve, bool):
-        raise ValidationFailed("resolve must be true or false")
-    return AutoReplyRule(name, tuple(channels), tuple(phrases), template, resolve)
+    checked = validated(AutoReplyDocument, doc, "auto-reply")
+    return AutoReplyRule(name, tuple(checked.channels), tuple(checked.phrases), checked.template, checked.resolve)
 
 
 def matching_auto_reply(rules: Iterable[AutoReplyRule], channel: str, text: str) -> tuple[AutoReplyRule, str] | None:

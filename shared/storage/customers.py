@@ -3,19 +3,17 @@ from one person converge on one customer."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from pynamodb.exceptions import PutError
 from pynamodb.expressions.update import Action
 
+from shared.domain.ids import customer_id_for
 from shared.domain.model import Contact, Customer
 from shared.storage.models import CustomerModel
 from shared.domain.timefmt import iso
 
-
-def customer_id_for(contact: Contact) -> str:
-    return "cus_" + hashlib.sha256(contact.key.encode()).hexdigest()[:20]
+__all__ = ["CustomerRepository", "customer_id_for", "to_customer"]
 
 
 def to_customer(item: CustomerModel) -> Customer:

@@ -72,3 +72,10 @@ def list_quarantine(limit: int = 50, cursor: str | None = None) -> tuple[list[di
         key = {"id": {"S": last.id}, "listing": {"S": LISTING}, "received_sort": {"S": last.received_sort}}
         next_cursor = encode_cursor("by-received", key)
     return [quarantine_resource(i) for i in items], next_cursor
+
+
+class QuarantineRepository:
+    """The quarantine as the review service reads it."""
+
+    def page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
+        return list_quarantine(limit=limit, cursor=cursor)

@@ -7,7 +7,7 @@ change already there or none of it. A save writes only what the service changed 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import fields
 from datetime import datetime
 from typing import Any, Iterable, cast
 
@@ -17,6 +17,7 @@ from pynamodb.expressions.update import Action
 
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.model import AuditEvent, Status
+from shared.domain.ports import Page, TicketFilters
 from shared.domain.ticket import TRIAGE, CustomerSnapshot, LoadChange, Message, Ticket
 from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
@@ -168,25 +169,6 @@ def to_message(item: ThreadItemModel) -> Message:
 
 def to_event(item: ThreadItemModel) -> AuditEvent:
     return AuditEvent(type=str(item.type), at=parse_iso(item.at), actor=str(item.actor), data=plain(item.data) or {})
-
-
-@dataclass
-class TicketFilters:
-    status: str | None = None
-    priority: str | None = None
-    channel: str | None = None
-    assignee: str | None = None
-    tag: str | None = None
-    tier: str | None = None
-    escalation_level: int | None = None
-    customer_id: str | None = None
-    q: str | None = None
-
-
-@dataclass
-class Page:
-    items: list[Ticket] = field(default_factory=list)
-    next_cursor: str | None = None
 
 
 class TicketRepository:

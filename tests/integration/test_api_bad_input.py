@@ -159,10 +159,10 @@ def test_a_method_a_path_lacks_is_a_405_in_the_one_error_shape(api):
 
 
 def test_work_in_flight_elsewhere_is_a_409_not_a_400():
-    from functions.api import app as api_app
+    from functions.api.gateway import STATUS_OF
     from shared.domain.errors import InFlight
 
-    assert api_app._STATUS[InFlight] == 409
+    assert STATUS_OF[InFlight] == 409
 
 
 def test_a_storage_refusal_is_a_400_with_dynamodbs_reason(api, monkeypatch):

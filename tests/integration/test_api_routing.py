@@ -62,7 +62,7 @@ def test_put_creates_then_updates_an_agent_and_load_is_read_only(aws):
         ({"timezone": "Mars/Olympus"}, "time zone"),
         ({"working_hours": {"mon": [["17:00", "08:00"]]}}, "working_hours.mon"),
         ({"channels": ["pigeon"]}, "channels"),
-        ({"colour": "blue"}, "unknown fields"),
+        ({"colour": "blue"}, "unknown field"),
     ],
 )
 def test_bad_agent_bodies_get_a_clear_400(aws, body, message):

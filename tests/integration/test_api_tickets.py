@@ -35,8 +35,12 @@ def get(api, path: str, role: str | None = "agent"):
 def test_health_and_openapi_need_no_token(api):
     assert get(api, "/health", role=None) == (200, {"status": "ok"})
     status, document = get(api, "/openapi.json", role=None)
-    assert status == 200 and document["swagger"] == "2.0"
+    assert status == 200 and document["openapi"] == "3.1.0"
     assert {"/v1/tickets", "/v1/tickets/{ticket_id}", "/v1/quarantine"} <= set(document["paths"])
+    listing = document["paths"]["/v1/tickets"]["get"]
+    assert {p["name"] for p in listing["parameters"]} >= {"status", "priority", "limit", "cursor"}
+    assert listing["responses"]["200"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/TicketPage"}
+    assert listing["responses"]["401"]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/ErrorBody"}
 
 
 def test_ticket_routes_refuse_missing_or_bad_tokens(api):

@@ -23,13 +23,14 @@ DEFAULT_APP = "functions.api.app:app"
 CHALICE_STAGE = "local"
 MAX_REQUEST_BYTES = 10 * 1024 * 1024  # API Gateway's payload limit
 MAX_URL_CHARS = 8192
+MISSING_TOKEN = "missing bearer token: send 'Authorization: Bearer <token>' (see `ticketing token`)"
 
 
 def _gateway_handler() -> Any:
     """Chalice's request handler with API Gateway's edges in the API's own error shape: an unknown route is a 404
     (Chalice's local gateway answers 403 and echoes the Authorization header back), an oversized body a 413, an
     overlong URL a 414, a malformed request a 400."""
-    from chalice.local import ChaliceRequestHandler, ForbiddenError
+    from chalice.local import ChaliceRequestHandler, ForbiddenError, NotAuthorizedError
 
     class GatewayRequestHandler(ChaliceRequestHandler):
         def _reply(self, status: int, code: str, message: str) -> None:
@@ -75,9 +76,13 @@ def _gateway_handler() -> Any:
         do_GET = do_PUT = do_POST = do_HEAD = do_DELETE = do_PATCH = do_OPTIONS = _generic_handle  # noqa: N815
 
         def _send_error_response(self, error: Any) -> None:
-            if isinstance(error, ForbiddenError):  # the app has no authorizers: this is a path no route has
+            if isinstance(error, ForbiddenError):  # the authorizer never denies (it fails with 401): no such route
                 path = self.path.split("?", 1)[0]
                 self._reply(404, "not_found", f"no route {self.command} {path[:200]}; GET /openapi.json lists them")
+                return
+            if isinstance(error, NotAuthorizedError) and b'"error"' not in (error.body or b""):
+                # the gateway's own 401 (no Authorization header); the authorizer's 401s already say why
+                self._reply(401, "unauthorized", MISSING_TOKEN)
                 return
             super()._send_error_response(error)
 
@@ -124,8 +129,9 @@ class ApiServer:
         from chalice.local import CustomLocalChalice, LocalChalice, LocalDevServer
 
         # what chalice.local.create_local_server does, with our handler: a thread-local current_request
-        CustomLocalChalice.__bases__ = (LocalChalice, self.app.__class__)
-        self.app.__class__ = CustomLocalChalice
+        if not isinstance(self.app, CustomLocalChalice):  # a server started again in this process: already done
+            CustomLocalChalice.__bases__ = (LocalChalice, self.app.__class__)
+            self.app.__class__ = CustomLocalChalice
         server = LocalDevServer(
             self.app, _chalice_config(self.app, project_dir), self.host, self.port, handler_cls=_gateway_handler()
         )

@@ -1,0 +1,204 @@
+"""The API's one front door: the Chalice app, the bearer-token authorizer, and `operation`, the decorator every
+route is declared with.
+
+`operation` is what keeps routes thin and `/openapi.json` true: it records the route's method, path, role, query
+model, body model and response model (the OpenAPI document is generated from those records), validates the query
+and body with their models before the view runs, checks the caller's role, and maps every domain error to
+`{"error": {"code", "message"}}` with its status, once.
+
+Authentication is Chalice's built-in authorizer `bearer` on every route that needs a role: it verifies the JWT
+(shared/auth.py) and hands the view the principal through the request context. Locally (`chalice local`, the local
+stack, `chalice.test`) Chalice's gateway runs it as API Gateway does when deployed.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
+from pydantic import BaseModel
+
+from shared.adapters.secrets import signing_key
+from shared.auth import authenticate
+from shared.contracts.api import checked_id
+from shared.contracts.refusals import validated
+from shared.domain.access import Forbidden, Principal, Unauthorized, require_role
+from shared.domain.errors import Conflict, DomainError, InFlight, InvalidTransition, NotFound, ValidationFailed
+from shared.domain.model import Role
+from shared.observability import bind_invocation, logger
+from shared.settings import get_settings
+from shared.storage.errors import StorageError, storage_refusal
+
+from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_body, error_response, json_object
+
+app = Api(app_name="ticketing-api")
+app.api.cors = False
+
+STATUS_OF = {
+    Unauthorized: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    ValidationFailed: 400,
+    InvalidTransition: 409,
+    Conflict: 409,
+    InFlight: 409,
+    PayloadTooLarge: 413,
+    UnsupportedMediaType: 415,
+}
+
+
+@app.authorizer(ttl_seconds=0)
+def bearer(auth_request: AuthRequest) -> AuthResponse:
+    """`Authorization: Bearer <token>` (from `ticketing token`): a valid token may call every route; what its
+    role allows is each route's own check. A missing, forged or expired token is a 401."""
+    settings = get_settings()
+    try:
+        principal = authenticate(signing_key(settings), auth_request.token, settings.max_token_ttl_seconds)
+    except Unauthorized as error:
+        raise _unauthorized(error.message) from None
+    context = {"role": principal.role.value, "agent_id": principal.agent_id or ""}
+    return AuthResponse(routes=["*"], principal_id=principal.subject, context=context)
+
+
+def _unauthorized(message: str) -> Exception:
+    """API Gateway answers 401 when a Lambda authorizer fails with exactly "Unauthorized"; Chalice's local gateway
+    (only ever imported when it is the one serving) answers 401 with the body of its NotAuthorizedError."""
+    local = sys.modules.get("chalice.local")
+    if local is None:
+        return Exception("Unauthorized")
+    body = json.dumps(error_body("unauthorized", message)).encode()
+    error: Exception = local.NotAuthorizedError({"Content-Type": "application/json", "WWW-Authenticate": "Bearer"}, body)
+    return error
+
+
+def caller_of(request: Request) -> Principal:
+    """The principal the authorizer verified for this request."""
+    context = (request.context or {}).get("authorizer") or {}
+    try:
+        role = Role(context.get("role"))
+    except ValueError:
+        raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (see `ticketing token`)") from None
+    return Principal(subject=str(context.get("principalId")), role=role, agent_id=context.get("agent_id") or None)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One route as `/openapi.json` describes it."""
+
+    method: str
+    path: str
+    tag: str
+    view: Callable[..., Any]
+    role: Role | None
+    query: type[BaseModel] | None
+    body: type[BaseModel] | None
+    response: type[BaseModel] | None
+    status: int
+    also: tuple[int, ...]
+    ids: tuple[str, ...]
+    errors: tuple[int, ...]
+    headers: tuple[tuple[str, str], ...] = ()  # request headers the route reads: (name, what it means)
+
+
+OPERATIONS: list[Operation] = []
+
+
+def operation(
+    blueprint: Blueprint | Api,
+    method: str,
+    path: str,
+    *,
+    tag: str,
+    role: Role | None = Role.AGENT,
+    query: type[BaseModel] | None = None,
+    body: type[BaseModel] | None = None,
+    response: type[BaseModel] | None = None,
+    status: int = 200,
+    also: tuple[int, ...] = (),
+    ids: tuple[str, ...] = (),
+    errors: tuple[int, ...] = (),
+    document: bool = False,
+    headers: tuple[tuple[str, str], ...] = (),
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Declare a route. The view gets the path parameters (those named in `ids` checked as plain ids), then
+    `caller=` (when a role is needed), `query=` and `body=` (validated models), and returns the reply body (sent
+    with `status`, or one of `also`) or a Response.
+
+    `document=True`: the body is a configuration document the service parses through its rule module (which
+    validates it with the same `body` model and keeps it as written); the view gets it as a JSON object."""
+
+    def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
+        found = _possible_errors(role, query, body, ids, path) + errors
+        OPERATIONS.append(
+            Operation(method, path, tag, view, role, query, body, response, status, also, ids, found, headers)
+        )
+
+        @functools.wraps(view)
+        def handle(**params: str) -> Any:
+            bind_invocation(blueprint.lambda_context)
+            try:
+                request = blueprint.current_request
+                assert request is not None, "Chalice sets the request before a view runs"
+                reply = view(**params, **_arguments(request, params))
+                return reply if isinstance(reply, Response) else Response(body=reply, status_code=status)
+            except DomainError as error:
+                return error_response(_status(error), error.code, error.message)
+            except StorageError as error:
+                return _storage_refusal(error)
+            except Exception:  # noqa: BLE001 - never leak a stack trace to a client
+                logger.exception("unhandled API error")
+                return error_response(500, "internal_error", "something went wrong; it has been logged")
+            finally:
+                logger.thread_safe_clear_keys()
+
+        def _arguments(request: Request, params: dict[str, str]) -> dict[str, Any]:
+            for name in ids:
+                checked_id(params[name], name.removesuffix("_id").replace("_", "-"))
+            arguments: dict[str, Any] = {}
+            if role is not None:
+                caller = caller_of(request)
+                require_role(caller, role)
+                arguments["caller"] = caller
+            if query is not None:
+                arguments["query"] = validated(query, dict(request.query_params or {}), "query")
+            if body is not None:
+                given = json_object(request)
+                arguments["body"] = given if document else validated(body, given, "body")
+            return arguments
+
+        blueprint.route(path, methods=[method], authorizer=bearer if role is not None else None)(handle)
+        return view
+
+    return decorate
+
+
+def _status(error: DomainError) -> int:
+    return next((status for kind, status in STATUS_OF.items() if isinstance(error, kind)), 400)
+
+
+def _storage_refusal(error: StorageError) -> Response:
+    refusal = storage_refusal(error)
+    if refusal is None:
+        logger.exception("unhandled API error")
+        return error_response(500, "internal_error", "something went wrong; it has been logged")
+    logger.warning("storage refused a request", extra={"reason": refusal})
+    return error_response(400, "validation_failed", f"the request cannot be stored: {refusal}")
+
+
+def _possible_errors(
+    role: Role | None, query: type[BaseModel] | None, body: type[BaseModel] | None, ids: tuple[str, ...], path: str
+) -> tuple[int, ...]:
+    found: list[int] = []
+    if query is not None or body is not None or ids:
+        found.append(400)
+    if role is not None:
+        found += [401, 403]
+    if "{" in path:
+        found.append(404)
+    if body is not None:
+        found += [413, 415]
+    return tuple(found)

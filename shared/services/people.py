@@ -1,0 +1,94 @@
+"""The people the desk knows: agents as supervisors set them up, and customers (their tier and name).
+
+Rules: an agent may change their own presence and nothing else about themselves; the rest is a supervisor's. An
+agent who comes online, gains capacity or changes team or skills may take waiting work, so the team's queue is
+drained onto them. A customer is found by id or by email address, and a supervisor may set up a key account by
+email before its first message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any, Callable
+
+from shared.contracts.api import AgentChange, CustomerChange
+from shared.contracts.events import AgentAvailable, wire
+from shared.domain.access import Principal, require_role
+from shared.domain.errors import NotFound
+from shared.domain.ids import customer_id_for
+from shared.domain.model import AgentProfile, AgentView, Channel, Contact, Customer, Presence, Role
+from shared.domain.ports import AgentDirectory, Announcer, CustomerAccounts
+
+
+@dataclass
+class Roster:
+    agents: AgentDirectory
+    announcer: Announcer
+    now: Callable[[], datetime]
+
+    def list(self, team: str | None) -> list[AgentView]:
+        return self.agents.roster(team)
+
+    def get(self, agent_id: str) -> AgentView:
+        view = self.agents.get(agent_id)
+        if view is None:
+            raise NotFound(f"no agent {agent_id}")
+        return view
+
+    def put(self, agent_id: str, change: AgentChange, caller: Principal) -> tuple[AgentView, bool]:
+        """The saved agent and whether this created them."""
+        given = change.given()
+        if not (caller.agent_id == agent_id and set(given) <= {"presence"}):
+            require_role(caller, Role.SUPERVISOR)
+        existing = self.agents.get(agent_id)
+        before = existing.profile if existing else None
+        profile = _changed(before or AgentProfile(id=agent_id), given)
+        saved = self.agents.save(profile, self.now())
+        if _may_take_work(before, saved.profile):
+            self.announcer.announce(wire(AgentAvailable(team=profile.team, agent_id=agent_id)))
+        return saved, existing is None
+
+
+def _changed(profile: AgentProfile, given: dict[str, Any]) -> AgentProfile:
+    values: dict[str, Any] = {name: set(v) if name in ("skills", "channels") else v for name, v in given.items()}
+    return replace(profile, **values)
+
+
+def _may_take_work(before: AgentProfile | None, after: AgentProfile) -> bool:
+    if after.presence != Presence.ONLINE.value:
+        return False
+    return (
+        before is None
+        or before.presence != Presence.ONLINE.value
+        or after.capacity > before.capacity
+        or after.team != before.team
+        or after.skills != before.skills
+    )
+
+
+@dataclass
+class Customers:
+    customers: CustomerAccounts
+    now: Callable[[], datetime]
+
+    def get(self, key: str) -> Customer:
+        """By id (`cus_...`) or by email address."""
+        contact = _email_contact(key)
+        customer = self.customers.get(customer_id_for(contact) if contact else key)
+        if customer is None:
+            raise NotFound(f"no customer {key}")
+        return customer
+
+    def change(self, key: str, change: CustomerChange) -> Customer:
+        """Tier or name; by email, a customer not seen yet is created (key accounts registered before they write)."""
+        contact = _email_contact(key)
+        customer = self.customers.get_or_create(contact, self.now()) if contact else self.customers.get(key)
+        if customer is None:
+            raise NotFound(f"no customer {key}")
+        tier = change.tier.value if change.tier is not None else None
+        return self.customers.update(customer.id, self.now(), tier=tier, name=change.name)
+
+
+def _email_contact(key: str) -> Contact | None:
+    return Contact(Channel.EMAIL, key) if "@" in key else None

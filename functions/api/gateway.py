@@ -17,23 +17,24 @@ import functools
 import json
 import sys
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 from chalice.app import AuthRequest, AuthResponse, Blueprint, Request, Response
-from pydantic import BaseModel
 
 from shared.adapters.secrets import signing_key
 from shared.auth import authenticate
-from shared.contracts.api import checked_id
-from shared.contracts.refusals import validated
 from shared.domain.access import Forbidden, Principal, Unauthorized, require_role
 from shared.domain.errors import Conflict, DomainError, InFlight, InvalidTransition, NotFound, ValidationFailed
+from shared.domain.ids import checked_id
 from shared.domain.model import Role
 from shared.observability import bind_invocation, logger
 from shared.settings import get_settings
 from shared.storage.errors import StorageError, storage_refusal
 
 from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_body, error_response, json_object
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
 
 app = Api(app_name="ticketing-api")
 app.api.cors = False
@@ -85,18 +86,31 @@ def caller_of(request: Request) -> Principal:
     return Principal(subject=str(context.get("principalId")), role=role, agent_id=context.get("agent_id") or None)
 
 
+def contract(name: str) -> type[BaseModel]:
+    """A model of shared/contracts/api.py or config.py by name. Routes name their contracts rather than import
+    them, so the API's cold start does not pay for pydantic and every model (~140 ms): the first request that
+    validates something does, and `GET /v1/tickets/{id}` never does."""
+    import importlib
+
+    for module in ("shared.contracts.api", "shared.contracts.config"):
+        found = getattr(importlib.import_module(module), name, None)
+        if found is not None:
+            return found  # type: ignore[no-any-return]
+    raise LookupError(f"no contract {name!r} in shared/contracts")
+
+
 @dataclass(frozen=True)
 class Operation:
-    """One route as `/openapi.json` describes it."""
+    """One route as `/openapi.json` describes it; models are named (see `contract`)."""
 
     method: str
     path: str
     tag: str
     view: Callable[..., Any]
     role: Role | None
-    query: type[BaseModel] | None
-    body: type[BaseModel] | None
-    response: type[BaseModel] | None
+    query: str | None
+    body: str | None
+    response: str | None
     status: int
     also: tuple[int, ...]
     ids: tuple[str, ...]
@@ -114,9 +128,9 @@ def operation(
     *,
     tag: str,
     role: Role | None = Role.AGENT,
-    query: type[BaseModel] | None = None,
-    body: type[BaseModel] | None = None,
-    response: type[BaseModel] | None = None,
+    query: str | None = None,
+    body: str | None = None,
+    response: str | None = None,
     status: int = 200,
     also: tuple[int, ...] = (),
     ids: tuple[str, ...] = (),
@@ -164,16 +178,22 @@ def operation(
                 require_role(caller, role)
                 arguments["caller"] = caller
             if query is not None:
-                arguments["query"] = validated(query, dict(request.query_params or {}), "query")
+                arguments["query"] = _validated(query, dict(request.query_params or {}), "query")
             if body is not None:
                 given = json_object(request)
-                arguments["body"] = given if document else validated(body, given, "body")
+                arguments["body"] = given if document else _validated(body, given, "body")
             return arguments
 
         blueprint.route(path, methods=[method], authorizer=bearer if role is not None else None)(handle)
         return view
 
     return decorate
+
+
+def _validated(name: str, data: Any, what: str) -> Any:
+    from shared.contracts.refusals import validated
+
+    return validated(contract(name), data, what)
 
 
 def _status(error: DomainError) -> int:
@@ -189,9 +209,7 @@ def _storage_refusal(error: StorageError) -> Response:
     return error_response(400, "validation_failed", f"the request cannot be stored: {refusal}")
 
 
-def _possible_errors(
-    role: Role | None, query: type[BaseModel] | None, body: type[BaseModel] | None, ids: tuple[str, ...], path: str
-) -> tuple[int, ...]:
+def _possible_errors(role: Role | None, query: str | None, body: str | None, ids: tuple[str, ...], path: str) -> tuple[int, ...]:
     found: list[int] = []
     if query is not None or body is not None or ids:
         found.append(400)

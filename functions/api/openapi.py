@@ -13,7 +13,7 @@ from pydantic.json_schema import models_json_schema
 
 from shared.contracts.api import ID_PATTERN, ErrorBody
 
-from functions.api.gateway import Operation
+from functions.api.gateway import Operation, contract
 
 REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
@@ -56,9 +56,9 @@ def _document(operations: tuple[Operation, ...]) -> dict[str, Any]:
 def _schemas(operations: tuple[Operation, ...]) -> tuple[dict[tuple[type[BaseModel], Mode], Any], dict[str, Any]]:
     wanted: dict[tuple[type[BaseModel], Mode], None] = {(ErrorBody, "serialization"): None}
     for op in operations:
-        for model, mode in ((op.query, "validation"), (op.body, "validation"), (op.response, "serialization")):
-            if model is not None:
-                wanted[(model, mode)] = None  # type: ignore[index]
+        for name, mode in ((op.query, "validation"), (op.body, "validation"), (op.response, "serialization")):
+            if name is not None:
+                wanted[(contract(name), mode)] = None  # type: ignore[index]
     refs, top = models_json_schema(list(wanted), ref_template=REF)
     return {key: value for key, value in refs.items()}, dict(top.get("$defs", {}))  # type: ignore[misc]
 
@@ -78,7 +78,7 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any], sch
     if op.role is not None:
         spec["x-required-role"] = op.role.value
     if op.body is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(op.body, "validation")]}}}
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(contract(op.body), "validation")]}}}
     return spec
 
 
@@ -97,7 +97,7 @@ def _query_parameters(
 ) -> list[dict[str, Any]]:
     if op.query is None:
         return []
-    component = schemas[refs[(op.query, "validation")]["$ref"].rsplit("/", 1)[1]]
+    component = schemas[refs[(contract(op.query), "validation")]["$ref"].rsplit("/", 1)[1]]
     required = set(component.get("required", ()))
     out = []
     for name, schema in component.get("properties", {}).items():
@@ -118,7 +118,7 @@ def _responses(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any]) -> 
     for status in (op.status, *op.also):
         entry: dict[str, Any] = {"description": _REASONS.get(status, "OK")}
         if status != 204:
-            schema = refs[(op.response, "serialization")] if op.response is not None else {"type": "object"}
+            schema = refs[(contract(op.response), "serialization")] if op.response is not None else {"type": "object"}
             entry["content"] = {"application/json": {"schema": schema}}
         responses[str(status)] = entry
     error = {"application/json": {"schema": refs[(ErrorBody, "serialization")]}}

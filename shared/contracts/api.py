@@ -26,6 +26,7 @@ from shared.contracts.config import (
 )
 from shared.contracts.refusals import described_pattern, refused, refused_at
 from shared.domain.errors import ValidationFailed
+from shared.domain.ids import PLAIN_ID
 from shared.domain.model import Channel, Presence, Priority, Status, Tier
 
 MESSAGE_BYTES = 100_000
@@ -33,28 +34,16 @@ NAME_CHARS = 200
 MAX_LIST = 50  # tags, skills, channels
 LABEL_CHARS = 100  # one tag or skill
 EMAIL_CHARS = 320
-IDEMPOTENCY_KEY_CHARS = 200
 MAX_ESCALATION_LEVEL = 2
 
 API_CHANNELS = tuple(c.value for c in Channel if c != Channel.EMAIL)
 """Channels a ticket may be opened on through the API: email arrives through SES."""
 
-ID_PATTERN = described_pattern(
-    r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$",
-    "must be 1-64 letters, digits, '-', '_' or '.' (starting with a letter or digit)",
-)
-_ID = re.compile(ID_PATTERN)
+ID_PATTERN = described_pattern(PLAIN_ID, "must be 1-64 letters, digits, '-', '_' or '.' (starting with a letter or digit)")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _EMAIL = described_pattern(r"^[^@\s]+@[^@\s]+$", "must be an email address")
 
 Item = TypeVar("Item")
-
-
-def checked_id(value: str, what: str) -> str:
-    """An id given in a path (agents, teams, calendars, policies, templates ...): short, plain, safe as a key."""
-    if not _ID.fullmatch(value):
-        raise ValidationFailed(f"{what} ids are 1-64 letters, digits, '-', '_' or '.' (starting with a letter or digit)")
-    return value
 
 
 def _utf8_at_most(limit: int) -> AfterValidator:

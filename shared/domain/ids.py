@@ -65,3 +65,16 @@ def customer_id_for(contact: Contact) -> str:
     """A customer's id, derived from how they are reached: two first messages from one address, even at the same
     moment, converge on one customer."""
     return "cus_" + hashlib.sha256(contact.key.encode()).hexdigest()[:20]
+
+
+PLAIN_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$"
+_PLAIN_ID = re.compile(PLAIN_ID)
+
+
+def checked_id(value: str, what: str) -> str:
+    """An id given in a path (agents, teams, calendars, policies, templates ...): short, plain, safe as a key."""
+    from shared.domain.errors import ValidationFailed
+
+    if not _PLAIN_ID.fullmatch(value):
+        raise ValidationFailed(f"{what} ids are 1-64 letters, digits, '-', '_' or '.' (starting with a letter or digit)")
+    return value

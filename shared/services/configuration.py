@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
-from shared.contracts.events import CapacityFreed, wire
 from shared.domain.errors import NotFound, ValidationFailed
 from shared.domain.ports import Announcer, ConfigStore
 from shared.domain.teams import ALWAYS_OPEN_CALENDAR, TeamSettings, changed_team, team_settings
@@ -34,6 +33,8 @@ class Configuration:
         settings: TeamSettings = changed_team(team_settings(self.config, team), change)
         self._calendar_exists(settings.calendar)
         self.config.put("team", team, settings.document(), actor, self.now())
+        from shared.contracts.events import CapacityFreed, wire
+
         self.announcer.announce(wire(CapacityFreed(team=team)))
         return {"id": team, **settings.document()}
 

@@ -10,15 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
-from shared.contracts.api import AgentChange, CustomerChange
-from shared.contracts.events import AgentAvailable, wire
 from shared.domain.access import Principal, require_role
 from shared.domain.errors import NotFound
 from shared.domain.ids import customer_id_for
 from shared.domain.model import AgentProfile, AgentView, Channel, Contact, Customer, Presence, Role
 from shared.domain.ports import AgentDirectory, Announcer, CustomerAccounts
+
+if TYPE_CHECKING:
+    from shared.contracts.api import AgentChange, CustomerChange
 
 
 @dataclass
@@ -46,6 +47,8 @@ class Roster:
         profile = _changed(before or AgentProfile(id=agent_id), given)
         saved = self.agents.save(profile, self.now())
         if _may_take_work(before, saved.profile):
+            from shared.contracts.events import AgentAvailable, wire
+
             self.announcer.announce(wire(AgentAvailable(team=profile.team, agent_id=agent_id)))
         return saved, existing is None
 

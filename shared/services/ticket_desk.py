@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from shared.contracts.api import IDEMPOTENCY_KEY_CHARS, Reply, TicketIntake, TicketPatch, TicketQuery
-from shared.contracts.events import ReplySent, wire
 from shared.domain.access import Principal, require_role
 from shared.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from shared.domain.ids import derived_ulid
@@ -25,10 +23,12 @@ from shared.domain.ticket import Message, Ticket
 from shared.domain.timefmt import iso
 
 if TYPE_CHECKING:
+    from shared.contracts.api import Reply, TicketIntake, TicketPatch, TicketQuery
     from shared.services.intake import InboundMessage, IntakeService
     from shared.services.ticket_changes import TicketChanges
 
 MAX_TICKET_ID_CHARS = 64
+IDEMPOTENCY_KEY_CHARS = 200
 
 
 class TicketStore(Tickets, TicketSearch, Protocol):
@@ -115,6 +115,8 @@ class TicketDesk:
         ticket.updated_at, ticket.customer_waiting_count = iso(now), 0
         ticket.first_responded_at = ticket.first_responded_at or iso(now)
         self.tickets.save_unguarded(ticket)
+        from shared.contracts.events import ReplySent, wire
+
         self.announcer.announce(wire(ReplySent(ticket_id=ticket.id, message_id=message_id, at=now)))
         return self.tickets.get(ticket.id) or ticket
 

@@ -15,7 +15,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[2]
-DEFERRED = ("jinja2", "holidays", "inscriptis", "lxml", "chalice.deploy", "aws_lambda_powertools.utilities.batch", "asyncio")
+DEFERRED = ("pydantic", "jinja2", "holidays", "inscriptis", "lxml", "chalice.deploy", "aws_lambda_powertools.utilities.batch", "asyncio")
 
 
 def imported_after(module: str) -> set[str]:
@@ -45,3 +45,6 @@ def test_the_deferred_modules_still_load_when_they_are_needed():
     context = {name: "x" for name in ("customer_name", "ref", "subject", "eta_first_response", "eta_resolution",
                                       "queue_position", "agent_name", "support_address", "channel")}  # fmt: skip
     assert render_template(DEFAULT_TEMPLATES[0], {**context, "suggested_articles": []}).text
+    from functions.api.gateway import contract
+
+    assert contract("TicketIntake").model_fields and contract("CalendarDocument").model_fields

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from shared.contracts.api import AgentChange, AgentList, AgentQuery, AgentResource, CustomerChange, CustomerResource
 from shared.domain.access import Principal
 from shared.domain.model import Role
 from shared.representation import customer_resource
@@ -14,21 +13,24 @@ from shared.representation import customer_resource
 from functions.api.gateway import operation
 from functions.api.services import customers, roster
 
+if TYPE_CHECKING:
+    from shared.contracts.api import AgentChange, AgentQuery, CustomerChange
+
 routes = Blueprint(__name__)
 
 
-@operation(routes, "GET", "/v1/agents", tag="agents", query=AgentQuery, response=AgentList)
+@operation(routes, "GET", "/v1/agents", tag="agents", query="AgentQuery", response="AgentList")
 def list_agents(caller: Principal, query: AgentQuery) -> dict[str, Any]:
     """Agents with presence, capacity and their current (read-only) load; filter by team."""
     return {"items": [view.resource() for view in roster().list(query.team or None)]}
 
 
-@operation(routes, "GET", "/v1/agents/{agent_id}", tag="agents", response=AgentResource, ids=("agent_id",))
+@operation(routes, "GET", "/v1/agents/{agent_id}", tag="agents", response="AgentResource", ids=("agent_id",))
 def get_agent(agent_id: str, caller: Principal) -> dict[str, Any]:
     return roster().get(agent_id).resource()
 
 
-@operation(routes, "PUT", "/v1/agents/{agent_id}", tag="agents", body=AgentChange, response=AgentResource,
+@operation(routes, "PUT", "/v1/agents/{agent_id}", tag="agents", body="AgentChange", response="AgentResource",
            ids=("agent_id",), also=(201,))  # fmt: skip
 def put_agent(agent_id: str, caller: Principal, body: AgentChange) -> Response:
     """Create (201) or update an agent; fields left out keep their value. Agents may set their own presence;
@@ -37,14 +39,14 @@ def put_agent(agent_id: str, caller: Principal, body: AgentChange) -> Response:
     return Response(body=view.resource(), status_code=201 if created else 200)
 
 
-@operation(routes, "GET", "/v1/customers/{customer_id}", tag="customers", response=CustomerResource)
+@operation(routes, "GET", "/v1/customers/{customer_id}", tag="customers", response="CustomerResource")
 def get_customer(customer_id: str, caller: Principal) -> dict[str, Any]:
     """A customer by id or by email address."""
     return customer_resource(customers().get(customer_id))
 
 
 @operation(routes, "PATCH", "/v1/customers/{customer_id}", tag="customers", role=Role.SUPERVISOR,
-           body=CustomerChange, response=CustomerResource)  # fmt: skip
+           body="CustomerChange", response="CustomerResource")  # fmt: skip
 def patch_customer(customer_id: str, caller: Principal, body: CustomerChange) -> dict[str, Any]:
     """Set a customer's tier (standard, premium, vip) or name; by email, a customer not seen yet is created, so
     key accounts can be registered before they first write."""

@@ -6,8 +6,6 @@ from typing import Any
 
 from chalice.app import Blueprint, Response
 
-from shared.contracts.api import AutoReplyList, AutoReplyResource, TemplateList, TemplateResource
-from shared.contracts.config import AutoReplyDocument, TemplateDocument
 from shared.domain.access import Principal
 from shared.domain.model import Role
 
@@ -17,7 +15,7 @@ from functions.api.services import configuration
 routes = Blueprint(__name__)
 
 
-@operation(routes, "GET", "/v1/templates", tag="templates", response=TemplateList)
+@operation(routes, "GET", "/v1/templates", tag="templates", response="TemplateList")
 def list_templates(caller: Principal) -> dict[str, Any]:
     """Saved templates and the shipped defaults they override, and every placeholder a template may use."""
     items, placeholders = configuration().templates()
@@ -25,7 +23,7 @@ def list_templates(caller: Principal) -> dict[str, Any]:
 
 
 @operation(routes, "PUT", "/v1/templates/{template_id}/{language}/{channel}", tag="templates",
-           role=Role.SUPERVISOR, body=TemplateDocument, response=TemplateResource,
+           role=Role.SUPERVISOR, body="TemplateDocument", response="TemplateResource",
            ids=("template_id", "language", "channel"), document=True)  # fmt: skip
 def put_template(template_id: str, language: str, channel: str, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Save a template (`subject`, `text`, `html`; id, language and channel come from the path); unknown
@@ -33,13 +31,13 @@ def put_template(template_id: str, language: str, channel: str, caller: Principa
     return configuration().save_template((template_id, language, channel), body, caller.subject)
 
 
-@operation(routes, "GET", "/v1/auto-replies", tag="templates", response=AutoReplyList)
+@operation(routes, "GET", "/v1/auto-replies", tag="templates", response="AutoReplyList")
 def list_auto_replies(caller: Principal) -> dict[str, Any]:
     return {"items": configuration().auto_replies()}
 
 
 @operation(routes, "PUT", "/v1/auto-replies/{auto_reply}", tag="templates", role=Role.SUPERVISOR,
-           body=AutoReplyDocument, response=AutoReplyResource, ids=("auto_reply",), document=True)  # fmt: skip
+           body="AutoReplyDocument", response="AutoReplyResource", ids=("auto_reply",), document=True)  # fmt: skip
 def put_auto_reply(auto_reply: str, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """A keyword auto-reply: messages on `channels` containing one of `phrases` get `template` (which must exist)
     and may resolve the ticket."""

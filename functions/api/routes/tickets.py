@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
-from shared.contracts.api import Reply, TicketIntake, TicketPage, TicketPatch, TicketQuery, TicketWithThread
 from shared.domain.access import Principal
 from shared.domain.ticket import Ticket
 from shared.representation import event_resource, message_resource, ticket_resource
 
 from functions.api.gateway import operation
 from functions.api.services import desk
+
+if TYPE_CHECKING:
+    from shared.contracts.api import Reply, TicketIntake, TicketPatch, TicketQuery
 
 routes = Blueprint(__name__)
 TAG = "tickets"
@@ -27,7 +29,7 @@ def with_thread(ticket: Ticket) -> dict[str, Any]:
     return resource
 
 
-@operation(routes, "GET", "/v1/tickets", tag=TAG, query=TicketQuery, response=TicketPage)
+@operation(routes, "GET", "/v1/tickets", tag=TAG, query="TicketQuery", response="TicketPage")
 def list_tickets(caller: Principal, query: TicketQuery) -> dict[str, Any]:
     """Tickets newest first, narrowed by status, priority, channel, assignee, tag, tier, escalation level,
     customer or words in the subject; `next_cursor` pages on."""
@@ -35,13 +37,13 @@ def list_tickets(caller: Principal, query: TicketQuery) -> dict[str, Any]:
     return {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
-@operation(routes, "GET", "/v1/tickets/{ticket_id}", tag=TAG, response=TicketWithThread)
+@operation(routes, "GET", "/v1/tickets/{ticket_id}", tag=TAG, response="TicketWithThread")
 def get_ticket(ticket_id: str, caller: Principal) -> dict[str, Any]:
     """One ticket with its thread (messages, oldest first) and its audit events; the ref works as id too."""
     return with_thread(desk().find(ticket_id))
 
 
-@operation(routes, "POST", "/v1/tickets", tag=TAG, body=TicketIntake, response=TicketWithThread, status=201,
+@operation(routes, "POST", "/v1/tickets", tag=TAG, body="TicketIntake", response="TicketWithThread", status=201,
            also=(200,), headers=(("Idempotency-Key", IDEMPOTENCY_NOTE),))  # fmt: skip
 def create_ticket(caller: Principal, body: TicketIntake) -> Response:
     """A ticket from another channel (web form, chat, phone note, social) through the same intake as email.
@@ -52,7 +54,7 @@ def create_ticket(caller: Principal, body: TicketIntake) -> Response:
     return Response(body=with_thread(ticket), status_code=201 if created else 200)
 
 
-@operation(routes, "POST", "/v1/tickets/{ticket_id}/replies", tag=TAG, body=Reply, response=TicketWithThread,
+@operation(routes, "POST", "/v1/tickets/{ticket_id}/replies", tag=TAG, body="Reply", response="TicketWithThread",
            status=201, errors=(409,))  # fmt: skip
 def post_reply(ticket_id: str, caller: Principal, body: Reply) -> dict[str, Any]:
     """A public reply goes out on the ticket's channel (email: threaded, signed Reply-To); `internal: true` is a
@@ -60,7 +62,7 @@ def post_reply(ticket_id: str, caller: Principal, body: Reply) -> dict[str, Any]
     return with_thread(desk().reply(ticket_id, body, caller))
 
 
-@operation(routes, "PATCH", "/v1/tickets/{ticket_id}", tag=TAG, body=TicketPatch, response=TicketWithThread,
+@operation(routes, "PATCH", "/v1/tickets/{ticket_id}", tag=TAG, body="TicketPatch", response="TicketWithThread",
            errors=(409,))  # fmt: skip
 def patch_ticket(ticket_id: str, caller: Principal, body: TicketPatch) -> dict[str, Any]:
     """Status (through the state machine), assignee (null to put it back in the queue), priority, tags, and

@@ -8,6 +8,7 @@ does on DynamoDB. What they do not model: index lag, item sizes, transactions ra
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -376,6 +377,9 @@ class FakeConfig:
 
     def delete(self, kind: str, name: str) -> bool:
         return self.docs.pop((kind, name), None) is not None
+
+    def read_once(self) -> Any:
+        return contextlib.nullcontext()
 
 
 class FakeMarkers:

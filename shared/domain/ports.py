@@ -8,6 +8,7 @@ conditions failed).
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Iterable, Protocol
@@ -134,6 +135,11 @@ class Config(Protocol):
     def get(self, kind: str, name: str) -> dict[str, Any] | None: ...
 
     def list(self, kind: str) -> dict[str, dict[str, Any]]: ...
+
+    def read_once(self) -> AbstractContextManager[None]:
+        """Within the block, repeated reads may be served from what was read first (a sweep reads each policy,
+        calendar and team once, not once per ticket)."""
+        ...
 
 
 class ConfigStore(Config, Protocol):

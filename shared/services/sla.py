@@ -52,7 +52,6 @@ from shared.domain.sla_clock import (
 )
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Config, Tickets
-from shared.storage.config import read_once
 from shared.domain.teams import team_settings
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
@@ -421,7 +420,7 @@ class SlaService:
 
     def sweep(self, since: datetime, now: datetime) -> dict[str, int]:
         """Fire every step due in the minute buckets from `since` to `now` that its timer missed."""
-        with read_once():  # the policies, calendars and team settings once for the whole sweep
+        with self.config.read_once():  # the policies, calendars and team settings once for the whole sweep
             return self._sweep(since, now)
 
     def _sweep(self, since: datetime, now: datetime) -> dict[str, int]:

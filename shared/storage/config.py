@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import threading
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any, Iterator
 
@@ -49,6 +49,9 @@ def _forget(kind: str) -> None:
 
 
 class ConfigRepository:
+    def read_once(self) -> AbstractContextManager[None]:
+        return read_once()
+
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
         def read() -> dict[str, Any] | None:
             try:

@@ -363,14 +363,28 @@ class FakeCustomers:
 
 
 class FakeConfig:
+    """Documents by (kind, name). Like the repository, `read_once()` serves repeated reads from what the block read
+    first; `reads` records every read that was not served so."""
+
     def __init__(self) -> None:
         self.docs: dict[tuple[str, str], dict[str, Any]] = {}
+        self.reads: list[tuple[str, str]] = []
+        self._cache: dict[tuple[str, str], Any] | None = None
+
+    def _read(self, key: tuple[str, str], read: Any) -> Any:
+        if self._cache is not None and key in self._cache:
+            return copy.deepcopy(self._cache[key])
+        self.reads.append(key)
+        value = read()
+        if self._cache is not None:
+            self._cache[key] = copy.deepcopy(value)
+        return value
 
     def get(self, kind: str, name: str) -> dict[str, Any] | None:
-        return copy.deepcopy(self.docs.get((kind, name)))
+        return self._read((kind, name), lambda: copy.deepcopy(self.docs.get((kind, name))))  # type: ignore[no-any-return]
 
     def list(self, kind: str) -> dict[str, dict[str, Any]]:
-        return {n: copy.deepcopy(d) for (k, n), d in sorted(self.docs.items()) if k == kind}
+        return self._read((kind, "*"), lambda: {n: copy.deepcopy(d) for (k, n), d in sorted(self.docs.items()) if k == kind})  # type: ignore[no-any-return]
 
     def put(self, kind: str, name: str, body: dict[str, Any], actor: str = "test", now: datetime | None = None) -> None:
         self.docs[(kind, name)] = copy.deepcopy(body)
@@ -378,8 +392,16 @@ class FakeConfig:
     def delete(self, kind: str, name: str) -> bool:
         return self.docs.pop((kind, name), None) is not None
 
+    @contextlib.contextmanager
     def read_once(self) -> Any:
-        return contextlib.nullcontext()
+        if self._cache is not None:
+            yield
+            return
+        self._cache = {}
+        try:
+            yield
+        finally:
+            self._cache = None
 
 
 class FakeMarkers:

@@ -20,9 +20,11 @@ bookkeeping also go to the EventBridge bus for integrations.
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar, cast
 
 from shared.domain.business_calendar import ALWAYS_OPEN, ALWAYS_OPEN_ID, BusinessCalendar, calendar_from_document
 from shared.domain.errors import Conflict
@@ -52,7 +54,7 @@ from shared.domain.sla_clock import (
 )
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Config, Tickets
-from shared.domain.teams import team_settings
+from shared.domain.teams import TeamSettings, team_settings
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -113,6 +115,53 @@ def calendar(config: Config, calendar_id: str) -> BusinessCalendar:
     return calendar_from_document(calendar_id, doc)
 
 
+class _Reading:
+    """The configuration one decision reads — the policy list, each calendar, each team's settings — read and
+    parsed once, however many steps of the decision look at them."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self._memo: dict[tuple[str, str], Any] = {}
+
+    def _once(self, key: tuple[str, str], read: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = read()
+        return self._memo[key]
+
+    def policies(self) -> list[SlaPolicy]:
+        return self._once(("policies", ""), lambda: policies(self.config))  # type: ignore[no-any-return]
+
+    def policy(self, policy_id: str) -> SlaPolicy | None:
+        return next((p for p in self.policies() if p.id == policy_id), None)
+
+    def calendar(self, calendar_id: str) -> BusinessCalendar:
+        return self._once(("calendar", calendar_id), lambda: calendar(self.config, calendar_id))  # type: ignore[no-any-return]
+
+    def team(self, team: str) -> TeamSettings:
+        return self._once(("team", team), lambda: team_settings(self.config, team))  # type: ignore[no-any-return]
+
+
+_current = threading.local()
+Decision = TypeVar("Decision", bound=Callable[..., Any])
+
+
+def one_reading(method: Decision) -> Decision:
+    """The decorated decision (and everything it calls) reads the configuration once: see `_Reading`."""
+
+    @functools.wraps(method)
+    def decide(self: SlaService, *args: Any, **kwargs: Any) -> Any:
+        if getattr(_current, "reading", None) is not None:
+            return method(self, *args, **kwargs)
+        _current.reading = _Reading(self.config)
+        try:
+            with self.config.read_once():
+                return method(self, *args, **kwargs)
+        finally:
+            _current.reading = None
+
+    return cast(Decision, decide)
+
+
 def _set(ticket: Ticket, values: dict[str, Any]) -> None:
     for name, value in values.items():
         if not hasattr(ticket, name):
@@ -132,14 +181,19 @@ class SlaService:
     notices: Notices | None = None
     clock: Clock = utcnow
 
+    def _rules(self) -> _Reading:
+        reading: _Reading | None = getattr(_current, "reading", None)
+        return reading if reading is not None else _Reading(self.config)
+
     # ------------------------------------------------------------------ the clock follows the ticket
 
+    @one_reading
     def apply(self, ticket: Ticket) -> Ticket:
         """Choose the policy and start the clock at the ticket's creation (once)."""
         if ticket.sla_clock:
             return ticket
         policy = select_policy(
-            policies(self.config),
+            self._rules().policies(),
             priority=ticket.priority,
             tier=ticket.customer.tier,
             channel=ticket.channel,
@@ -152,6 +206,7 @@ class SlaService:
         clock = start_clock(policy, started)
         return self._save(ticket, clock, [("sla.applied", {"policy": policy.id, "name": policy.name, "calendar": policy.calendar})])
 
+    @one_reading
     def on_status(self, ticket: Ticket, before: str, after: str, at: datetime) -> Ticket:
         clock, cal = self._clock(ticket)
         if clock is None:
@@ -168,6 +223,7 @@ class SlaService:
             return self._save(ticket, clock.restart("resolution", at), [("sla.resumed", {"reason": "reopened"})])
         return ticket
 
+    @one_reading
     def on_customer_message(self, ticket: Ticket, at: datetime) -> Ticket:
         clock, cal = self._clock(ticket)
         if clock is None:
@@ -181,6 +237,7 @@ class SlaService:
             return self._save(ticket, restarted, events)
         return ticket
 
+    @one_reading
     def on_agent_reply(self, ticket: Ticket, at: datetime) -> Ticket:
         """First/next response met; escalations caused by the wait (SLA, unanswered, idle) come down again."""
         clock, cal = self._clock(ticket)
@@ -202,6 +259,7 @@ class SlaService:
 
     # ------------------------------------------------------------------ the ladder
 
+    @one_reading
     def fire(self, ticket_id: str, step: int, due_at: datetime | None = None) -> str:
         """Run ladder step `step` if it is due now and not yet done. Returns what happened, for logs and tests."""
         ticket = self.tickets.get(ticket_id)
@@ -209,7 +267,7 @@ class SlaService:
             return "missing"
         bind_ticket(ticket.id)
         clock, cal = self._clock(ticket)
-        policy = find_policy(self.config, clock.policy_id) if clock else None
+        policy = self._rules().policy(clock.policy_id) if clock else None
         if clock is None or policy is None:
             return "no-sla"
         now = self.clock()
@@ -250,7 +308,7 @@ class SlaService:
         return "fired"
 
     def idle_threshold(self, ticket: Ticket) -> timedelta:
-        team = team_settings(self.config, ticket.team)
+        team = self._rules().team(ticket.team)
         return timedelta(minutes=team.vip_idle_minutes if ticket.customer.tier == "vip" else team.idle_minutes)
 
     def _idle_at(self, ticket: Ticket) -> datetime | None:
@@ -258,7 +316,7 @@ class SlaService:
         ticket left on Friday evening is not idle before Monday."""
         if ticket.status not in (Status.OPEN.value, Status.IN_PROGRESS.value) or ticket.idle_flagged_at == ticket.updated_at:
             return None  # not active, or this quiet spell was already flagged
-        cal = calendar(self.config, str((ticket.sla_clock or {}).get("calendar") or ALWAYS_OPEN_ID))
+        cal = self._rules().calendar(str((ticket.sla_clock or {}).get("calendar") or ALWAYS_OPEN_ID))
         return cal.add(parse_iso(ticket.updated_at), self.idle_threshold(ticket).total_seconds())
 
     def _fire_idle(self, ticket: Ticket, clock: SlaClock, now: datetime) -> str:
@@ -286,6 +344,7 @@ class SlaService:
         self._announce(ticket, events, ("assignee", "supervisor"))
         return "fired"
 
+    @one_reading
     def escalate_now(self, ticket: Ticket, cause: str, tier: int, reason: str, **extra: Any) -> Ticket:
         """Keyword and criteria escalation (R10, R18): move the ticket to a more experienced tier at once. A cause
         already recorded changes nothing; one that asks for no more than the ticket has is recorded quietly."""
@@ -300,6 +359,7 @@ class SlaService:
         self._announce(saved, events, ("supervisor",))
         return saved
 
+    @one_reading
     def criteria_escalation(self, ticket: Ticket, reopened: bool = False) -> Ticket:
         """R18 criteria beyond time: reopened again and again (judged when it reopens, so a supervisor who lowered
         the level is not overruled by the next message), or a customer writing without an answer."""
@@ -310,6 +370,7 @@ class SlaService:
             ticket = self.escalate_now(ticket, "unanswered", 2, f"customer wrote {waiting} times without an answer")
         return ticket
 
+    @one_reading
     def keyword_escalation(self, ticket: Ticket) -> Ticket:
         """An escalation keyword in the message escalates at once and becomes a tag: agents see why, and removing
         the tag (PATCH) says the emergency is over."""
@@ -321,6 +382,7 @@ class SlaService:
 
     # ------------------------------------------------------------------ the customer's promise
 
+    @one_reading
     def promise(self, ticket_id: str, first_response_seconds: int, resolution_seconds: int) -> None:
         """Keep what the acknowledgement told the customer (business seconds on the ticket's own clock) and put
         its due time in the due index, so a slip is noticed even if nobody looks."""
@@ -339,6 +401,7 @@ class SlaService:
                 continue  # routing or an agent moved it meanwhile: read it again
         logger.warning("promise not recorded: the ticket kept changing", extra={"ticket_id": ticket_id})
 
+    @one_reading
     def check_promise(self, ticket_id: str, reason: str) -> str:
         """Ask the live queue again when the first answer is likely; tell the customer now if that lands clearly
         past the promise, instead of waiting for the promise to break."""
@@ -396,7 +459,7 @@ class SlaService:
         """Tell the customer once that it takes longer, with a new estimate, then close the promise. The notice
         goes first: it is sent at most once (a marker), so a lost race only repeats this, never the mail."""
         metric, promised_at = due
-        cal = calendar(self.config, clock.calendar_id)
+        cal = self._rules().calendar(clock.calendar_id)
         first_response, resolution = clock.metrics.get("first_response"), clock.metrics.get("resolution")
         unanswered = first_response is not None and first_response.outstanding and not ticket.first_responded_at
         first_at = max(forecast, now) if unanswered and forecast is not None else None
@@ -418,12 +481,10 @@ class SlaService:
 
     # ------------------------------------------------------------------ the sweep
 
+    @one_reading
     def sweep(self, since: datetime, now: datetime) -> dict[str, int]:
-        """Fire every step due in the minute buckets from `since` to `now` that its timer missed."""
-        with self.config.read_once():  # the policies, calendars and team settings once for the whole sweep
-            return self._sweep(since, now)
-
-    def _sweep(self, since: datetime, now: datetime) -> dict[str, int]:
+        """Fire every step due in the minute buckets from `since` to `now` that its timer missed; the policies,
+        calendars and team settings are read once for the whole sweep."""
         fired = stale = 0
         bucket_time = since.replace(second=0, microsecond=0)
         buckets = 0
@@ -478,7 +539,7 @@ class SlaService:
         if not ticket.sla_clock:
             return None, ALWAYS_OPEN
         clock = SlaClock.from_document(ticket.sla_clock)
-        return clock, calendar(self.config, clock.calendar_id)
+        return clock, self._rules().calendar(clock.calendar_id)
 
     def _escalation(
         self, ticket: Ticket, cause: str, tier: int, reason: str, values: dict[str, Any]
@@ -532,8 +593,8 @@ class SlaService:
     ) -> Ticket:
         """Write the clock, its summary, the next due step (index + timer) and the events in one guarded update."""
         now = self.clock()
-        cal = calendar(self.config, clock.calendar_id)
-        policy = find_policy(self.config, clock.policy_id)
+        cal = self._rules().calendar(clock.calendar_id)
+        policy = self._rules().policy(clock.policy_id)
         done = ladder_done if ladder_done is not None else list(ticket.ladder_done)
         upcoming = [(index, when) for index, _, when in (due_steps(policy, clock, cal, done) if policy else [])]
         summary = clock.to_document(cal, now)

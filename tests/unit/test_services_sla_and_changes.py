@@ -215,3 +215,19 @@ def test_an_agents_public_reply_goes_to_the_customer_threaded_and_is_on_the_thre
     assert world.ticket(ticket_id).ref in str(reply["Subject"]) and "support+" in str(reply["Reply-To"])
     outbound = [m for m in world.tickets.thread(ticket_id)[0] if m.message_id == message_id]
     assert outbound and outbound[0].kind == "agent" and outbound[0].body == "Sudah kami reset."
+
+
+def test_one_ladder_step_reads_each_policy_calendar_and_team_once():
+    """The step looks at the policy, the calendar and the team's idle time several times (due steps, the clock's
+    summary, the next due moment, idleness): one decision reads and parses each once."""
+    world = World()
+    world.config.put("calendar", "office", {"timezone": "Asia/Jakarta", "hours": {d: [["00:00", "24:00"]] for d in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}})
+    world.config.put("sla-policy", "fast", {**POLICY, "calendar": "office"})
+    ticket_id = _routed(world)
+    world.config.reads.clear()
+
+    world.clock.now = T0 + timedelta(seconds=300)
+    assert world.sla.fire(ticket_id, 0) == "fired"
+    reads = world.config.reads
+    assert sorted(set(reads)) == sorted(reads), reads
+    assert {("sla-policy", "*"), ("calendar", "office"), ("team", "support")} <= set(reads)

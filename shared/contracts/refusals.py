@@ -45,6 +45,8 @@ _REQUIREMENTS: Mapping[str, str] = {
     "too_long": "must list at most {max_length} {items}",
     "string_too_short": "must be at least {min_length} characters",
     "string_too_long": "must be at most {max_length} characters",
+    "enum": "must be one of {expected}",
+    "literal_error": "must be one of {expected}",
 }
 _PATTERN_MEANINGS: dict[str, str] = {}
 

@@ -4,7 +4,10 @@
 `routing` (priority, then the team's queue drained onto free agents); `sla` (the SlaService: clocks, the ladder,
 idle tickets, the customer's promise, the sweep); `ticket_changes` (what agents change); `customer_messages`
 (acknowledgements, notices, auto-replies, agents' replies); `alerts` (mail to the team); `route_stage` (the
-route queue's dispatcher); `wiring` (the services built with the real repositories and adapters).
+route queue's dispatcher); `wiring` (the services built with the real repositories and adapters). What the API
+calls: `ticket_desk` (list, open, reply, change), `people` (the agents' roster, customers), `configuration`
+(teams, priority rules, SLA policies, calendars, templates, auto-replies and the rules between them),
+`quarantine_review`.
 
 May import: `shared.domain`, `shared.contracts`, `shared.mail`, `shared.observability`, `shared.settings`;
 `shared.storage` and `shared.adapters` only in `wiring` and for types the ports do not cover yet.

@@ -156,77 +156,96 @@ def _levels(count: int) -> str:
     return f"+{count} level" if count == 1 else f"+{count} levels"
 
 
+@dataclass
+class _Reckoning:
+    """A priority being worked out: the level so far and what moved it, step by step."""
+
+    level: int
+    reasons: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+
+    def found(self, phrases: Iterable[str]) -> None:
+        self.keywords.extend(phrase for phrase in phrases if phrase not in self.keywords)
+
+
 def decide_priority(rules: PriorityRules, facts: PriorityFacts) -> PriorityDecision:
     """Priority, category, skill and reasons for a new ticket; the module docstring gives the rule."""
-    channel = _plain(facts.channel)
-    tier = _plain(facts.tier)
     text = SearchableText(facts.subject, facts.body, *facts.tags)
-    reasons: list[str] = []
-    keywords: list[str] = []
+    reckoning = _Reckoning(level=_level(rules.default_priority))
+    deciding = _by_content(rules, text, _plain(facts.channel), reckoning)
+    _at_least(rules, _plain(facts.channel), _plain(facts.importance) if facts.importance is not None else None, reckoning)
+    _by_impact(rules, text, reckoning)
+    _by_tier(rules, _plain(facts.tier), reckoning)
+    if not reckoning.reasons:
+        reckoning.reasons.append(f"default priority {rules.default_priority.value}")
+    if deciding is not None and deciding.skill:
+        label = f" ({deciding.name or deciding.category})" if (deciding.name or deciding.category) else ""
+        reckoning.reasons.append(f"skill {deciding.skill}{label}: an agent with it first, else the best free agent")
+    return PriorityDecision(
+        priority=_LADDER[reckoning.level],
+        category=(deciding.category if deciding and deciding.category else rules.default_category),
+        skill=deciding.skill if deciding else None,
+        reasons=tuple(reckoning.reasons),
+        keywords=tuple(reckoning.keywords),
+    )
 
-    # 1. content
+
+def _by_content(rules: PriorityRules, text: SearchableText, channel: str, reckoning: _Reckoning) -> KeywordRule | None:
+    """1. The highest priority among the keyword rules that match; the highest of those with a category or skill
+    decides them (the first of equals)."""
     deciding: KeywordRule | None = None
     content: Priority | None = None
     for rule in rules.keyword_rules:
-        if not rule.applies_to(channel):
-            continue
-        matched = text.find(rule.phrases)
+        matched = text.find(rule.phrases) if rule.applies_to(channel) else None
         if not matched:
             continue
-        reasons.append(_rule_reason(rule, matched))
-        keywords.extend(phrase for phrase in matched if phrase not in keywords)
+        reckoning.reasons.append(_rule_reason(rule, matched))
+        reckoning.found(matched)
         if content is None or _level(rule.priority) > _level(content):
             content = rule.priority
-        if (rule.category or rule.skill) and (
-            deciding is None or _level(rule.priority) > _level(deciding.priority)
-        ):
+        if (rule.category or rule.skill) and (deciding is None or _level(rule.priority) > _level(deciding.priority)):
             deciding = rule
-    level = _level(content if content is not None else rules.default_priority)
+    if content is not None:
+        reckoning.level = _level(content)
+    return deciding
 
-    # 2. floors
+
+def _at_least(rules: PriorityRules, channel: str, importance: str | None, reckoning: _Reckoning) -> None:
+    """2. Floors: a channel, or the sender's marked importance, may hold the priority up."""
     channel_floor = rules.channel_floor.get(channel)
     if channel_floor is not None:
-        reasons.append(f"channel {channel} → at least {channel_floor.value}")
-        level = max(level, _level(channel_floor))
-    importance = _plain(facts.importance) if facts.importance is not None else None
+        reckoning.reasons.append(f"channel {channel} → at least {channel_floor.value}")
+        reckoning.level = max(reckoning.level, _level(channel_floor))
     importance_floor = rules.importance_floor.get(importance) if importance is not None else None
     if importance_floor is not None:
-        reasons.append(f"importance {importance} → at least {importance_floor.value}")
-        level = max(level, _level(importance_floor))
+        reckoning.reasons.append(f"importance {importance} → at least {importance_floor.value}")
+        reckoning.level = max(reckoning.level, _level(importance_floor))
 
-    # 3. impact
+
+def _by_impact(rules: PriorityRules, text: SearchableText, reckoning: _Reckoning) -> None:
+    """3. Impact words ("semua pelanggan", "all users") raise it one level."""
     impact = text.find(rules.impact_phrases)
     if impact:
-        raised = min(level + 1, _TOP_LEVEL)
-        reasons.append(f"impact {_quoted(impact)}: +1 level{_movement(level, raised)}")
-        level = raised
-        keywords.extend(phrase for phrase in impact if phrase not in keywords)
+        raised = min(reckoning.level + 1, _TOP_LEVEL)
+        reckoning.reasons.append(f"impact {_quoted(impact)}: +1 level{_movement(reckoning.level, raised)}")
+        reckoning.level = raised
+        reckoning.found(impact)
 
-    # 4. tier
+
+def _by_tier(rules: PriorityRules, tier: str, reckoning: _Reckoning) -> None:
+    """4. The customer's tier raises it, up to the boost ceiling."""
     boost = rules.tier_boost.get(tier, 0)
-    if boost > 0:
-        ceiling = _level(rules.tier_boost_ceiling)
-        raised = max(level, min(level + boost, ceiling))
-        note = ""
-        if level < raised < level + boost:
-            note = f", capped at {rules.tier_boost_ceiling.value}"
-        elif raised == level < _TOP_LEVEL:
-            note = f", tier boosts stop at {rules.tier_boost_ceiling.value}"
-        reasons.append(f"customer tier {tier}: {_levels(boost)}{_movement(level, raised, note)}")
-        level = raised
-
-    if not reasons:
-        reasons.append(f"default priority {rules.default_priority.value}")
-    if deciding is not None and deciding.skill:
-        label = f" ({deciding.name or deciding.category})" if (deciding.name or deciding.category) else ""
-        reasons.append(f"skill {deciding.skill}{label}: an agent with it first, else the best free agent")
-    return PriorityDecision(
-        priority=_LADDER[level],
-        category=(deciding.category if deciding and deciding.category else rules.default_category),
-        skill=deciding.skill if deciding else None,
-        reasons=tuple(reasons),
-        keywords=tuple(keywords),
-    )
+    if boost <= 0:
+        return
+    level = reckoning.level
+    raised = max(level, min(level + boost, _level(rules.tier_boost_ceiling)))
+    note = ""
+    if level < raised < level + boost:
+        note = f", capped at {rules.tier_boost_ceiling.value}"
+    elif raised == level < _TOP_LEVEL:
+        note = f", tier boosts stop at {rules.tier_boost_ceiling.value}"
+    reckoning.reasons.append(f"customer tier {tier}: {_levels(boost)}{_movement(level, raised, note)}")
+    reckoning.level = raised
 
 
 def _movement(before: int, after: int, note: str = "") -> str:

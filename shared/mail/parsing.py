@@ -517,36 +517,37 @@ def _extract_body(msg: Message, defects: _Defects, charset_hint: str | None) -> 
                 plain.append(_part_text(part, defects))
             else:
                 stack.extend(reversed(children))
-            continue
-        if maintype == "message":
+        elif maintype == "message":
             pending.append(_message_attachment(part, content_type, defects, charset_hint))
-            continue
-        filename = _filename(part, defects, charset_hint)
-        disposition = _disposition(part)
-        if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
-            (plain if content_type == "text/plain" else html).append(
-                _part_text(part, defects)
-            )
-            continue
-        pending.append(
-            _PendingAttachment(
-                filename=filename,
-                content_type=content_type,
-                content=_payload_bytes(part, defects, for_text=False),
-                disposition=disposition,
-                content_id=_content_id(part),
-            )
-        )
-
+        else:
+            _leaf(part, content_type, defects, charset_hint, plain if content_type == "text/plain" else html, pending)
     html_source = "\n".join(html) if html else None
     text = "\n\n".join(chunk.strip() for chunk in plain if chunk.strip())
     if not text and html_source:
         text = html_to_text(html_source)
     referenced = _cid_references(html_source or "")
-    return _Body(
-        text=text.strip(),
-        html=html_source,
-        attachments=_name_attachments(pending, referenced),
+    return _Body(text=text.strip(), html=html_source, attachments=_name_attachments(pending, referenced))
+
+
+def _leaf(
+    part: Message, content_type: str, defects: _Defects, charset_hint: str | None, texts: list[str],
+    pending: list[_PendingAttachment],
+) -> None:  # fmt: skip
+    """A part that is not a container: inline text/plain or text/html joins `texts`, anything else is kept as an
+    attachment."""
+    filename = _filename(part, defects, charset_hint)
+    disposition = _disposition(part)
+    if content_type in ("text/plain", "text/html") and disposition != "attachment" and not filename:
+        texts.append(_part_text(part, defects))
+        return
+    pending.append(
+        _PendingAttachment(
+            filename=filename,
+            content_type=content_type,
+            content=_payload_bytes(part, defects, for_text=False),
+            disposition=disposition,
+            content_id=_content_id(part),
+        )
     )
 
 

@@ -313,41 +313,12 @@ class CustomerMessenger:
         email_message_id = None
         if ticket.channel == "email" and ticket.customer.email:
             email_message_id = self._email(ticket, ticket.customer.email, answering, subject, text, html, message_kind, from_name)
-        event_type, event_data = event
-        self.tickets.add_messages(
-            [
-                Message(
-                    ticket_id=ticket.id,
-                    message_id=message_id,
-                    at=iso(now),
-                    direction=Direction.OUTBOUND.value,
-                    kind=message_kind.value,
-                    channel=ticket.channel,
-                    author=author,
-                    subject=subject,
-                    body=text,
-                    email_message_id=email_message_id,
-                    recipients=[ticket.customer.email or ticket.customer.handle or ""],
-                )
-            ],
-            [
-                (
-                    ticket.id,
-                    AuditEvent(
-                        type=event_type,
-                        at=now,
-                        actor=f"agent:{author['agent']}" if "agent" in author else "system:customer-messages",
-                        data={
-                            **event_data,
-                            "channel": ticket.channel,
-                            "message_id": message_id,
-                            "email_message_id": email_message_id,
-                        },
-                        id=derived_ulid(now, f"{message_id}#event"),
-                    ),
-                )
-            ],
-        )
+        sent = Message(
+            ticket_id=ticket.id, message_id=message_id, at=iso(now), direction=Direction.OUTBOUND.value,
+            kind=message_kind.value, channel=ticket.channel, author=author, subject=subject, body=text,
+            email_message_id=email_message_id, recipients=[ticket.customer.email or ticket.customer.handle or ""],
+        )  # fmt: skip
+        self.tickets.add_messages([sent], [(ticket.id, _sent_event(sent, event, now))])
 
     def _email(
         self,
@@ -382,3 +353,14 @@ class CustomerMessenger:
         )
         return self.mailer.send(raw, self.settings.support_address, [to])
 
+
+def _sent_event(sent: Message, event: tuple[str, dict[str, Any]], now: datetime) -> AuditEvent:
+    """The audit event of an outbound message: what kind, on which channel, under which ids."""
+    event_type, event_data = event
+    return AuditEvent(
+        type=event_type,
+        at=now,
+        actor=f"agent:{sent.author['agent']}" if "agent" in sent.author else "system:customer-messages",
+        data={**event_data, "channel": sent.channel, "message_id": sent.message_id, "email_message_id": sent.email_message_id},
+        id=derived_ulid(now, f"{sent.message_id}#event"),
+    )

@@ -20,7 +20,7 @@ from shared.domain.ticket import Ticket
 from shared.domain.ports import Agents, Config, Customers, Tickets
 from shared.services.intake import Announcer, ticket_created
 from shared.observability import Metric, count, logger
-from shared.domain.priority import DEFAULT_RULES, PriorityFacts, PriorityRules, decide_priority, rules_from_document
+from shared.domain.priority import DEFAULT_RULES, PriorityDecision, PriorityFacts, PriorityRules, decide_priority, rules_from_document
 from shared.domain.teams import TeamSettings, team_settings
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
@@ -62,17 +62,11 @@ class RoutingService:
         first = self.tickets.first_message(ticket.id)
         customer = self.customers.get(ticket.customer_id)
         tier = customer.tier if customer is not None else ticket.customer.tier
-        decision = decide_priority(
-            priority_rules(self.config),
-            PriorityFacts(
-                channel=ticket.channel,
-                subject=ticket.subject,
-                body=first.text if first is not None else "",
-                tier=tier,
-                importance=first.importance if first is not None else None,
-                tags=tuple(sorted(ticket.tags or ())),
-            ),
-        )
+        facts = PriorityFacts(
+            channel=ticket.channel, subject=ticket.subject, body=first.text if first is not None else "", tier=tier,
+            importance=first.importance if first is not None else None, tags=tuple(sorted(ticket.tags or ())),
+        )  # fmt: skip
+        decision = decide_priority(priority_rules(self.config), facts)
         now = self.clock()
         previous = ticket.priority
         ticket.customer.tier = tier
@@ -85,24 +79,7 @@ class RoutingService:
         raced = self._save_or_redo(ticket, self.prioritise)
         if raced is not None:
             return raced
-        self.tickets.add_events(
-            ticket.id,
-            [
-                AuditEvent(
-                    type="ticket.priority_changed",
-                    at=now,
-                    actor="system:priority-rules",
-                    data={
-                        "from": previous,
-                        "to": decision.priority.value,
-                        "category": decision.category,
-                        "skill": decision.skill,
-                        "reasons": list(decision.reasons),
-                    },
-                    id=derived_ulid(now, f"{ticket.id}#priority"),
-                )
-            ],
-        )
+        self.tickets.add_events(ticket.id, [_priority_decided(ticket.id, previous, decision, now)])
         logger.info("priority decided", extra={"ticket_id": ticket.id, "priority": decision.priority.value})
         return ticket
 
@@ -245,3 +222,14 @@ class RoutingService:
         count(Metric.TICKETS_ASSIGNED)
         logger.info("ticket assigned", extra={"ticket_id": ticket.id, "agent": candidate.agent_id})
         return "assigned"
+
+
+def _priority_decided(ticket_id: str, previous: str, decision: PriorityDecision, now: datetime) -> AuditEvent:
+    return AuditEvent(
+        type="ticket.priority_changed",
+        at=now,
+        actor="system:priority-rules",
+        data={"from": previous, "to": decision.priority.value, "category": decision.category, "skill": decision.skill,
+              "reasons": list(decision.reasons)},  # fmt: skip
+        id=derived_ulid(now, f"{ticket_id}#priority"),
+    )

@@ -15,6 +15,7 @@ from typing import Iterable
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import AgentUnavailable, Conflict, TicketTaken
 from shared.observability import logger
@@ -38,15 +39,7 @@ def assign(
     load_index, ticket_index = len(events), len(events) + 1
     try:
         with transaction() as tx:
-            tx.update(
-                load,
-                actions=[
-                    AgentLoadModel.load.add(1),
-                    AgentLoadModel.last_assigned_at.set(at),
-                    AgentLoadModel.load_changed_at.set(at),
-                ],
-                condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
-            )
+            _take_slot(tx, load, at)
             tx.update(
                 ticket,
                 actions=list(ticket_actions),  # pynamodb appends the version bump to the list it is given
@@ -84,36 +77,47 @@ def change_holding_ticket(
         with transaction() as tx:
             tx.update(ticket, actions=list(ticket_actions), condition=guard)
             if release_from:
-                tx.update(
-                    AgentLoadModel(agent_id=release_from),
-                    actions=[AgentLoadModel.load.add(-1), AgentLoadModel.load_changed_at.set(iso(utcnow()))],
-                    condition=AgentLoadModel.load > 0,
-                )
+                _give_slot_back(tx, AgentLoadModel(agent_id=release_from))
             if take_for:
-                tx.update(
-                    AgentLoadModel(agent_id=take_for[0]),
-                    actions=[
-                        AgentLoadModel.load.add(1),
-                        AgentLoadModel.last_assigned_at.set(take_for[1]),
-                        AgentLoadModel.load_changed_at.set(take_for[1]),
-                    ],
-                    condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
-                )
+                _take_slot(tx, AgentLoadModel(agent_id=take_for[0]), take_for[1])
             for event in events:
                 tx.save(event)
     except TransactWriteError as error:
-        failed = failed_conditions(error)
-        ticket_index = len(events)
-        release_index = ticket_index + 1
-        take_index = ticket_index + (2 if release_from else 1)
-        if len(failed) > ticket_index and failed[ticket_index]:
-            raise Conflict(f"ticket {ticket.id} changed meanwhile; reload it and try again") from error
-        if take_for and len(failed) > take_index and failed[take_index]:
-            raise AgentUnavailable(f"agent {take_for[0]} is offline or at capacity") from error
-        if conflicted(error):
-            raise Conflict(f"a concurrent change touched ticket {ticket.id}; try again") from error
-        if release_from and len(failed) > release_index and failed[release_index]:
-            logger.warning("load already 0 on release; leaving it to reconciliation", extra={"agent": release_from})
-            change_holding_ticket(ticket, ticket_actions, events, None, take_for, guard)
-            return
-        raise
+        _refusal_of_change(error, ticket, len(events), release_from, take_for)
+        logger.warning("load already 0 on release; leaving it to reconciliation", extra={"agent": release_from})
+        change_holding_ticket(ticket, ticket_actions, events, None, take_for, guard)
+
+
+def _take_slot(tx: TransactWrite, load: AgentLoadModel, at: str) -> None:
+    """One slot more on the agent's counter, only while they are online and below capacity."""
+    tx.update(
+        load,
+        actions=[AgentLoadModel.load.add(1), AgentLoadModel.last_assigned_at.set(at), AgentLoadModel.load_changed_at.set(at)],
+        condition=(AgentLoadModel.presence == "online") & (AgentLoadModel.load < AgentLoadModel.capacity),
+    )
+
+
+def _give_slot_back(tx: TransactWrite, load: AgentLoadModel) -> None:
+    tx.update(
+        load,
+        actions=[AgentLoadModel.load.add(-1), AgentLoadModel.load_changed_at.set(iso(utcnow()))],
+        condition=AgentLoadModel.load > 0,
+    )
+
+
+def _refusal_of_change(
+    error: TransactWriteError, ticket: TicketModel, ticket_index: int, release_from: str | None, take_for: tuple[str, str] | None
+) -> None:
+    """Raise what a cancelled change means; return only when the one failure is a release at load 0 (drift: the
+    change goes through without it)."""
+    failed = failed_conditions(error)
+    release_index = ticket_index + 1
+    take_index = ticket_index + (2 if release_from else 1)
+    if len(failed) > ticket_index and failed[ticket_index]:
+        raise Conflict(f"ticket {ticket.id} changed meanwhile; reload it and try again") from error
+    if take_for and len(failed) > take_index and failed[take_index]:
+        raise AgentUnavailable(f"agent {take_for[0]} is offline or at capacity") from error
+    if conflicted(error):
+        raise Conflict(f"a concurrent change touched ticket {ticket.id}; try again") from error
+    if not (release_from and len(failed) > release_index and failed[release_index]):
+        raise error

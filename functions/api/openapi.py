@@ -20,7 +20,7 @@ Mode = Literal["validation", "serialization"]
 _PARAM = re.compile(r"{(\w+)}")
 _REASONS = {
     200: "OK", 201: "Created", 204: "No content", 400: "The request is not valid: the message says what and where",
-    401: "No, a forged or an expired bearer token", 403: "The token's role may not do this",
+    401: "A missing, forged or expired bearer token", 403: "The token's role may not do this",
     404: "No such resource (or route)", 409: "The change conflicts with the resource's state",
     413: "The body is too large", 415: "The body is not sent as application/json",
 }  # fmt: skip
@@ -64,7 +64,8 @@ def _schemas(operations: tuple[Operation, ...]) -> tuple[dict[tuple[type[BaseMod
 
 
 def _operation(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any], schemas: dict[str, Any]) -> dict[str, Any]:
-    summary, _, description = (inspect.getdoc(op.view) or op.view.__name__.replace("_", " ")).partition("\n")
+    described = " ".join((inspect.getdoc(op.view) or op.view.__name__.replace("_", " ").capitalize()).split())
+    summary = re.split(r"(?<=\.)\s", described, maxsplit=1)[0].rstrip(".")
     spec: dict[str, Any] = {
         "operationId": op.view.__name__,
         "tags": [op.tag],
@@ -73,8 +74,8 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any], sch
         "responses": _responses(op, refs),
         "security": [{"bearer": []}] if op.role is not None else [],
     }
-    if description.strip():
-        spec["description"] = " ".join(description.split())
+    if described != summary:
+        spec["description"] = described
     if op.role is not None:
         spec["x-required-role"] = op.role.value
     if op.body is not None:

@@ -100,8 +100,13 @@ class ErrorBody(BaseModel):
 
 
 def left_out(description: str | None = None) -> Any:
-    """The default of a field a change may leave out (the value is kept) but may not send as null."""
-    return Field(default=None, validate_default=False, description=description)
+    """The default of a field a change may leave out (the value is kept) but may not send as null; the schema
+    shows no default, since null is not a value it accepts."""
+    return Field(default=None, validate_default=False, description=description, json_schema_extra=_no_default)
+
+
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
 
 
 class CustomerContact(ClosedDocument):

@@ -55,6 +55,7 @@ def test_the_document_describes_every_route_with_its_parameters_bodies_and_error
     from functions.api.app import app
 
     document = _document(api_url)
+    schemathesis.openapi.from_dict(document).validate()  # a valid OpenAPI 3.1 document (its meta-schema)
     declared = {(path, method.upper()) for path, methods in document["paths"].items() for method in methods}
     routed = {(path, method) for path, methods in app.routes.items() for method in methods}
     assert declared == routed

@@ -27,13 +27,14 @@ def list_agents(caller: Principal, query: AgentQuery) -> dict[str, Any]:
 
 @operation(routes, "GET", "/v1/agents/{agent_id}", tag="agents", response="AgentResource", ids=("agent_id",))
 def get_agent(agent_id: str, caller: Principal) -> dict[str, Any]:
+    """One agent with presence, capacity, skills, hours and current load."""
     return roster().get(agent_id).resource()
 
 
 @operation(routes, "PUT", "/v1/agents/{agent_id}", tag="agents", body="AgentChange", response="AgentResource",
            ids=("agent_id",), also=(201,))  # fmt: skip
 def put_agent(agent_id: str, caller: Principal, body: AgentChange) -> Response:
-    """Create (201) or update an agent; fields left out keep their value. Agents may set their own presence;
+    """Create (201) or update an agent. Fields left out keep their value; agents may set their own presence;
     everything else needs a supervisor. Coming online or gaining capacity drains the team's queue onto them."""
     view, created = roster().put(agent_id, body, caller)
     return Response(body=view.resource(), status_code=201 if created else 200)

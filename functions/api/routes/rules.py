@@ -24,7 +24,7 @@ def get_team(team: str, caller: Principal) -> dict[str, Any]:
 @operation(routes, "PUT", "/v1/teams/{team}", tag="teams", role=Role.SUPERVISOR, body="TeamChange",
            response="TeamResource", ids=("team",), document=True)  # fmt: skip
 def put_team(team: str, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
-    """Change the team's settings; fields left out keep their value (PATCH does the same): `strategy`
+    """Change the team's settings. Fields left out keep their value (PATCH does the same): `strategy`
     (`urgency`: priority then age; `fifo`: age with VIP first), `language`, the business `calendar` non-urgent
     alerts keep to, who is alerted (`supervisors`, `managers`), when a ticket counts as idle (`idle_minutes`,
     `vip_idle_minutes`) and how long a ticket waits for an agent with its skill (`skill_wait_seconds`)."""
@@ -47,4 +47,5 @@ def get_priority_rules(caller: Principal) -> dict[str, Any]:
 @operation(routes, "PUT", "/v1/priority-rules", tag="priority rules", role=Role.ADMIN, body="PriorityRulesDocument",
            response="PriorityRulesDocument", document=True)  # fmt: skip
 def put_priority_rules(caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
+    """Replace the priority rules (keyword lists per channel, impact words, tier boost, floors), checked whole."""
     return configuration().save_priority_rules(body, caller.subject)

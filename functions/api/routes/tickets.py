@@ -31,7 +31,7 @@ def with_thread(ticket: Ticket) -> dict[str, Any]:
 
 @operation(routes, "GET", "/v1/tickets", tag=TAG, query="TicketQuery", response="TicketPage")
 def list_tickets(caller: Principal, query: TicketQuery) -> dict[str, Any]:
-    """Tickets newest first, narrowed by status, priority, channel, assignee, tag, tier, escalation level,
+    """List tickets, newest first. Narrowed by status, priority, channel, assignee, tag, tier, escalation level,
     customer or words in the subject; `next_cursor` pages on."""
     page = desk().search(query)
     return {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
@@ -46,7 +46,7 @@ def get_ticket(ticket_id: str, caller: Principal) -> dict[str, Any]:
 @operation(routes, "POST", "/v1/tickets", tag=TAG, body="TicketIntake", response="TicketWithThread", status=201,
            also=(200,), headers=(("Idempotency-Key", IDEMPOTENCY_NOTE),))  # fmt: skip
 def create_ticket(caller: Principal, body: TicketIntake) -> Response:
-    """A ticket from another channel (web form, chat, phone note, social) through the same intake as email.
+    """Open a ticket from another channel (web form, chat, phone note, social) through the same intake as email.
     Send an `Idempotency-Key` header to make retries safe: the same key never creates a second ticket (200)."""
     request = routes.current_request
     key = request.headers.get("idempotency-key") if request is not None else None
@@ -57,7 +57,7 @@ def create_ticket(caller: Principal, body: TicketIntake) -> Response:
 @operation(routes, "POST", "/v1/tickets/{ticket_id}/replies", tag=TAG, body="Reply", response="TicketWithThread",
            status=201, errors=(409,))  # fmt: skip
 def post_reply(ticket_id: str, caller: Principal, body: Reply) -> dict[str, Any]:
-    """A public reply goes out on the ticket's channel (email: threaded, signed Reply-To); `internal: true` is a
+    """Reply to the customer or add an internal note. A public reply goes out on the ticket's channel (email: threaded, signed Reply-To); `internal: true` is a
     note only agents see. A closed ticket takes notes only (409 for a reply)."""
     return with_thread(desk().reply(ticket_id, body, caller))
 
@@ -65,7 +65,7 @@ def post_reply(ticket_id: str, caller: Principal, body: Reply) -> dict[str, Any]
 @operation(routes, "PATCH", "/v1/tickets/{ticket_id}", tag=TAG, body="TicketPatch", response="TicketWithThread",
            errors=(409,))  # fmt: skip
 def patch_ticket(ticket_id: str, caller: Principal, body: TicketPatch) -> dict[str, Any]:
-    """Status (through the state machine), assignee (null to put it back in the queue), priority, tags, and
+    """Change a ticket. Status (through the state machine), assignee (null to put it back in the queue), priority, tags, and
     escalation_level (a supervisor's; it overrules the recorded causes). Tagging an escalation keyword
     ("system down", "sistem macet" ...) escalates to tier 2; removing the tag ends that cause."""
     return with_thread(desk().change(ticket_id, body, caller))

@@ -480,6 +480,7 @@ def _scenario(s: Scenario, log: CallLog) -> dict[str, Any]:
     import boto3
 
     from shared.domain.model import Channel, Contact
+    from shared.adapters.idempotency import PowertoolsIdempotency
     from shared.services.intake import InboundMessage, IntakeService
     from shared.services.routing import RoutingService
     from shared.settings import get_settings
@@ -511,7 +512,8 @@ def _scenario(s: Scenario, log: CallLog) -> dict[str, Any]:
         )
     intake = IntakeService(
         settings=get_settings(), tickets=TicketRepository(), customers=CustomerRepository(),
-        markers=MarkerRepository(), announcer=quiet, bodies=quiet,
+        markers=MarkerRepository(), idempotency=PowertoolsIdempotency(get_settings(), scope="inbound"),
+        announcer=quiet, bodies=quiet,
     )
     subjects = dict(SUBJECTS)
     router = routing()

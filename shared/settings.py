@@ -55,6 +55,7 @@ class Settings:
     sender_mails_per_hour: int = 30
     ticket_mails_per_hour: int = 60
     processing_lease_seconds: int = 300
+    idempotency_days: int = 30  # how long a stage remembers what it did with a message (and replays it as a duplicate)
     default_team: str = "support"
     max_token_ttl_seconds: int = 12 * 3600  # API bearer tokens live at most this long
 
@@ -93,6 +94,7 @@ class Settings:
             sender_mails_per_hour=_int("SENDER_MAILS_PER_HOUR", cls.sender_mails_per_hour),
             ticket_mails_per_hour=_int("TICKET_MAILS_PER_HOUR", cls.ticket_mails_per_hour),
             processing_lease_seconds=_int("PROCESSING_LEASE_SECONDS", cls.processing_lease_seconds),
+            idempotency_days=_int("IDEMPOTENCY_DAYS", cls.idempotency_days),
             default_team=env.get("DEFAULT_TEAM", cls.default_team),
             max_token_ttl_seconds=_int("MAX_TOKEN_TTL_SECONDS", cls.max_token_ttl_seconds),
         )

@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import json
 from dataclasses import dataclass, field, replace
-from datetime import datetime
-from typing import Any, Iterable
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable
 
 from shared.domain.assignment import Candidate
-from shared.domain.errors import AgentUnavailable, Conflict, TicketTaken
-from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter
+from shared.domain.errors import AgentUnavailable, Conflict, InFlight, TicketTaken
+from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter, Once
 from shared.domain.ticket import CustomerSnapshot, LoadChange, Message, Ticket
 from shared.domain.timefmt import iso
 
@@ -452,6 +453,31 @@ class FakeMarkers:
         return True
 
 
+class FakeIdempotency:
+    """The Idempotency port in memory, with the adapter's semantics: a completed key replays its stored result, a
+    key in progress within its lease is InFlight, work that raises is forgotten (the retry runs it again)."""
+
+    def __init__(self, clock: Callable[[], datetime] | None = None) -> None:
+        self.records: dict[str, dict[str, Any]] = {}
+        self.clock = clock or (lambda: datetime.now(timezone.utc))
+
+    def once(self, key: str, work: Callable[[], dict[str, Any]], lease_seconds: int) -> Once:
+        now = self.clock().timestamp()
+        record = self.records.get(key)
+        if record is not None and record["status"] == "COMPLETED":
+            return Once(copy.deepcopy(record["result"]), replayed=True)
+        if record is not None and record["lease_until"] >= now:
+            raise InFlight(f"{key} is being processed by another invocation")
+        self.records[key] = {"status": "INPROGRESS", "lease_until": now + lease_seconds}
+        try:
+            result = work()
+        except Exception:
+            del self.records[key]
+            raise
+        self.records[key] = {"status": "COMPLETED", "result": json.loads(json.dumps(result))}  # stored as JSON
+        return Once(result)
+
+
 # ---------------------------------------------------------------------- the other side of the adapters
 
 
@@ -530,6 +556,7 @@ class World:
         self.customers = FakeCustomers()
         self.config = FakeConfig()
         self.markers = FakeMarkers()
+        self.idempotency = FakeIdempotency(self.clock)
         self.out = Recorder()
         self.quarantined: list[tuple[str, str]] = []
         self.routing = RoutingService(self.tickets, self.agents, self.customers, self.config, clock=self.clock)  # type: ignore[arg-type]
@@ -544,11 +571,11 @@ class World:
         self.changes = TicketChanges(tickets=self.tickets, agents=self.agents, announcer=self.out, clock=self.clock)  # type: ignore[arg-type]
         self.intake = IntakeService(
             settings=self.settings, tickets=self.tickets, customers=self.customers, markers=self.markers,  # type: ignore[arg-type]
-            announcer=self.out, bodies=self.out, quarantine=lambda m, reason, detail: self.quarantined.append((reason, detail)),
+            idempotency=self.idempotency, announcer=self.out, bodies=self.out, quarantine=lambda m, reason, detail: self.quarantined.append((reason, detail)),
             sleep=lambda seconds: None,
         )  # fmt: skip
         self.router = Router(
-            tickets=self.tickets, markers=self.markers, routing=self.routing, messenger=self.messenger,  # type: ignore[arg-type]
+            tickets=self.tickets, idempotency=self.idempotency, routing=self.routing, messenger=self.messenger,  # type: ignore[arg-type]
             changes=self.changes, sla=self.sla, announcer=self.out,
         )  # fmt: skip
         self._pumped = 0

@@ -33,6 +33,7 @@ def announcer() -> RouteAnnouncer:
 @lru_cache(maxsize=1)
 def _intake() -> IntakeService:
     from shared.adapters.blobs import BlobStore
+    from shared.adapters.idempotency import PowertoolsIdempotency
     from shared.services.intake import IntakeService
     from shared.storage.markers import MarkerRepository
 
@@ -42,6 +43,7 @@ def _intake() -> IntakeService:
         tickets=TicketRepository(),
         customers=CustomerRepository(),
         markers=MarkerRepository(),
+        idempotency=PowertoolsIdempotency(settings, scope="inbound"),
         announcer=announcer(),
         bodies=BlobStore(settings),
     )

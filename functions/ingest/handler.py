@@ -12,6 +12,7 @@ from shared.adapters.aws import aws_errors
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from aws_lambda_powertools.utilities.data_classes.ses_event import SESEventRecord
 from shared.adapters.blobs import BlobStore
+from shared.adapters.idempotency import PowertoolsIdempotency, lambda_invocation
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.adapters.secrets import purpose_key, signing_key
 from shared.domain.errors import Conflict, InFlight
@@ -42,6 +43,7 @@ def build_intake() -> EmailIntake:
         tickets=TicketRepository(),
         customers=customers,
         markers=MarkerRepository(),
+        idempotency=PowertoolsIdempotency(settings, scope="inbound"),
         announcer=RouteAnnouncer(settings),
         bodies=blobs,
     )
@@ -63,13 +65,18 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _intake
     if _intake is None:
         _intake = build_intake()
+    with lambda_invocation(context):  # a mail this invocation takes in is held for as long as it may still run
+        return _take_in(_intake, event)
+
+
+def _take_in(intake: EmailIntake, event: dict[str, Any]) -> dict[str, Any]:
     results: list[dict[str, Any]] = []
     retry: list[str] = []
     for record in event.get("Records", []):
         receipt = _receipt(record)
         bind_correlation(receipt.delivery_id)
         try:
-            result = _intake.process(receipt)
+            result = intake.process(receipt)
         except (InFlight, Conflict) as error:  # routine: another invocation holds this mail, or a ticket moved
             logger.info("inbound mail will be retried", extra={"raw_key": receipt.key, "reason": type(error).__name__})
             retry.append(f"{receipt.delivery_id}: {type(error).__name__}: {error}")
@@ -80,7 +87,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             continue
         except Exception as error:  # noqa: BLE001 - one odd mail must never block the mailbox
             logger.exception("unexpected error; quarantining the mail", extra={"raw_key": receipt.key})
-            result = _intake.quarantine_unexpected(receipt, error)
+            result = intake.quarantine_unexpected(receipt, error)
         results.append({"delivery_id": receipt.delivery_id, **result.as_dict()})
     if retry:
         raise IngestRetry("; ".join(retry))

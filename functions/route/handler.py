@@ -38,6 +38,9 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.batches import partial_batch  # Powertools' batch utility, imported when the first batch comes
+    from shared.adapters.idempotency import lambda_invocation
 
-    with read_once():  # priority rules, policies, templates and team settings read once per batch
+    # rules, policies, templates and team settings read once per batch; an announcement being handled is held for
+    # as long as this invocation may still run
+    with read_once(), lambda_invocation(context):
         return partial_batch(event, record_handler, context)

@@ -200,3 +200,11 @@ class AgentView:
 class Claim:
     state: str  # "claimed" (go ahead), "done" (duplicate), "in_flight" (someone else is on it)
     result: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Once:
+    """What work done once per key gave: its result, and whether that was replayed (this call was a duplicate)."""
+
+    result: dict[str, Any]
+    replayed: bool = False

@@ -11,9 +11,9 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
-from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter
+from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter, Once
 from shared.domain.ticket import LoadChange, Message, Ticket
 
 if TYPE_CHECKING:
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
 @dataclass
 class TicketFilters:
     """What a ticket list may be narrowed by (every filter optional; storage picks the index)."""
-
 
     status: str | None = None
     priority: str | None = None
@@ -39,7 +38,6 @@ class TicketFilters:
 @dataclass
 class Page:
     """One page of a ticket list, newest first, and the cursor of the next."""
-
 
     items: list[Ticket] = field(default_factory=list)
     next_cursor: str | None = None
@@ -154,6 +152,16 @@ class Announcer(Protocol):
     """The route queue, as services see it: announce that something happened for the route stage to handle."""
 
     def announce(self, event: dict[str, Any]) -> None: ...
+
+
+class Idempotency(Protocol):
+    """Work done once per key however often its message is delivered (shared/adapters/idempotency.py).
+
+    `work` runs unless the key's work completed before — then its stored result comes back, replayed — or is in
+    progress elsewhere within its lease (InFlight). Work that raises is forgotten, so a retry runs it again; a
+    holder that died is taken over when its lease ends. The result is stored, so it must be JSON-serialisable."""
+
+    def once(self, key: str, work: Callable[[], dict[str, Any]], lease_seconds: int) -> Once: ...
 
 
 class Markers(Protocol):

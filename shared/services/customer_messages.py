@@ -105,6 +105,8 @@ class CustomerMessenger:
             logger.info("no acknowledgement: the address bounces", extra={"ticket_id": ticket.id})
             return None
         now = self.clock()
+        # a send-once marker, not the idempotency utility: it is never released on failure nor expires (a crashed
+        # send is not retried), and it guards the mail across whichever announcements reach here
         claim = self.markers.claim(f"ack#{ticket.id}", now, lease_seconds=10 * 365 * 86400)
         if claim.state != "claimed":
             return None
@@ -157,6 +159,8 @@ class CustomerMessenger:
             return False
         now = self.clock()
         key = f"notice#{template_id}#{ticket.id}#{ticket.reopen_count or 0}"
+        # send-once marker (not the idempotency utility): checked by the route stage and the sweep alike, and kept
+        # even when the send fails, because a second "resolved" mail is worse than a lost one
         if self.markers.claim(key, now, lease_seconds=10 * 365 * 86400).state != "claimed":
             return False
         language = self._language(ticket, self.tickets.first_message(ticket.id))
@@ -180,6 +184,8 @@ class CustomerMessenger:
             return None
         rule, phrase = match
         now = self.clock()
+        # send-once marker (not the idempotency utility): one answer per customer message for ever, whichever event
+        # asked, and no re-send after a failure that Powertools would delete the record for
         claim = self.markers.claim(f"auto-reply#{message.message_id}", now, lease_seconds=10 * 365 * 86400)
         if claim.state != "claimed":
             return None

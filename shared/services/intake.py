@@ -2,7 +2,8 @@
 
 Channel-agnostic on purpose: email is one adapter (shared/services/email_intake.py); chat, web forms and social webhooks
 will be others. The order of work is what makes it safe to retry at any point:
-claim the idempotency key -> find the thread -> write ticket/message in one transaction -> announce -> complete.
+take the idempotency key (Powertools' idempotency utility) -> find the thread -> write ticket/message in one
+transaction -> announce -> the key's record completes with what the message became (duplicates read it).
 """
 
 from __future__ import annotations
@@ -14,10 +15,10 @@ from typing import Any, Callable, Protocol
 
 from shared.domain.errors import Conflict, InFlight
 from shared.domain.ids import derived_ulid, ref_candidates
-from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Customer, Direction, MessageKind, Status
+from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Customer, Direction, MessageKind, Once, Status
 from shared.domain.ticket import CustomerSnapshot, Message, Ticket
 from shared.domain.status import on_customer_reply
-from shared.domain.ports import Customers, Markers, Tickets
+from shared.domain.ports import Customers, Idempotency, Markers, Tickets
 from shared.mail.threading import ThreadHints
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.settings import Settings
@@ -80,6 +81,10 @@ class IntakeResult:
     def as_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "IntakeResult":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__ if k in data})
+
 
 class Announcer(Protocol):
     def announce(self, event: dict[str, Any]) -> None: ...
@@ -131,7 +136,8 @@ class IntakeService:
     settings: Settings
     tickets: Tickets
     customers: Customers
-    markers: Markers
+    markers: Markers  # rate windows
+    idempotency: Idempotency  # each inbound message taken in once
     announcer: Announcer
     bodies: BodyStore
     quarantine: Quarantiner = quarantine_inbound
@@ -139,32 +145,31 @@ class IntakeService:
     sleep: Callable[[float], None] = time.sleep
 
     def accept(self, message: InboundMessage) -> IntakeResult:
-        claim = self.markers.claim(f"inbound#{message.key}", message.received_at, self.settings.processing_lease_seconds)
-        for pause in IN_FLIGHT_PAUSES:
-            if claim.state != "in_flight":
-                break
-            # a concurrent copy of this mail (a second route, a resend) is being taken in right now: it usually
-            # finishes within milliseconds, and then this copy is a plain duplicate, not an error to retry
-            self.sleep(pause)
-            claim = self.markers.claim(f"inbound#{message.key}", message.received_at, self.settings.processing_lease_seconds)
-        if claim.state == "done":
+        taken = self._take_in_once(message)
+        if taken.replayed:
             count(Metric.DUPLICATES_DROPPED, channel=message.channel.value)
             logger.info("duplicate inbound dropped", extra={"key": message.key})
-            previous = claim.result or {}
+            previous = taken.result
             self._record_duplicate(message, previous)
             return IntakeResult(outcome="duplicate", ticket_id=previous.get("ticket_id"), message_id=previous.get("message_id"))
-        if claim.state == "in_flight":
-            raise InFlight(f"inbound {message.key} is being processed by another invocation")
-        try:
-            result = self._accept_claimed(message)
-        except Exception:
+        return IntakeResult.from_dict(taken.result)
+
+    def _take_in_once(self, message: InboundMessage) -> Once:
+        """Take the message in under its idempotency key; what it became is kept (with its raw copy's key) for
+        the duplicates that follow."""
+
+        def take_in() -> dict[str, Any]:
+            return {**self._accept_claimed(message).as_dict(), "raw_key": message.raw_key}
+
+        lease = self.settings.processing_lease_seconds
+        for pause in IN_FLIGHT_PAUSES:
             try:
-                self.markers.release(f"inbound#{message.key}")
-            except Exception:  # noqa: BLE001 - the lease expires anyway; keep the original error
-                logger.exception("could not release the inbound claim", extra={"key": message.key})
-            raise
-        self.markers.complete(f"inbound#{message.key}", {**result.as_dict(), "raw_key": message.raw_key})
-        return result
+                return self.idempotency.once(message.key, take_in, lease_seconds=lease)
+            except InFlight:
+                # a concurrent copy of this mail (a second route, a resend) is being taken in right now: it usually
+                # finishes within milliseconds, and then this copy is a plain duplicate, not an error to retry
+                self.sleep(pause)
+        return self.idempotency.once(message.key, take_in, lease_seconds=lease)  # still InFlight: retried later
 
     def _record_duplicate(self, message: InboundMessage, previous: dict[str, Any]) -> None:
         """A second delivery of a mail already taken in (another route, a resend) leaves a trace with its raw copy's

@@ -11,8 +11,9 @@ capacity.freed / agent.available
                  drain the team's queue
 team.drain       drain the team's queue at `due_at` (a shift starts, a skill wait ends): early ones hop on
 
-Duplicates are cheap no-ops: the priority is decided once, each customer message is answered at most once
-(markers), and draining is driven by state, not by the message.
+Duplicates are cheap no-ops: each ticket announcement is handled once (Powertools' idempotency utility on its
+business key), each customer message is answered at most once (send-once markers), and draining is driven by
+state, not by the message.
 """
 
 from __future__ import annotations
@@ -31,12 +32,12 @@ from shared.contracts.events import (
     parse_route_event,
 )
 from shared.services.customer_messages import AutoReplyRule, CustomerMessenger
-from shared.domain.errors import InFlight, NotFound
+from shared.domain.errors import NotFound
+from shared.domain.ports import Idempotency
 from shared.domain.model import Status
 from shared.domain.ticket import Ticket
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.services.routing import DrainResult, RoutingService
-from shared.storage.markers import MarkerRepository
 from shared.storage.tickets import TicketRepository
 from shared.services.sla import SlaService
 from shared.representation import plain
@@ -44,6 +45,7 @@ from shared.domain.timefmt import iso, utcnow
 from shared.services.ticket_changes import TicketChange, TicketChanges
 
 EARLY_TOLERANCE = timedelta(seconds=1)  # SQS delays are whole seconds
+ROUTE_LEASE_SECONDS = 120  # how long a crashed handling holds its announcement outside Lambda (there: its timeout)
 
 
 class DrainScheduler(Protocol):
@@ -53,7 +55,7 @@ class DrainScheduler(Protocol):
 @dataclass
 class Router:
     tickets: TicketRepository
-    markers: MarkerRepository
+    idempotency: Idempotency  # each ticket announcement handled once (a raise lets the queue's retry run it again)
     routing: RoutingService
     messenger: CustomerMessenger
     changes: TicketChanges
@@ -70,19 +72,11 @@ class Router:
             return self._drained(event.team, self.routing.drain(event.team))
         message_id = None if isinstance(event, TicketChanged) else event.message_id
         key = f"route#{event.event}#{event.ticket_id}#{message_id or iso(event.at)}"  # the business key
-        claim = self.markers.claim(key, utcnow(), lease_seconds=120)
-        if claim.state == "done":
+        handled = self.idempotency.once(key, lambda: self._handle_ticket_event(event), lease_seconds=ROUTE_LEASE_SECONDS)
+        if handled.replayed:
             count(Metric.DUPLICATES_DROPPED, stage="route")
             return {"duplicate": True}
-        if claim.state == "in_flight":
-            raise InFlight(f"{key} is being handled by another invocation")
-        try:
-            result = self._handle_ticket_event(event)
-        except Exception:
-            self.markers.release(key)
-            raise
-        self.markers.complete(key, {"assigned": len(result.get("assigned", []))})
-        return result
+        return handled.result
 
     def _handle_ticket_event(self, event: TicketCreated | MessageAdded | TicketChanged | ReplySent) -> dict[str, Any]:
         ticket = self.tickets.get(event.ticket_id)

@@ -6,6 +6,7 @@ Handlers call these once per cold start; tests build the same services with fake
 from __future__ import annotations
 
 from shared.adapters.event_bus import EventBus
+from shared.adapters.idempotency import PowertoolsIdempotency
 from shared.adapters.mailer import SesMailer
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.adapters.secrets import purpose_key, signing_key
@@ -27,12 +28,11 @@ from shared.services.ticket_changes import TicketChanges
 def build_router(settings: Settings | None = None) -> Router:
     settings = settings or get_settings()
     tickets, agents, customers, config = TicketRepository(), AgentRepository(), CustomerRepository(), ConfigRepository()
-    markers = MarkerRepository()
     routing = RoutingService(tickets=tickets, agents=agents, customers=customers, config=config)
     messenger = build_messenger(settings)
     return Router(
         tickets=tickets,
-        markers=markers,
+        idempotency=PowertoolsIdempotency(settings, scope="route"),
         routing=routing,
         messenger=messenger,
         changes=TicketChanges(tickets=tickets, agents=agents, announcer=RouteAnnouncer(settings)),

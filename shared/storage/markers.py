@@ -1,8 +1,14 @@
-"""Idempotency markers and rate-limit windows.
+"""Send-once markers, rate-limit windows and held alert lists.
 
 A marker is claimed with a conditional put before any side effect. A claim whose holder died (lease expired)
 can be taken over: every write after the claim is itself conditional and keyed by ids derived from the same
 key, so a takeover finishes the work instead of doing it twice.
+
+Taking a message in and handling a route announcement once is Powertools' idempotency utility
+(shared/adapters/idempotency.py, its records in the same table). The send-once markers (`ack#`, `notice#`,
+`auto-reply#`) stay claims here: they guard one mail across different invocations and event keys, are
+checked rather than wrapped around a call, and must never be released on a failure nor expire — where the
+utility deletes the record when the work raises and lets it go when the lease ends.
 """
 
 from __future__ import annotations

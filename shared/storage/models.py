@@ -9,7 +9,8 @@ Tables
 - thread: a ticket's messages (`MSG#...`) and audit events (`EVT#...`) under the ticket id, oldest first; a GSI
   maps email Message-IDs (inbound and the ones we send) back to their ticket.
 - customers, agents, agent_load: people; agent_load holds the counters assignment updates conditionally.
-- markers: idempotency markers, rate-limit windows and ref reservations (TTL on `expires_at`).
+- markers: send-once markers, Powertools' idempotency records, rate-limit windows and ref reservations (TTL on
+  `expires_at`).
 - quarantine: inbound items that did not become tickets, with reason and raw object key.
 """
 
@@ -295,8 +296,10 @@ class AgentLoadModel(Model):
 
 
 class MarkerModel(Model):
-    """Idempotency markers (`inbound#...`), rate windows (`rate#...`), ref reservations (`ref#...`) and the alerts
-    each team's calendar held back (`alerts-deferred#<team>`, `hits` counting the appends)."""
+    """Send-once markers (`ack#...`, `notice#...`, `auto-reply#...`), rate windows (`rate#...`), ref reservations
+    (`ref#...`) and the alerts each team's calendar held back (`alerts-deferred#<team>`, `hits` counting the
+    appends). Powertools' idempotency records (`idempotency#<stage>#<hash>`: status, data, in_progress_expiration,
+    expires_at) share the table; this model never reads them."""
 
     class Meta(_Meta):
         table_name = _settings.markers_table

@@ -187,8 +187,8 @@ class _Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[Any, ...]] = []
 
-    def claim(self, *args: Any, **kwargs: Any) -> None:
-        self.calls.append(("claim", *args))
+    def once(self, *args: Any, **kwargs: Any) -> None:
+        self.calls.append(("once", *args))
 
     def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None:
         self.calls.append(("drain_at", team, due_at, why))
@@ -197,7 +197,7 @@ class _Recorder:
 def _router(recorder: _Recorder) -> Any:
     from shared.services.route_stage import Router
 
-    return Router(tickets=None, markers=recorder, routing=None, messenger=None, changes=None, sla=None,
+    return Router(tickets=None, idempotency=recorder, routing=None, messenger=None, changes=None, sla=None,
                   announcer=recorder)  # fmt: skip
 
 

@@ -423,10 +423,6 @@ class FakeMarkers:
     def complete(self, key: str, result: dict[str, Any]) -> None:
         self.items[key] = {"state": "done", "result": copy.deepcopy(result)}
 
-    def release(self, key: str) -> None:
-        if self.items.get(key, {}).get("state") == "processing":
-            del self.items[key]
-
     def hit(self, key: str, now: datetime, window_seconds: int, member: str) -> int:
         ts = int(now.timestamp())
         window = self.windows.setdefault(f"{key}#{ts - ts % window_seconds}", set())

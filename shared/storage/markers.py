@@ -53,10 +53,6 @@ class MarkerRepository:
             actions=[MarkerModel.state.set("done"), MarkerModel.result.set(result), MarkerModel.lease_until.remove()]
         )
 
-    def release(self, key: str) -> None:
-        """Give a claim back after a failure, so the retry does not wait for the lease."""
-        MarkerModel(key=key).delete(condition=MarkerModel.state == "processing")
-
     def hit(self, key: str, now: datetime, window_seconds: int, member: str) -> int:
         """Count `member` (the message, alert ... being counted) once in the window that `now` falls in; returns
         how many distinct members the window holds. A retry or redelivery of the same member counts nothing more.

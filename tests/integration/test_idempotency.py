@@ -216,3 +216,49 @@ def test_a_route_announcement_whose_handling_crashed_is_handled_once_that_invoca
 
     assert handlings == ["ticket.created"]
     assert len(aws.sent_mail()) == 1
+
+
+# ------------------------------------------------------------------------------------------------ the table failing
+
+
+def test_a_mail_is_retried_not_quarantined_when_the_idempotency_table_fails(aws, monkeypatch):
+    """DynamoDB throttling the in-progress write is an infrastructure error like any other: SES retries the mail."""
+    from functions.ingest import handler
+    from shared.adapters.aws import client
+
+    dynamodb = client("dynamodb", get_settings().region)
+
+    def throttled(**kwargs: Any) -> None:
+        raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException", "Message": "slow down"}}, "PutItem")
+
+    monkeypatch.setattr(dynamodb, "put_item", throttled)
+    raw = compose(message_id="<throttled@pelanggan.co.id>")
+    with pytest.raises(handler.IngestRetry, match="ProvisionedThroughputExceeded"):
+        take_in(aws, raw, "ses-throttled")
+    assert list(TicketModel.scan()) == []
+    monkeypatch.undo()
+
+    assert take_in(aws, raw, "ses-throttled")["outcome"] == "created"
+
+
+def test_a_failure_the_table_could_not_forget_still_reaches_the_edge_as_itself(aws, monkeypatch):
+    """The work failed and deleting its record failed too: the caller sees the work's own error (a bug is
+    quarantined as before), and the record is taken over when its lease ends."""
+    from shared.adapters.aws import client
+    from shared.storage.models import QuarantineModel
+
+    dynamodb = client("dynamodb", get_settings().region)
+
+    def unavailable(**kwargs: Any) -> None:
+        raise ClientError({"Error": {"Code": "InternalServerError", "Message": "try again"}}, "DeleteItem")
+
+    def announce_bug(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("announcement bug")
+
+    monkeypatch.setattr(dynamodb, "delete_item", unavailable)
+    monkeypatch.setattr("shared.adapters.route_queue.RouteAnnouncer.announce", announce_bug)
+    result = take_in(aws, compose(message_id="<bug@pelanggan.co.id>"), "ses-bug")
+
+    assert result["outcome"] == "quarantined"
+    [entry] = list(QuarantineModel.scan())
+    assert entry.reason == "processing_error" and "announcement bug" in entry.detail

@@ -487,6 +487,7 @@ def _scenario(s: Scenario, log: CallLog) -> dict[str, Any]:
     from shared.storage.agents import AgentRepository
     from shared.storage.config import ConfigRepository
     from shared.storage.customers import CustomerRepository
+    from shared.storage.quarantine import QuarantineRepository
     from shared.storage.markers import MarkerRepository
     from shared.storage.models import ALL_MODELS, AgentModel, TicketModel
     from shared.storage.tickets import TicketRepository
@@ -513,7 +514,7 @@ def _scenario(s: Scenario, log: CallLog) -> dict[str, Any]:
     intake = IntakeService(
         settings=get_settings(), tickets=TicketRepository(), customers=CustomerRepository(),
         markers=MarkerRepository(), idempotency=PowertoolsIdempotency(get_settings(), scope="inbound"),
-        announcer=quiet, bodies=quiet,
+        announcer=quiet, bodies=quiet, quarantine=QuarantineRepository(),
     )
     subjects = dict(SUBJECTS)
     router = routing()

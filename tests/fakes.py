@@ -567,7 +567,7 @@ class World:
         self.changes = TicketChanges(tickets=self.tickets, agents=self.agents, announcer=self.out, clock=self.clock)  # type: ignore[arg-type]
         self.intake = IntakeService(
             settings=self.settings, tickets=self.tickets, customers=self.customers, markers=self.markers,  # type: ignore[arg-type]
-            idempotency=self.idempotency, announcer=self.out, bodies=self.out, quarantine=lambda m, reason, detail: self.quarantined.append((reason, detail)),
+            idempotency=self.idempotency, announcer=self.out, bodies=self.out, quarantine=self,
             sleep=lambda seconds: None,
         )  # fmt: skip
         self.router = Router(
@@ -575,6 +575,10 @@ class World:
             changes=self.changes, sla=self.sla, announcer=self.out,
         )  # fmt: skip
         self._pumped = 0
+
+    def keep(self, entry: Any, received_at: datetime) -> None:
+        """The quarantine port: the world keeps (reason, detail) of what could not be a ticket."""
+        self.quarantined.append((entry.reason, entry.detail))
 
     def desk(self) -> Any:
         """What the API's ticket routes call, on this world's fakes."""

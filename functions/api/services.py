@@ -46,6 +46,7 @@ def _intake() -> IntakeService:
         idempotency=PowertoolsIdempotency(settings, scope="inbound"),
         announcer=announcer(),
         bodies=BlobStore(settings),
+        quarantine=QuarantineRepository(),
     )
 
 

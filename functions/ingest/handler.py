@@ -21,6 +21,7 @@ from shared.services.intake import IntakeService
 from shared.observability import bind_correlation, log_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.customers import CustomerRepository
+from shared.storage.quarantine import QuarantineRepository
 from shared.storage.markers import MarkerRepository
 from shared.storage.errors import StorageError
 from shared.storage.tickets import TicketRepository
@@ -46,6 +47,7 @@ def build_intake() -> EmailIntake:
         idempotency=PowertoolsIdempotency(settings, scope="inbound"),
         announcer=RouteAnnouncer(settings),
         bodies=blobs,
+        quarantine=QuarantineRepository(),
     )
     return EmailIntake(settings, service, blobs, customers, purpose_key(signing_key(settings), "reply-to"))
 

@@ -208,3 +208,17 @@ class Once:
 
     result: dict[str, Any]
     replayed: bool = False
+
+
+@dataclass(frozen=True)
+class QuarantineEntry:
+    """An inbound item that did not become a ticket: why, and where its raw copy is kept for a human."""
+
+    id: str
+    reason: str
+    detail: str | None
+    raw_bucket: str | None
+    raw_key: str | None
+    sender: str | None
+    subject: str | None
+    source: str = "email"

@@ -13,7 +13,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Iterable, Protocol
 
-from shared.domain.model import AgentProfile, AgentView, AuditEvent, Claim, Contact, Customer, LoadCounter, Once
+from shared.domain.model import (
+    AgentProfile,
+    AgentView,
+    AuditEvent,
+    Claim,
+    Contact,
+    Customer,
+    LoadCounter,
+    Once,
+    QuarantineEntry,
+)
 from shared.domain.ticket import LoadChange, Message, Ticket
 
 if TYPE_CHECKING:
@@ -146,6 +156,12 @@ class ConfigStore(Config, Protocol):
     def put(self, kind: str, name: str, body: dict[str, Any], actor: str, now: datetime) -> None: ...
 
     def delete(self, kind: str, name: str) -> bool: ...
+
+
+class Quarantine(Protocol):
+    """Where what cannot be a ticket is kept, with its reason and raw copy (idempotent per entry id)."""
+
+    def keep(self, entry: QuarantineEntry, received_at: datetime) -> None: ...
 
 
 class Announcer(Protocol):

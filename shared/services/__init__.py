@@ -10,5 +10,6 @@ calls: `ticket_desk` (list, open, reply, change), `people` (the agents' roster, 
 `quarantine_review`.
 
 May import: `shared.domain`, `shared.contracts`, `shared.mail`, `shared.observability`, `shared.settings`;
-`shared.storage` and `shared.adapters` only in `wiring` and for types the ports do not cover yet.
+`shared.storage` and `shared.adapters` only in `wiring` (tests/unit/test_layers.py checks it): every other
+service gets its repositories and adapters through the ports of `shared.domain.ports`.
 """

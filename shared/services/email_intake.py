@@ -11,18 +11,17 @@ import hashlib
 import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 from typing import TYPE_CHECKING
 
-from shared.adapters.blobs import BlobStore
-from shared.domain.ids import derived_ulid
-from shared.domain.model import Channel, Contact
+from shared.domain.ids import customer_id_for, derived_ulid
+from shared.domain.model import Channel, Contact, QuarantineEntry
+from shared.domain.ports import Customers
 from shared.services.intake import InboundAttachment, InboundMessage, IntakeResult, IntakeService
 from shared.mail.parsing import MailParseError, ParsedEmail, parse_email
 from shared.mail.threading import thread_hints
 from shared.observability import Metric, count, logger
 from shared.settings import Settings
-from shared.storage.customers import CustomerRepository, customer_id_for
-from shared.storage.quarantine import QuarantineEntry, quarantine
 from shared.domain.timefmt import Clock, parse_iso, utcnow
 
 if TYPE_CHECKING:
@@ -106,8 +105,14 @@ def _timestamp(value: str | None, clock: Clock) -> datetime:
     return clock()
 
 
+class RawMail(Protocol):
+    """Where SES put the raw mail (S3)."""
+
+    def get(self, key: str, bucket: str) -> bytes: ...
+
+
 class EmailIntake:
-    def __init__(self, settings: Settings, service: IntakeService, blobs: BlobStore, customers: CustomerRepository, key: bytes) -> None:
+    def __init__(self, settings: Settings, service: IntakeService, blobs: RawMail, customers: Customers, key: bytes) -> None:
         self.settings = settings
         self.service = service
         self.blobs = blobs
@@ -214,7 +219,7 @@ class EmailIntake:
         sender = None
         if parsed is not None and parsed.sender is not None:
             sender = parsed.sender.email
-        quarantine(
+        self.service.quarantine.keep(
             QuarantineEntry(
                 id=entry_id,
                 reason=reason,

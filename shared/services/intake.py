@@ -15,14 +15,13 @@ from typing import Any, Callable, Protocol
 
 from shared.domain.errors import Conflict, InFlight
 from shared.domain.ids import derived_ulid, ref_candidates
-from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Customer, Direction, MessageKind, Once, Status
+from shared.domain.model import AttachmentRef, AuditEvent, Channel, Contact, Customer, Direction, MessageKind, Once, QuarantineEntry, Status
 from shared.domain.ticket import CustomerSnapshot, Message, Ticket
 from shared.domain.status import on_customer_reply
-from shared.domain.ports import Customers, Idempotency, Markers, Tickets
+from shared.domain.ports import Customers, Idempotency, Markers, Quarantine, Tickets
 from shared.mail.threading import ThreadHints
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.settings import Settings
-from shared.storage.quarantine import QuarantineEntry, quarantine
 from shared.domain.timefmt import iso
 
 DISPLAY_BODY_CHARS = 20_000
@@ -94,10 +93,6 @@ class BodyStore(Protocol):
     def put(self, key: str, data: bytes, content_type: str = ...) -> str: ...
 
 
-class Quarantiner(Protocol):
-    def __call__(self, message: InboundMessage, reason: str, detail: str) -> None: ...
-
-
 def ticket_created(ticket_id: str, message_id: str | None, channel: str, automated: bool, at: str) -> dict[str, Any]:
     """The route stage's announcement of a new ticket (automated mail is never answered)."""
     from shared.contracts.events import TicketCreated, wire  # pydantic on the first new ticket, not at cold start
@@ -114,20 +109,17 @@ def ticket_created(ticket_id: str, message_id: str | None, channel: str, automat
     return wire(announcement)
 
 
-def quarantine_inbound(message: InboundMessage, reason: str, detail: str) -> None:
-    """Keep an inbound message that intake decided not to turn into a ticket, with its raw copy's key."""
-    quarantine(
-        QuarantineEntry(
-            id=derived_ulid(message.received_at, f"quarantine#{message.key}"),
-            reason=reason,
-            detail=detail,
-            raw_bucket=message.raw_bucket,
-            raw_key=message.raw_key,
-            sender=message.contact.address,
-            subject=message.subject,
-            source=message.channel.value,
-        ),
-        message.received_at,
+def quarantine_entry(message: InboundMessage, reason: str, detail: str) -> QuarantineEntry:
+    """An inbound message intake decided not to turn into a ticket, with its raw copy's key (one entry per key)."""
+    return QuarantineEntry(
+        id=derived_ulid(message.received_at, f"quarantine#{message.key}"),
+        reason=reason,
+        detail=detail,
+        raw_bucket=message.raw_bucket,
+        raw_key=message.raw_key,
+        sender=message.contact.address,
+        subject=message.subject,
+        source=message.channel.value,
     )
 
 
@@ -140,7 +132,7 @@ class IntakeService:
     idempotency: Idempotency  # each inbound message taken in once
     announcer: Announcer
     bodies: BodyStore
-    quarantine: Quarantiner = quarantine_inbound
+    quarantine: Quarantine
     max_conflict_retries: int = 3
     sleep: Callable[[float], None] = time.sleep
 
@@ -188,12 +180,11 @@ class IntakeService:
             )
             self.tickets.add_events(str(ticket_id), [event])
             return
-        self.quarantine(
-            message,
-            "duplicate",
+        detail = (
             f"the same mail as {previous.get('raw_key') or 'an earlier delivery'}, which was "
-            f"{previous.get('outcome', 'taken in')}" + (f" ({previous['reason']})" if previous.get("reason") else ""),
+            f"{previous.get('outcome', 'taken in')}" + (f" ({previous['reason']})" if previous.get("reason") else "")
         )
+        self.quarantine.keep(quarantine_entry(message, "duplicate", detail), message.received_at)
 
     def _accept_claimed(self, message: InboundMessage) -> IntakeResult:
         for _ in range(self.max_conflict_retries):
@@ -236,7 +227,7 @@ class IntakeService:
 
     def _quarantined(self, message: InboundMessage, reason: str, detail: str) -> IntakeResult:
         count(Metric.MAILS_QUARANTINED, reason=reason)
-        self.quarantine(message, reason, detail)
+        self.quarantine.keep(quarantine_entry(message, reason, detail), message.received_at)
         logger.info("inbound quarantined", extra={"reason": reason, "key": message.key})
         return IntakeResult(outcome="quarantined", reason=reason)
 

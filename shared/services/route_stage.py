@@ -33,12 +33,11 @@ from shared.contracts.events import (
 )
 from shared.services.customer_messages import AutoReplyRule, CustomerMessenger
 from shared.domain.errors import NotFound
-from shared.domain.ports import Idempotency
+from shared.domain.ports import Idempotency, Tickets
 from shared.domain.model import Status
 from shared.domain.ticket import Ticket
 from shared.observability import Metric, bind_ticket, count, logger
 from shared.services.routing import DrainResult, RoutingService
-from shared.storage.tickets import TicketRepository
 from shared.services.sla import SlaService
 from shared.representation import plain
 from shared.domain.timefmt import iso, utcnow
@@ -54,7 +53,7 @@ class DrainScheduler(Protocol):
 
 @dataclass
 class Router:
-    tickets: TicketRepository
+    tickets: Tickets
     idempotency: Idempotency  # each ticket announcement handled once (a raise lets the queue's retry run it again)
     routing: RoutingService
     messenger: CustomerMessenger

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from shared.domain.errors import ValidationFailed
+from shared.domain.model import QuarantineEntry
 from shared.storage.cursor import decode_cursor, encode_cursor
 from shared.storage.models import LISTING, QuarantineModel
 from shared.domain.timefmt import iso
 
-
-@dataclass(frozen=True)
-class QuarantineEntry:
-    id: str
-    reason: str
-    detail: str | None
-    raw_bucket: str | None
-    raw_key: str | None
-    sender: str | None
-    subject: str | None
-    source: str = "email"
+__all__ = ["QuarantineEntry", "QuarantineRepository", "list_quarantine", "quarantine"]
 
 
 def quarantine(entry: QuarantineEntry, received_at: datetime) -> None:
@@ -75,7 +65,10 @@ def list_quarantine(limit: int = 50, cursor: str | None = None) -> tuple[list[di
 
 
 class QuarantineRepository:
-    """The quarantine as the review service reads it."""
+    """The quarantine as intake writes it and the review service reads it."""
+
+    def keep(self, entry: QuarantineEntry, received_at: datetime) -> None:
+        quarantine(entry, received_at)
 
     def page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         return list_quarantine(limit=limit, cursor=cursor)

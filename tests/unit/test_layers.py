@@ -65,3 +65,26 @@ def test_the_checker_sees_an_import(tmp_path):
     sample = tmp_path / "sample.py"
     sample.write_text("from pynamodb.models import Model\nimport boto3.session\n")
     assert {"pynamodb", "boto3"} <= _imports(sample)
+
+
+def test_services_reach_storage_and_aws_only_through_their_ports():
+    """A service is handed its repositories and adapters (shared/services/wiring.py builds them); it never imports
+    them, so every service runs on the in-memory fakes of tests/fakes.py."""
+    offenders = [
+        name
+        for name, imports in _sources_modules()
+        if name.startswith("shared/services/") and not name.endswith("/wiring.py")
+        and any(module.startswith(("shared.storage", "shared.adapters")) for module in imports)
+    ]
+    assert offenders == [], "services importing storage or adapters: " + ", ".join(offenders)
+
+
+def _sources_modules() -> list[tuple[str, set[str]]]:
+    out = []
+    for package in PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+            modules = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom) and node.module}
+            modules |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+            out.append((path.relative_to(ROOT).as_posix(), modules))
+    return out

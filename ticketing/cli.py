@@ -44,7 +44,8 @@ def cmd_token(args: argparse.Namespace) -> int:
 
     settings = get_settings()
     try:
-        print(issue_token(signing_key(settings), args.role, args.agent, args.ttl, settings.max_token_ttl_seconds))
+        teams = tuple(args.team or ["support"])  # shared.domain.access.DEFAULT_TEAM
+        print(issue_token(signing_key(settings), args.role, args.agent, args.ttl, settings.max_token_ttl_seconds, teams))
     except DomainError as exc:
         raise SystemExit(f"ticketing token: {exc.message} (MAX_TOKEN_TTL_SECONDS sets the limit)") from None
     return 0
@@ -164,6 +165,9 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", choices=ROLES, required=True)
     token.add_argument("--agent", metavar="ID", default=None, help="agent id the token acts as")
     token.add_argument("--ttl", metavar="SECONDS", type=int, default=DEFAULT_TOKEN_TTL_SECONDS)
+    token.add_argument("--team", metavar="TEAM", action="append", default=None,
+                       help="a team the token works in (repeat for a supervisor of several; default support); "
+                       "admins work in every team")  # fmt: skip
     token.set_defaults(func=cmd_token)
 
     quarantine = commands.add_parser("quarantine", help="inbound items that did not become tickets")

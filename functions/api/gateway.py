@@ -61,7 +61,7 @@ def bearer(auth_request: AuthRequest) -> AuthResponse:
         principal = authenticate(signing_key(settings), auth_request.token, settings.max_token_ttl_seconds)
     except Unauthorized as error:
         raise _unauthorized(error.message) from None
-    context = {"role": principal.role.value, "agent_id": principal.agent_id or ""}
+    context = {"role": principal.role.value, "agent_id": principal.agent_id or "", "teams": ",".join(principal.teams)}
     return AuthResponse(routes=["*"], principal_id=principal.subject, context=context)
 
 
@@ -83,7 +83,8 @@ def caller_of(request: Request) -> Principal:
         role = Role(context.get("role"))
     except ValueError:
         raise Unauthorized("missing bearer token: send 'Authorization: Bearer <token>' (see `ticketing token`)") from None
-    return Principal(subject=str(context.get("principalId")), role=role, agent_id=context.get("agent_id") or None)
+    teams = tuple(team for team in str(context.get("teams") or "").split(",") if team)
+    return Principal(subject=str(context.get("principalId")), role=role, agent_id=context.get("agent_id") or None, teams=teams)
 
 
 def contract(name: str) -> type[BaseModel]:

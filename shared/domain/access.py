@@ -2,6 +2,9 @@
 
 A principal comes from a verified bearer token (shared/auth.py, run by the API's authorizer); roles are ordered
 agent < supervisor < admin, and each needs-role check names the role that was missing.
+
+Team boundaries: a token names the teams its holder works in (an agent's own team, the teams a supervisor
+leads). An agent or supervisor sees and changes only tickets of those teams; an admin works across all of them.
 """
 
 from __future__ import annotations
@@ -20,11 +23,19 @@ class Forbidden(DomainError):
     code = "forbidden"
 
 
+DEFAULT_TEAM = "support"
+"""The team every agent and ticket has until someone names another (AgentProfile.team, Ticket.team)."""
+
+
 @dataclass(frozen=True)
 class Principal:
     subject: str
     role: Role
     agent_id: str | None
+    teams: tuple[str, ...] = (DEFAULT_TEAM,)
+
+    def works_in(self, team: str) -> bool:
+        return self.role == Role.ADMIN or team in self.teams
 
     @property
     def actor(self) -> str:
@@ -35,3 +46,10 @@ class Principal:
 def require_role(principal: Principal, needed: Role) -> None:
     if not principal.role.at_least(needed):
         raise Forbidden(f"this action needs the {needed.value} role; your token has {principal.role.value}")
+
+
+def require_team(principal: Principal, team: str, what: str = "this ticket") -> None:
+    """Refuse work on another team's ticket (403), naming the teams the token may work in."""
+    if not principal.works_in(team):
+        mine = ", ".join(principal.teams) or "none"
+        raise Forbidden(f"{what} belongs to team {team}; your token works in {mine}")

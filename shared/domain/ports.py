@@ -43,6 +43,7 @@ class TicketFilters:
     escalation_level: int | None = None
     customer_id: str | None = None
     q: str | None = None
+    teams: tuple[str, ...] | None = None  # only tickets of these teams (the caller's, unless an admin)
 
 
 @dataclass

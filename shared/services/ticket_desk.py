@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable, Protocol
 
-from shared.domain.access import Principal, require_role
+from shared.domain.access import Principal, require_role, require_team
 from shared.domain.errors import InvalidTransition, NotFound, ValidationFailed
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Channel, Contact, Role, Status
@@ -49,21 +49,25 @@ class TicketDesk:
     changes: Callable[[], TicketChanges]
     now: Callable[[], datetime]
 
-    def search(self, query: TicketQuery) -> Page:
+    def search(self, query: TicketQuery, caller: Principal) -> Page:
+        """The caller's teams' tickets (an admin's: every team's), narrowed by the query."""
         filters = TicketFilters(
             status=_value(query.status), priority=_value(query.priority), channel=_value(query.channel),
             assignee=query.assignee or None, tag=query.tag or None, tier=_value(query.tier),
             escalation_level=query.escalation_level, customer_id=query.customer or None, q=query.q or None,
+            teams=None if caller.role == Role.ADMIN else caller.teams,
         )  # fmt: skip
         return self.tickets.list(filters, limit=query.limit, cursor=query.cursor or None)
 
-    def find(self, ticket_id: str) -> Ticket:
-        """By id, or by the ref customers see ("TCK-2026-000042")."""
+    def find(self, ticket_id: str, caller: Principal) -> Ticket:
+        """By id, or by the ref customers see ("T-7K3M9Q"); a ticket of a team the caller does not work in is
+        refused (403)."""
         if len(ticket_id) > MAX_TICKET_ID_CHARS:
             raise NotFound("no such ticket: ticket ids and refs are short")
         ticket = self.tickets.get(ticket_id) or self.tickets.by_ref(ticket_id.upper())
         if ticket is None:
             raise NotFound(f"no ticket {ticket_id}")
+        require_team(caller, ticket.team)
         return ticket
 
     def thread(self, ticket: Ticket) -> tuple[list[Message], list[AuditEvent]]:
@@ -101,7 +105,7 @@ class TicketDesk:
     def reply(self, ticket_id: str, request: Reply, caller: Principal) -> Ticket:
         """A public reply (sent on the ticket's channel; the first response the SLA measures, and it clears the
         customer's unanswered count) or an internal note only agents see."""
-        ticket = self.find(ticket_id)
+        ticket = self.find(ticket_id, caller)
         if ticket.status == Status.CLOSED.value and not request.internal:
             raise InvalidTransition("the ticket is closed: a customer who writes again gets a follow-up ticket")
         now = self.now()
@@ -134,7 +138,7 @@ class TicketDesk:
         """Status through the state machine, assignee (null: back to the queue), priority, tags, escalation."""
         from shared.services.ticket_changes import TicketChange
 
-        ticket = self.find(ticket_id)
+        ticket = self.find(ticket_id, caller)
         if patch.assignee is not None and patch.assignee != caller.agent_id:
             require_role(caller, Role.SUPERVISOR)  # agents take tickets themselves; moving others' work is a lead's
         if patch.escalation_level is not None:

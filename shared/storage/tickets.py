@@ -415,6 +415,8 @@ class TicketRepository:
             conditions.append(TicketModel.escalation_level == filters.escalation_level)
         if filters.q:
             conditions.append(TicketModel.search_text.contains(filters.q.strip().lower()))
+        if filters.teams is not None:
+            conditions.append(TicketModel.team.is_in(*filters.teams) if filters.teams else TicketModel.team.does_not_exist())
         if not conditions:
             return None
         combined = conditions[0]

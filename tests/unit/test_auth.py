@@ -70,3 +70,12 @@ def test_a_long_lived_token_minted_elsewhere_with_the_right_key_is_refused():
     future = jwt.encode({**claims, "iat": now + 3600, "exp": now + 7200}, purpose_key(KEY, "api-token"), algorithm="HS256")
     with pytest.raises(Unauthorized, match="not yet valid"):
         authenticate(KEY, "Bearer " + future)
+
+
+def test_a_token_names_the_teams_its_holder_works_in_and_an_old_token_works_in_the_default_team():
+    principal = authenticate(KEY, "Bearer " + issue_token(KEY, "supervisor", "joko", teams=("billing", "support", "billing")))
+    assert principal.teams == ("billing", "support")
+    assert principal.works_in("billing") and not principal.works_in("sales")
+    assert authenticate(KEY, "Bearer " + issue_token(KEY, "agent", "rina")).teams == ("support",)
+    admin = authenticate(KEY, "Bearer " + issue_token(KEY, "admin", teams=()))
+    assert admin.teams == () and admin.works_in("sales")

@@ -19,6 +19,9 @@ pytestmark = pytest.mark.unit
 AGENT = Principal(subject="rina", role=Role.AGENT, agent_id="rina")
 OTHER_AGENT = Principal(subject="budi", role=Role.AGENT, agent_id="budi")
 LEAD = Principal(subject="sari", role=Role.SUPERVISOR, agent_id="sari")
+BILLING_AGENT = Principal(subject="dewi", role=Role.AGENT, agent_id="dewi", teams=("billing",))
+LEAD_OF_BOTH = Principal(subject="joko", role=Role.SUPERVISOR, agent_id="joko", teams=("billing", "support"))
+ADMIN = Principal(subject="admin", role=Role.ADMIN, agent_id=None, teams=())
 
 
 def _ticket(world: World, subject: str = "Pembayaran gagal", minutes: float = 0) -> str:
@@ -58,11 +61,11 @@ def test_a_ticket_is_found_by_its_ref_in_any_case_and_a_long_or_unknown_id_is_no
     world = World()
     ticket = world.ticket(_ticket(world))
     desk = world.desk()
-    assert desk.find(ticket.ref.lower()).id == ticket.id
+    assert desk.find(ticket.ref.lower(), AGENT).id == ticket.id
     with pytest.raises(NotFound):
-        desk.find("x" * 65)
+        desk.find("x" * 65, AGENT)
     with pytest.raises(NotFound):
-        desk.find("T-NOSUCH")
+        desk.find("T-NOSUCH", AGENT)
 
 
 def test_a_reply_goes_to_the_customer_and_counts_as_first_response_but_a_note_does_not():
@@ -115,10 +118,31 @@ def test_the_list_is_narrowed_by_the_query():
     _ticket(world, "Pembayaran gagal")
     _ticket(world, "Lupa kata sandi", minutes=1)
     desk = world.desk()
-    assert [t.subject for t in desk.search(TicketQuery()).items] == ["Lupa kata sandi", "Pembayaran gagal"]
-    assert [t.subject for t in desk.search(TicketQuery(q="sandi")).items] == ["Lupa kata sandi"]
-    page = desk.search(TicketQuery(limit=1))
+    assert [t.subject for t in desk.search(TicketQuery(), AGENT).items] == ["Lupa kata sandi", "Pembayaran gagal"]
+    assert [t.subject for t in desk.search(TicketQuery(q="sandi"), AGENT).items] == ["Lupa kata sandi"]
+    page = desk.search(TicketQuery(limit=1), AGENT)
     assert len(page.items) == 1 and page.next_cursor
+
+
+def test_an_agent_of_another_team_can_neither_read_nor_answer_nor_change_a_ticket():
+    world = World()
+    ticket_id = _ticket(world)  # the default team: support
+    world.agents.add("dewi", team="billing")
+    desk = world.desk()
+    thread_before = len(world.tickets.thread(ticket_id)[0])
+    for attempt in (
+        lambda: desk.find(ticket_id, BILLING_AGENT),
+        lambda: desk.reply(ticket_id, Reply(body="Halo"), BILLING_AGENT),
+        lambda: desk.reply(ticket_id, Reply(body="catatan", internal=True), BILLING_AGENT),
+        lambda: desk.change(ticket_id, TicketPatch(status="pending"), BILLING_AGENT),
+    ):
+        with pytest.raises(Forbidden, match="team support; your token works in billing"):
+            attempt()
+    assert world.ticket(ticket_id).status != "pending" and len(world.tickets.thread(ticket_id)[0]) == thread_before
+    assert desk.search(TicketQuery(), BILLING_AGENT).items == []
+    assert desk.find(ticket_id, LEAD_OF_BOTH).id == ticket_id == desk.find(ticket_id, ADMIN).id
+    assert [t.id for t in desk.search(TicketQuery(), LEAD_OF_BOTH).items] == [ticket_id]
+    assert [t.id for t in desk.search(TicketQuery(), ADMIN).items] == [ticket_id]
 
 
 # --- agents and customers --------------------------------------------------------------------------------------

@@ -33,14 +33,14 @@ def with_thread(ticket: Ticket) -> dict[str, Any]:
 def list_tickets(caller: Principal, query: TicketQuery) -> dict[str, Any]:
     """List tickets, newest first. Narrowed by status, priority, channel, assignee, tag, tier, escalation level,
     customer or words in the subject; `next_cursor` pages on."""
-    page = desk().search(query)
+    page = desk().search(query, caller)
     return {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
 
 
 @operation(routes, "GET", "/v1/tickets/{ticket_id}", tag=TAG, response="TicketWithThread")
 def get_ticket(ticket_id: str, caller: Principal) -> dict[str, Any]:
     """One ticket with its thread (messages, oldest first) and its audit events; the ref works as id too."""
-    return with_thread(desk().find(ticket_id))
+    return with_thread(desk().find(ticket_id, caller))
 
 
 @operation(routes, "POST", "/v1/tickets", tag=TAG, body="TicketIntake", response="TicketWithThread", status=201,

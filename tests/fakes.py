@@ -318,9 +318,9 @@ def _matches(ticket: Ticket, wanted: dict[str, Any]) -> bool:
             return False
         if name == "q" and value.lower() not in ticket.subject.lower():
             return False
-        if name == "teams" and ticket.team not in value:
+        if name == "teams" and ticket.team not in value and not (wanted.get("or_assignee") and ticket.assignee == wanted["or_assignee"]):
             return False
-        if name not in ("tag", "tier", "q", "teams") and getattr(ticket, name) != value:
+        if name not in ("tag", "tier", "q", "teams", "or_assignee") and getattr(ticket, name) != value:
             return False
     return True
 

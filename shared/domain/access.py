@@ -4,7 +4,8 @@ A principal comes from a verified bearer token (shared/auth.py, run by the API's
 agent < supervisor < admin, and each needs-role check names the role that was missing.
 
 Team boundaries: a token names the teams its holder works in (an agent's own team, the teams a supervisor
-leads). An agent or supervisor sees and changes only tickets of those teams; an admin works across all of them.
+leads). An agent or supervisor sees and changes only tickets of those teams, and the tickets handed to them from
+another team (a lead may lend work across teams); an admin works across all of them.
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ def require_role(principal: Principal, needed: Role) -> None:
         raise Forbidden(f"this action needs the {needed.value} role; your token has {principal.role.value}")
 
 
-def require_team(principal: Principal, team: str, what: str = "this ticket") -> None:
-    """Refuse work on another team's ticket (403), naming the teams the token may work in."""
-    if not principal.works_in(team):
+def require_team(principal: Principal, team: str, what: str = "this ticket", holder: str | None = None) -> None:
+    """Refuse work on another team's ticket (403), naming the teams the token may work in; the agent a ticket
+    is assigned to (`holder`) may always work on it."""
+    if not principal.works_in(team) and not (holder is not None and holder == principal.agent_id):
         mine = ", ".join(principal.teams) or "none"
         raise Forbidden(f"{what} belongs to team {team}; your token works in {mine}")

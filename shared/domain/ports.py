@@ -43,7 +43,8 @@ class TicketFilters:
     escalation_level: int | None = None
     customer_id: str | None = None
     q: str | None = None
-    teams: tuple[str, ...] | None = None  # only tickets of these teams (the caller's, unless an admin)
+    teams: tuple[str, ...] | None = None  # only tickets of these teams (the caller's, unless an admin) ...
+    or_assignee: str | None = None  # ... or assigned to this agent (work lent from another team)
 
 
 @dataclass

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable
 
+from shared.domain.access import Principal, require_team
 from shared.domain.errors import NotFound, ValidationFailed
 from shared.domain.ports import Announcer, ConfigStore
 from shared.domain.teams import ALWAYS_OPEN_CALENDAR, TeamSettings, changed_team, team_settings
@@ -29,7 +30,10 @@ class Configuration:
         """Every setting the product reads for the team, defaults filled in."""
         return {"id": team, **team_settings(self.config, team).document()}
 
-    def change_team(self, team: str, change: dict[str, Any], actor: str) -> dict[str, Any]:
+    def change_team(self, team: str, change: dict[str, Any], caller: Principal) -> dict[str, Any]:
+        """A lead changes the settings of a team they lead; an admin any team's."""
+        require_team(caller, team, "these settings")
+        actor = caller.subject
         settings: TeamSettings = changed_team(team_settings(self.config, team), change)
         self._calendar_exists(settings.calendar)
         self.config.put("team", team, settings.document(), actor, self.now())

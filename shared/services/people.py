@@ -1,6 +1,7 @@
 """The people the desk knows: agents as supervisors set them up, and customers (their tier and name).
 
-Rules: an agent may change their own presence and nothing else about themselves; the rest is a supervisor's. An
+Rules: an agent may change their own presence and nothing else about themselves; the rest is a supervisor's, for
+agents of the teams they lead (moving an agent between teams needs both). An
 agent who comes online, gains capacity or changes team or skills may take waiting work, so the team's queue is
 drained onto them. A customer is found by id or by email address, and a supervisor may set up a key account by
 email before its first message.
@@ -12,7 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from shared.domain.access import Principal, require_role
+from shared.domain.access import Principal, require_role, require_team
 from shared.domain.errors import NotFound
 from shared.domain.ids import customer_id_for
 from shared.domain.model import AgentProfile, AgentView, Channel, Contact, Customer, Presence, Role
@@ -40,11 +41,13 @@ class Roster:
     def put(self, agent_id: str, change: AgentChange, caller: Principal) -> tuple[AgentView, bool]:
         """The saved agent and whether this created them."""
         given = change.given()
-        if not (caller.agent_id == agent_id and set(given) <= {"presence"}):
-            require_role(caller, Role.SUPERVISOR)
         existing = self.agents.get(agent_id)
         before = existing.profile if existing else None
         profile = _changed(before or AgentProfile(id=agent_id), given)
+        if not (caller.agent_id == agent_id and set(given) <= {"presence"}):
+            require_role(caller, Role.SUPERVISOR)  # a lead sets up agents of the teams they lead, moves them between
+            for team in {profile.team, *([before.team] if before else [])}:
+                require_team(caller, team, f"agent {agent_id}")
         saved = self.agents.save(profile, self.now())
         if _may_take_work(before, saved.profile):
             from shared.contracts.events import AgentAvailable, wire

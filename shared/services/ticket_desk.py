@@ -50,12 +50,13 @@ class TicketDesk:
     now: Callable[[], datetime]
 
     def search(self, query: TicketQuery, caller: Principal) -> Page:
-        """The caller's teams' tickets (an admin's: every team's), narrowed by the query."""
+        """The caller's teams' tickets and those lent to them (an admin's: every team's), narrowed by the query."""
         filters = TicketFilters(
             status=_value(query.status), priority=_value(query.priority), channel=_value(query.channel),
             assignee=query.assignee or None, tag=query.tag or None, tier=_value(query.tier),
             escalation_level=query.escalation_level, customer_id=query.customer or None, q=query.q or None,
             teams=None if caller.role == Role.ADMIN else caller.teams,
+            or_assignee=None if caller.role == Role.ADMIN else caller.agent_id,
         )  # fmt: skip
         return self.tickets.list(filters, limit=query.limit, cursor=query.cursor or None)
 
@@ -67,7 +68,7 @@ class TicketDesk:
         ticket = self.tickets.get(ticket_id) or self.tickets.by_ref(ticket_id.upper())
         if ticket is None:
             raise NotFound(f"no ticket {ticket_id}")
-        require_team(caller, ticket.team)
+        require_team(caller, ticket.team, holder=ticket.assignee)
         return ticket
 
     def thread(self, ticket: Ticket) -> tuple[list[Message], list[AuditEvent]]:
@@ -139,10 +140,7 @@ class TicketDesk:
         from shared.services.ticket_changes import TicketChange
 
         ticket = self.find(ticket_id, caller)
-        if patch.assignee is not None and patch.assignee != caller.agent_id:
-            require_role(caller, Role.SUPERVISOR)  # agents take tickets themselves; moving others' work is a lead's
-        if patch.escalation_level is not None:
-            require_role(caller, Role.SUPERVISOR)
+        self._may_move(ticket, patch, caller)
         change = TicketChange(
             status=_value(patch.status),
             assignee=patch.assignee,
@@ -153,6 +151,18 @@ class TicketDesk:
             reason=patch.reason.strip() or None if patch.reason is not None else None,
         )
         return self.changes().apply(ticket.id, change, caller.actor).ticket
+
+
+    def _may_move(self, ticket: Ticket, patch: TicketPatch, caller: Principal) -> None:
+        """Agents take tickets themselves and give back their own; moving someone else's work (assigning it to
+        another agent — of any team: a lead may lend work — unassigning another agent's ticket) and setting the
+        escalation level are a lead's, on the tickets of the teams they lead."""
+        if patch.assignee is not None and patch.assignee != caller.agent_id:
+            require_role(caller, Role.SUPERVISOR)
+        if patch.unassigns and ticket.assignee not in (None, caller.agent_id):
+            require_role(caller, Role.SUPERVISOR)
+        if patch.escalation_level is not None:
+            require_role(caller, Role.SUPERVISOR)
 
 
 def _value(member: Any) -> str | None:

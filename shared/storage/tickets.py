@@ -416,7 +416,8 @@ class TicketRepository:
         if filters.q:
             conditions.append(TicketModel.search_text.contains(filters.q.strip().lower()))
         if filters.teams is not None:
-            conditions.append(TicketModel.team.is_in(*filters.teams) if filters.teams else TicketModel.team.does_not_exist())
+            mine = TicketModel.team.is_in(*filters.teams) if filters.teams else TicketModel.team.does_not_exist()
+            conditions.append(mine | (TicketModel.assignee == filters.or_assignee) if filters.or_assignee else mine)
         if not conditions:
             return None
         combined = conditions[0]

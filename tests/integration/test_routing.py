@@ -389,7 +389,7 @@ def test_an_early_drain_hops_on_instead_of_draining(aws, monkeypatch):
 def test_an_agent_who_resolves_another_teams_ticket_frees_a_slot_for_their_own_queue(aws):
     from tests.integration.test_api_routing import change, put_agent
 
-    put_agent("budi", {"team": "billing", "capacity": 1, "presence": "online"})
+    put_agent("budi", {"team": "billing", "capacity": 1, "presence": "online"}, role="admin")  # a billing agent: not a support lead's to set up
     helped = new_ticket(aws, "Printer", minute=1)  # a support ticket
     aws.route()
     change(helped.id, assignee="budi")
@@ -415,7 +415,7 @@ def test_the_sweep_keeps_the_load_of_an_agent_who_holds_another_teams_tickets(aw
     from functions.escalate import handler as escalate
     from tests.integration.test_api_routing import change, put_agent
 
-    put_agent("budi", {"team": "billing", "capacity": 4, "presence": "online"})
+    put_agent("budi", {"team": "billing", "capacity": 4, "presence": "online"}, role="admin")
     tickets = [new_ticket(aws, f"support {n}", minute=n) for n in range(4)]
     aws.route()
     for ticket in tickets:

@@ -207,7 +207,7 @@ def test_a_team_or_policy_may_name_only_a_calendar_that_exists_and_24x7_cannot_b
     world = World()
     config = _configuration(world)
     with pytest.raises(ValidationFailed, match="no calendar 'office'"):
-        config.change_team("support", {"calendar": "office"}, "sari")
+        config.change_team("support", {"calendar": "office"}, LEAD)
     policy = {"name": "Office hours", "position": 1, "calendar": "office", "targets": {"first_response": 3600}}
     with pytest.raises(ValidationFailed, match="no calendar 'office'"):
         config.save_sla_policy("office-hours", policy, "sari")
@@ -216,7 +216,7 @@ def test_a_team_or_policy_may_name_only_a_calendar_that_exists_and_24x7_cannot_b
     assert config.calendars() == []
 
     config.save_calendar("office", OFFICE, "sari")
-    assert config.change_team("support", {"calendar": "office"}, "sari")["calendar"] == "office"
+    assert config.change_team("support", {"calendar": "office"}, LEAD)["calendar"] == "office"
     assert world.out.announced[-1] == {"event": "capacity.freed", "team": "support"}
     assert config.save_sla_policy("office-hours", policy, "sari")["calendar"] == "office"
     assert [p["id"] for p in config.sla_policies()][0] == "office-hours"
@@ -225,8 +225,8 @@ def test_a_team_or_policy_may_name_only_a_calendar_that_exists_and_24x7_cannot_b
 def test_a_team_change_keeps_the_fields_it_does_not_name():
     world = World()
     config = _configuration(world)
-    config.change_team("billing", {"strategy": "fifo"}, "sari")
-    changed = config.change_team("billing", {"idle_minutes": 90}, "sari")
+    config.change_team("billing", {"strategy": "fifo"}, LEAD_OF_BOTH)
+    changed = config.change_team("billing", {"idle_minutes": 90}, LEAD_OF_BOTH)
     assert changed["strategy"] == "fifo" and changed["idle_minutes"] == 90 and config.team("billing") == changed
 
 
@@ -263,3 +263,34 @@ def test_priority_rules_read_back_as_saved_and_a_bad_document_names_its_field():
     assert config.save_priority_rules(shipped, "admin") == shipped == config.priority_rules()
     with pytest.raises(ValidationFailed, match="unknown field"):
         config.save_priority_rules({**shipped, "vip_first": True}, "admin")
+
+
+def test_a_lead_moves_work_and_people_only_within_the_teams_they_lead():
+    world = World()
+    ticket_id = _ticket(world)
+    world.agents.add("rina", capacity=5)
+    world.agents.add("budi", capacity=5)
+    world.agents.add("dewi", team="billing", capacity=5)
+    desk = world.desk()
+    assert desk.change(ticket_id, TicketPatch(assignee="budi"), LEAD).assignee == "budi"
+    with pytest.raises(Forbidden, match="supervisor"):  # an agent may not take another agent's ticket away
+        desk.change(ticket_id, validated(TicketPatch, {"assignee": None}, "body"), AGENT)
+    assert desk.change(ticket_id, validated(TicketPatch, {"assignee": None}, "body"), LEAD).assignee is None
+    with pytest.raises(Forbidden, match="supervisor"):  # lending work to another team is a lead's too
+        desk.change(ticket_id, TicketPatch(assignee="dewi"), AGENT)
+    lent = desk.change(ticket_id, TicketPatch(assignee="dewi"), LEAD)
+    assert lent.assignee == "dewi" and desk.find(ticket_id, BILLING_AGENT).id == ticket_id  # the holder works on it
+    assert [t.id for t in desk.search(TicketQuery(), BILLING_AGENT).items] == [ticket_id]
+    billing_colleague = Principal(subject="eka", role=Role.AGENT, agent_id="eka", teams=("billing",))
+    with pytest.raises(Forbidden):
+        desk.find(ticket_id, billing_colleague)
+
+    roster = _roster(world)
+    billing_lead = Principal(subject="wati", role=Role.SUPERVISOR, agent_id="wati", teams=("billing",))
+    with pytest.raises(Forbidden, match="team support"):
+        roster.put("rina", AgentChange(capacity=1), billing_lead)
+    with pytest.raises(Forbidden, match="team support"):  # moving an agent out of support needs a lead of support too
+        roster.put("budi", AgentChange(team="billing"), billing_lead)
+    assert roster.put("budi", AgentChange(team="billing"), LEAD_OF_BOTH)[0].profile.team == "billing"
+    with pytest.raises(Forbidden, match="team support"):
+        _configuration(world).change_team("support", {"strategy": "fifo"}, billing_lead)

@@ -28,14 +28,14 @@ def put_team(team: str, caller: Principal, body: dict[str, Any]) -> dict[str, An
     (`urgency`: priority then age; `fifo`: age with VIP first), `language`, the business `calendar` non-urgent
     alerts keep to, who is alerted (`supervisors`, `managers`), when a ticket counts as idle (`idle_minutes`,
     `vip_idle_minutes`) and how long a ticket waits for an agent with its skill (`skill_wait_seconds`)."""
-    return configuration().change_team(team, body, caller.subject)
+    return configuration().change_team(team, body, caller)
 
 
 @operation(routes, "PATCH", "/v1/teams/{team}", tag="teams", role=Role.SUPERVISOR, body="TeamChange",
            response="TeamResource", ids=("team",), document=True)  # fmt: skip
 def patch_team(team: str, caller: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """The same as PUT: only the fields given change."""
-    return configuration().change_team(team, body, caller.subject)
+    return configuration().change_team(team, body, caller)
 
 
 @operation(routes, "GET", "/v1/priority-rules", tag="priority rules", response="PriorityRulesDocument")

@@ -73,7 +73,10 @@ def java_executable() -> str:
 
 
 def _port_is_free(host: str, port: int) -> bool:
+    """Nothing listens there. SO_REUSEADDR, as the JVM's server socket sets it: connections of a stack stopped a
+    moment ago linger in TIME_WAIT for a minute, and must not make `make run` right after a stop refuse to start."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind((host, port))
         except OSError:

@@ -39,12 +39,13 @@ def cmd_token(args: argparse.Namespace) -> int:
     _use_stack()
     from shared.adapters.secrets import signing_key
     from shared.auth import issue_token
+    from shared.domain.access import DEFAULT_TEAM
     from shared.domain.errors import DomainError
     from shared.settings import get_settings
 
     settings = get_settings()
     try:
-        teams = tuple(args.team or ["support"])  # shared.domain.access.DEFAULT_TEAM
+        teams = tuple(args.team or [DEFAULT_TEAM])
         print(issue_token(signing_key(settings), args.role, args.agent, args.ttl, settings.max_token_ttl_seconds, teams))
     except DomainError as exc:
         raise SystemExit(f"ticketing token: {exc.message} (MAX_TOKEN_TTL_SECONDS sets the limit)") from None

@@ -115,6 +115,9 @@ def calendar(config: Config, calendar_id: str) -> BusinessCalendar:
     return calendar_from_document(calendar_id, doc)
 
 
+Read = TypeVar("Read")
+
+
 class _Reading:
     """The configuration one decision reads — the policy list, each calendar, each team's settings — read and
     parsed once, however many steps of the decision look at them."""
@@ -123,22 +126,22 @@ class _Reading:
         self.config = config
         self._memo: dict[tuple[str, str], Any] = {}
 
-    def _once(self, key: tuple[str, str], read: Callable[[], Any]) -> Any:
+    def _once(self, key: tuple[str, str], read: Callable[[], Read]) -> Read:
         if key not in self._memo:
             self._memo[key] = read()
-        return self._memo[key]
+        return cast(Read, self._memo[key])
 
     def policies(self) -> list[SlaPolicy]:
-        return self._once(("policies", ""), lambda: policies(self.config))  # type: ignore[no-any-return]
+        return self._once(("policies", ""), lambda: policies(self.config))
 
     def policy(self, policy_id: str) -> SlaPolicy | None:
         return next((p for p in self.policies() if p.id == policy_id), None)
 
     def calendar(self, calendar_id: str) -> BusinessCalendar:
-        return self._once(("calendar", calendar_id), lambda: calendar(self.config, calendar_id))  # type: ignore[no-any-return]
+        return self._once(("calendar", calendar_id), lambda: calendar(self.config, calendar_id))
 
     def team(self, team: str) -> TeamSettings:
-        return self._once(("team", team), lambda: team_settings(self.config, team))  # type: ignore[no-any-return]
+        return self._once(("team", team), lambda: team_settings(self.config, team))
 
 
 _current = threading.local()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.domain.links import progress
 from shared.domain.model import AuditEvent, Customer
 from shared.domain.ticket import Message, Ticket
 from shared.domain.timefmt import iso
@@ -45,6 +46,9 @@ def ticket_resource(ticket: Ticket) -> dict[str, Any]:
         "automation_reasons": list(ticket.automation_reasons or []),
         "follow_up_of": ticket.follow_up_of,
         "related_to": ticket.related_to,
+        "merged_into": ticket.merged_into,
+        "merged_from": list(ticket.merged_from or []),
+        "links": [progress(link, None) for link in ticket.links],  # with_thread adds the live progress
         "reopen_count": int(ticket.reopen_count or 0),
         "message_count": int(ticket.message_count or 0),
         "created_at": ticket.created_at,
@@ -90,6 +94,7 @@ def message_resource(item: Message) -> dict[str, Any]:
         "automation_reasons": list(item.automation_reasons or []),
         "suppressed": bool(item.suppressed),
         "defects": list(item.defects or []),
+        "merged_from": item.merged_from,
     }
 
 

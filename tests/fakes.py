@@ -589,6 +589,14 @@ class World:
         return TicketDesk(tickets=self.tickets, agents=self.agents, announcer=self.out, intake=lambda: self.intake,  # type: ignore[arg-type]
                           messenger=lambda: self.messenger, changes=lambda: self.changes, now=self.clock)  # fmt: skip
 
+    def work(self) -> Any:
+        """What the API's move, merge, link and macro routes call, on this world's fakes."""
+        from shared.services.ticket_work import TicketWork
+
+        return TicketWork(desk=self.desk(), tickets=self.tickets, agents=self.agents, config=self.config,  # type: ignore[arg-type]
+                          announcer=self.out, messenger=lambda: self.messenger, changes=lambda: self.changes,
+                          now=self.clock)  # fmt: skip
+
     def pump(self) -> list[dict[str, Any]]:
         """Hand every announcement not yet routed to the route stage, in order (what the route queue does)."""
         results = []

@@ -23,6 +23,7 @@ from shared.storage.tickets import TicketRepository
 if TYPE_CHECKING:
     from shared.services.intake import IntakeService
     from shared.services.ticket_changes import TicketChanges
+    from shared.services.ticket_work import TicketWork
 
 
 @lru_cache(maxsize=1)
@@ -94,3 +95,19 @@ def configuration() -> Configuration:
 @lru_cache(maxsize=1)
 def quarantine() -> QuarantineReview:
     return QuarantineReview(QuarantineRepository())
+
+
+@lru_cache(maxsize=1)
+def work() -> TicketWork:
+    from shared.services.ticket_work import TicketWork
+
+    return TicketWork(
+        desk=desk(),
+        tickets=TicketRepository(),
+        agents=AgentRepository(),
+        config=ConfigRepository(),
+        announcer=announcer(),
+        messenger=_messenger,  # type: ignore[arg-type]  # the router's CustomerMessenger: notices and rendering too
+        changes=_changes,
+        now=utcnow,
+    )

@@ -264,6 +264,24 @@ class Promise(Resource):
     slipped_at: str | None
 
 
+class TicketLinkView(Resource):
+    """A related ticket as this ticket's readers see it: the link, and the other ticket's progress now."""
+
+    ticket_id: str
+    ref: str | None
+    team: str | None
+    note: str | None
+    by: str | None
+    at: str | None
+    status: Status | None = Field(description="null: the linked ticket no longer exists")
+    subject: str | None = None
+    priority: Priority | None = None
+    assignee: str | None = None
+    escalation_level: int | None = None
+    updated_at: str | None = None
+    resolved_at: str | None = None
+
+
 class TicketResource(Resource):
     id: str
     ref: str
@@ -285,6 +303,9 @@ class TicketResource(Resource):
     automation_reasons: list[str]
     follow_up_of: str | None
     related_to: str | None
+    merged_into: str | None = Field(description="Closed by a merge: the ticket its thread continues on")
+    merged_from: list[str] = Field(description="Tickets merged into this one")
+    links: list[TicketLinkView] = Field(description="Related tickets (often of other teams) and how they stand now")
     reopen_count: int
     message_count: int
     created_at: str
@@ -314,6 +335,7 @@ class MessageResource(Resource):
     automation_reasons: list[str]
     suppressed: bool
     defects: list[str]
+    merged_from: str | None = Field(default=None, description="Copied from this ticket when it was merged here")
 
 
 class EventResource(Resource):

@@ -29,7 +29,11 @@ class TicketChange:
     priority: str | None = None
     tags: tuple[str, ...] | None = None
     escalation_level: int | None = None
+    team: str | None = None  # move to this team's queue (the SLA clock goes with it)
     reason: str | None = None
+
+    def moves(self, ticket: Ticket) -> bool:
+        return self.team is not None and self.team != ticket.team
 
     @property
     def may_shift_escalation(self) -> bool:
@@ -59,6 +63,7 @@ def decide(ticket: Ticket, change: TicketChange, actor: str, at: str, holder_tie
     decision = ChangeDecision(before=current, status=status, assignee=assignee, values={"updated_at": max(ticket.updated_at, at)})
     _status(decision, ticket, change, at)
     _assignee(decision, ticket, actor, at)
+    _team(decision, ticket, change)
     _priority(decision, ticket, change, actor)
     _tags(decision, ticket, change)
     _escalation(decision, ticket, change, actor, holder_tier)
@@ -70,6 +75,8 @@ def _target(ticket: Ticket, change: TicketChange, current: Status) -> tuple[Stat
         raise ValidationFailed("give either an assignee or null, not both")
     status = Status(change.status) if change.status else current
     assignee = None if change.unassign else (change.assignee or ticket.assignee)
+    if change.moves(ticket):
+        status, assignee = _moved(ticket, change, status, assignee)
     if change.unassign and status == Status.IN_PROGRESS and not change.status:
         status = Status.OPEN  # back to the queue
     if change.assignee and status == Status.OPEN:
@@ -79,6 +86,29 @@ def _target(ticket: Ticket, change: TicketChange, current: Status) -> tuple[Stat
     if status == Status.OPEN and assignee and change.status:
         assignee = None  # reopening into the queue: routing picks the agent again
     return status, assignee
+
+
+def _moved(ticket: Ticket, change: TicketChange, status: Status, assignee: str | None) -> tuple[Status, str | None]:
+    """Work moved to another team joins that team's queue: whoever held it here lets go, unless the lead names
+    the new team's agent in the same change. A resolved ticket keeps its state (it only changes hands); a closed
+    one is final."""
+    if ticket.status == Status.CLOSED.value:
+        raise InvalidTransition("the ticket is closed: it stays with the team that closed it")
+    if change.assignee or status in (Status.RESOLVED, Status.CLOSED):
+        return status, assignee
+    if change.status and status != Status.OPEN:
+        raise InvalidTransition(f"a ticket moved to another team joins its queue (open), not {status.value}; "
+                                "name an assignee of the new team to start work at once")  # fmt: skip
+    return Status.OPEN, None
+
+
+def _team(decision: ChangeDecision, ticket: Ticket, change: TicketChange) -> None:
+    """The move itself: the new team's queue, its own routing of skills; priority, escalation and the SLA clock
+    stay as they are (the customer's wait does not start again)."""
+    if not change.moves(ticket):
+        return
+    decision.values.update(team=change.team, required_skill=None, preferred_agent=None)
+    decision.events.append(("ticket.moved", {"from": ticket.team, "to": change.team, "reason": change.reason}))
 
 
 def _status(decision: ChangeDecision, ticket: Ticket, change: TicketChange, at: str) -> None:

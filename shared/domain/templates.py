@@ -45,6 +45,7 @@ PLACEHOLDERS: Mapping[str, str] = {
     "suggested_articles": "Knowledge-base articles that may help: a list of {title, url}; may be empty.",
     "support_address": "The support mailbox customers write to.",
     "channel": "The channel the customer used: email, chat, whatsapp, ...",
+    "merged_into_ref": "The ticket this one was merged into (its reference); empty unless it was merged.",
 }
 
 ANY_CHANNEL = "*"
@@ -517,6 +518,30 @@ DEFAULT_TEMPLATES: tuple[MessageTemplate, ...] = (
             "{% if eta_first_response %}Perkiraan balasan pertama: {{ eta_first_response }}. {% endif %}"
             "Perkiraan penyelesaian yang baru: {{ eta_resolution }}. "
             "Terima kasih atas kesabaran Anda; kami akan segera mengabari begitu ada perkembangan."
+        ),
+    ),
+    MessageTemplate(
+        id="merged",
+        language="en",
+        channel=ANY_CHANNEL,
+        subject=None,
+        text=(
+            'Hi{% if customer_name %} {{ customer_name }}{% endif %}, your request "{{ subject }}" ({{ ref }}) is '
+            "about the same thing as ticket {{ merged_into_ref }}, so we have brought them together: everything "
+            "you sent is there, and we continue under {{ merged_into_ref }}. "
+            "You can keep replying as before; your messages reach the same place."
+        ),
+    ),
+    MessageTemplate(
+        id="merged",
+        language="id",
+        channel=ANY_CHANNEL,
+        subject=None,
+        text=(
+            'Halo{% if customer_name %} {{ customer_name }}{% endif %}, permintaan Anda "{{ subject }}" ({{ ref }}) '
+            "membahas hal yang sama dengan tiket {{ merged_into_ref }}, jadi kami menggabungkannya: semua pesan "
+            "Anda ada di sana, dan kami lanjutkan di {{ merged_into_ref }}. "
+            "Anda tetap bisa membalas seperti biasa; pesan Anda akan sampai ke tempat yang sama."
         ),
     ),
 )

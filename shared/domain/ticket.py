@@ -60,6 +60,9 @@ class Ticket:
     automation_reasons: list[str] = field(default_factory=list)
     follow_up_of: str | None = None
     related_to: str | None = None  # a ticket whose mail this one referenced but may not join
+    merged_into: str | None = None  # closed by a merge: its thread and later messages continue there
+    merged_from: list[str] = field(default_factory=list)  # the tickets merged into this one
+    links: list[dict[str, Any]] = field(default_factory=list)  # related tickets (other teams'), shared/domain/links.py
     reopen_count: int = 0
     message_count: int = 0
     customer_waiting_count: int = 0  # customer messages since the last agent reply
@@ -186,6 +189,7 @@ class Message:
     suppressed: bool = False
     defects: list[str] = field(default_factory=list)
     importance: str | None = None  # "high" / "low" from the mail's Importance or X-Priority
+    merged_from: str | None = None  # copied from this ticket's thread when it was merged into this one
 
     @property
     def text(self) -> str:

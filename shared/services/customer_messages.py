@@ -28,7 +28,15 @@ from shared.domain.teams import team_settings
 from shared.settings import Settings
 from shared.domain.ticket import Message, Ticket
 from shared.domain.ports import Agents, Config, Customers, Markers, Tickets
-from shared.domain.templates import DEFAULT_TEMPLATES, MessageTemplate, choose_template, render_template, template_from_document
+from shared.domain.templates import (
+    ANY_CHANNEL,
+    DEFAULT_TEMPLATES,
+    MessageTemplate,
+    RenderedMessage,
+    choose_template,
+    render_template,
+    template_from_document,
+)
 from shared.domain.textmatch import find_phrases
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
@@ -263,6 +271,16 @@ class CustomerMessenger:
         )
         logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
 
+    def render(self, ticket: Ticket, template_id: str | None = None, source: str | None = None) -> RenderedMessage:
+        """What a stored template (`template_id`, in the ticket's language on its channel) or a macro's own wording
+        (`source`) says for this ticket, placeholders filled in as a notice would have them."""
+        if template_id is not None:
+            language = self._language(ticket, self.tickets.first_message(ticket.id))
+            template = choose_template(stored_templates(self.config), template_id, language, ticket.channel)
+        else:
+            template = MessageTemplate(id="macro", language="en", channel=ANY_CHANNEL, subject=None, text=source or "")
+        return render_template(template, self._placeholders(ticket))
+
     def _placeholders(self, ticket: Ticket) -> dict[str, Any]:
         """What every customer template may use; a message adds its own (ETA, queue position) over these."""
         view = self.agents.get(ticket.assignee) if ticket.assignee else None
@@ -277,6 +295,7 @@ class CustomerMessenger:
             "suggested_articles": [],
             "support_address": self.settings.support_address,
             "channel": ticket.channel,
+            "merged_into_ref": "",
         }
 
     def agent_reply(self, ticket: Ticket, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:

@@ -197,6 +197,7 @@ class IntakeService:
     def _route_to_thread(self, message: InboundMessage) -> IntakeResult:
         customer = self.customers.get_or_create(message.contact, message.received_at)
         ticket, related = self._find_ticket(message, customer)
+        ticket = self._follow_merges(ticket)
         sender_count = self.markers.hit(f"rate#sender#{message.contact.key}", message.received_at, HOUR, message.key)
         over_sender_limit = sender_count > self.settings.sender_mails_per_hour
         if ticket is None:
@@ -224,6 +225,16 @@ class IntakeService:
         ticket_count = self.markers.hit(f"rate#ticket#{ticket.id}", message.received_at, HOUR, message.key)
         rate_limited = over_sender_limit or ticket_count > self.settings.ticket_mails_per_hour
         return self._add_to_ticket(message, ticket, rate_limited)
+
+    def _follow_merges(self, ticket: Ticket | None) -> Ticket | None:
+        """A message for a ticket that was merged goes where its thread continues (A into B, B into C: to C)."""
+        from shared.domain.merge import MAX_FOLLOWED_MERGES
+
+        for _ in range(MAX_FOLLOWED_MERGES):
+            if ticket is None or not ticket.merged_into:
+                return ticket
+            ticket = self.tickets.get(ticket.merged_into) or ticket
+        return ticket
 
     def _quarantined(self, message: InboundMessage, reason: str, detail: str) -> IntakeResult:
         count(Metric.MAILS_QUARANTINED, reason=reason)

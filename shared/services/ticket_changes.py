@@ -112,7 +112,8 @@ class TicketChanges:
         """Whose queues may move now: the ticket's team, and the team of an agent who held another team's ticket."""
         requeued = decision.status == Status.OPEN and decision.before != Status.OPEN
         lowered = decision.shift is not None and decision.shift.kind == "ticket.deescalated" and decision.status == Status.OPEN
-        freed: list[str] = [ticket.team] if (release_from or requeued or lowered) else []
+        moved = "team" in decision.values  # the new team's queue has one more ticket to hand out
+        freed: list[str] = [ticket.team] if (release_from or requeued or lowered or moved) else []
         releasing = self.agents.candidate(release_from) if release_from else None
         if releasing is not None and releasing.team not in freed:
             freed.append(releasing.team)

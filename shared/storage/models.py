@@ -139,6 +139,9 @@ class TicketModel(Model):
     automation_reasons = ListAttribute(of=UnicodeAttribute, default=list)
     follow_up_of = UnicodeAttribute(null=True)
     related_to = UnicodeAttribute(null=True)  # a ticket whose mail this one referenced but may not join
+    merged_into = UnicodeAttribute(null=True)  # closed by a merge into this ticket
+    merged_from = ListAttribute(of=UnicodeAttribute, default=list)
+    links = JSONAttribute(null=True)  # related tickets of other teams (shared/domain/links.py)
     reopen_count = NumberAttribute(default=0)
     message_count = NumberAttribute(default=0)
     created_at = UnicodeAttribute()
@@ -223,6 +226,7 @@ class ThreadItemModel(Model):
     suppressed = BooleanAttribute(default=False)
     defects = ListAttribute(of=UnicodeAttribute, default=list)
     importance = UnicodeAttribute(null=True)  # "high" / "low" from the mail's Importance or X-Priority
+    merged_from = UnicodeAttribute(null=True)  # copied from this ticket when it was merged
     # event
     type = UnicodeAttribute(null=True)
     actor = UnicodeAttribute(null=True)

@@ -77,7 +77,7 @@ def to_ticket(model: TicketModel) -> Ticket:
     values = {name: plain(getattr(model, name)) for name in _TICKET_FIELDS}
     values["tags"] = set(values["tags"] or ())
     values["ladder_done"] = [int(float(str(i))) for i in values["ladder_done"] or []]
-    for name in ("priority_reasons", "automation_reasons", "keywords"):
+    for name in ("priority_reasons", "automation_reasons", "keywords", "merged_from", "links"):
         values[name] = list(values[name] or [])
     for name in ("escalation_level", "reopen_count", "message_count", "customer_waiting_count"):
         values[name] = int(values[name] or 0)

@@ -124,6 +124,14 @@ ROUTES = [
     ("GET", "/v1/quarantine", None, "supervisor", False),
     ("PUT", "/v1/calendars/office", {"timezone": "Asia/Jakarta", "hours": {"mon": [["08:00", "17:00"]]}}, "admin", False),
     ("GET", "/v1/sla-policies", None, "agent", False),
+    ("POST", "/v1/tickets/{ticket}/move", {"team": "support"}, "supervisor", True),
+    ("POST", "/v1/tickets/{ticket}/merge", {"into": "{ticket}"}, "supervisor", True),
+    ("POST", "/v1/tickets/{ticket}/links", {"ticket": "{ticket}"}, "agent", True),
+    ("DELETE", "/v1/tickets/{ticket}/links/T-NOSUCH", None, "agent", True),
+    ("GET", "/v1/macros", None, "agent", False),
+    ("PUT", "/v1/macros/thanks", {"title": "Thanks", "reply": "Terima kasih!"}, "supervisor", False),
+    ("POST", "/v1/tickets/{ticket}/macros/thanks", {"preview": True}, "agent", True),
+    ("DELETE", "/v1/macros/nosuch", None, "supervisor", False),
 ]
 
 
@@ -145,6 +153,8 @@ def test_every_route_answers_each_caller_as_its_role_and_team_allow(api, support
     for agent_id, team in (("rina", "support"), ("dewi", "billing")):
         AgentRepository().save(AgentProfile(id=agent_id, team=team, presence="online", capacity=3), utcnow())
     path = path.replace("{ticket}", str(support_ticket["id"]))
+    if isinstance(body, dict):
+        body = {k: str(support_ticket["id"]) if v == "{ticket}" else v for k, v in body.items()}
     seen = {}
     for caller, (role, agent, teams) in CALLERS.items():
         status, reply = call(api, method, path, token(role, agent, *teams) if teams else _admin(), body)

@@ -262,6 +262,7 @@ def test_every_placeholder_is_documented_for_the_editor():
         "suggested_articles",
         "support_address",
         "channel",
+        "merged_into_ref",
     }
     assert all(description.strip() for description in PLACEHOLDERS.values())
 

@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from functions.api.routes import agents, quarantine, rules, sla, templates, tickets
+from functions.api.routes import agents, quarantine, rules, sla, templates, tickets, work
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     tickets.routes,
+    work.routes,
     agents.routes,
     rules.routes,
     sla.routes,

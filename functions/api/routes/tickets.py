@@ -11,7 +11,7 @@ from shared.domain.ticket import Ticket
 from shared.representation import event_resource, message_resource, ticket_resource
 
 from functions.api.gateway import operation
-from functions.api.services import desk
+from functions.api.services import desk, work
 
 if TYPE_CHECKING:
     from shared.contracts.api import Reply, TicketIntake, TicketPatch, TicketQuery
@@ -24,6 +24,8 @@ IDEMPOTENCY_NOTE = "Retries with the same key (per caller) return the first tick
 def with_thread(ticket: Ticket) -> dict[str, Any]:
     messages, events = desk().thread(ticket)
     resource = ticket_resource(ticket)
+    if ticket.links:
+        resource["links"] = work().links(ticket)  # with how each linked ticket stands now
     resource["messages"] = [message_resource(m) for m in messages]
     resource["events"] = [event_resource(e) for e in events]
     return resource

@@ -103,8 +103,10 @@ class RunningStack:
         """The stack's `.local/stack.json`: endpoints and the resolved function environment (table names...)."""
         return dict(json.loads(Path(self.env["TICKETING_STATE_FILE"]).read_text()))
 
-    def token(self, role: str = "agent", agent: str | None = None) -> str:
+    def token(self, role: str = "agent", agent: str | None = None, *teams: str) -> str:
         args = ["token", "--role", role] + (["--agent", agent] if agent else [])
+        for team in teams:
+            args += ["--team", team]
         result = self.cli(*args)
         assert result.returncode == 0, f"ticketing token failed:\n{result.stderr}"
         return result.stdout.strip()

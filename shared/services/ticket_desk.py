@@ -107,6 +107,8 @@ class TicketDesk:
         """A public reply (sent on the ticket's channel; the first response the SLA measures, and it clears the
         customer's unanswered count) or an internal note only agents see."""
         ticket = self.find(ticket_id, caller)
+        if ticket.merged_into and not request.internal:
+            raise InvalidTransition(f"the ticket was merged into {ticket.merged_into}: reply there")
         if ticket.status == Status.CLOSED.value and not request.internal:
             raise InvalidTransition("the ticket is closed: a customer who writes again gets a follow-up ticket")
         now = self.now()

@@ -81,8 +81,10 @@ class TicketWork:
         require_role(caller, Role.SUPERVISOR)
         source = self.desk.find(ticket_id, caller)
         target = self.desk.find(request.into, caller)
+        before = source.status
         if check_merge(source, target):
             source = self._close_into(source, target, caller.actor, request.reason)
+        self._stop_clock(source, before, target)
         target = self._absorb(source, target.id, caller.actor)
         self.messenger().notify_once(source, "merged", {"merged_into_ref": target.ref})
         return target
@@ -111,6 +113,16 @@ class TicketWork:
             logger.info("ticket merged", extra={"ticket_id": source.id, "into": target.id})
             return source
         raise Conflict(f"ticket {source.id} kept changing while being merged")
+
+    def _stop_clock(self, source: Ticket, before: str, target: Ticket) -> None:
+        """The closed source's SLA clock stops like any closed ticket's (no warning or breach fires for it later);
+        announced again by a retry, which the route stage takes as the no-op it is."""
+        from shared.contracts.events import TicketChanged, wire
+
+        at = parse_iso(source.closed_at) if source.closed_at else self.now()
+        changed = TicketChanged(ticket_id=source.id, from_=Status(before), to=Status.CLOSED, at=at,
+                                reason=f"merged into {target.ref}")  # fmt: skip
+        self.announcer.announce(wire(changed))
 
     def _absorb(self, source: Ticket, target_id: str, actor: str) -> Ticket:
         """The target's share, at the merge's own time (so a retry writes the same copies and event again)."""

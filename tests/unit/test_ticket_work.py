@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from shared.contracts.api import Reply
 from shared.contracts.refusals import validated
 from shared.contracts.work import LinkRequest, MacroRun, MergeRequest, MoveRequest
 from shared.domain.access import Forbidden, Principal
@@ -94,7 +95,7 @@ def test_a_merge_closes_the_source_copies_its_thread_to_the_target_and_tells_its
     world.agents.add("rina")
     target_id = _ticket(world, "Pembayaran gagal", minutes=0)
     source_id = _ticket(world, "Bayar gagal lagi, tolong!", minutes=5)
-    assert world.ticket(source_id).assignee == "rina"
+    assert world.ticket(source_id).assignee == "rina" and world.ticket(source_id).due_at is not None
     mails_before = len(world.out.mails)
 
     target = world.work().merge(source_id, MergeRequest(into=target_id, reason="same payment"), LEAD)
@@ -106,9 +107,13 @@ def test_a_merge_closes_the_source_copies_its_thread_to_the_target_and_tells_its
     assert target.message_count == len([m for m in world.tickets.thread(target_id)[0] if m.direction == "inbound"]) == 2
     assert world.agents.loads["rina"] == 1  # the source's slot is back; the target still holds one
     assert "ticket.merged_into" in _events(world, source_id) and "ticket.merged_from" in _events(world, target_id)
+    world.pump()  # the source's SLA clock stops as a closed ticket's does: nothing is due on it any more
+    assert world.ticket(source_id).due_at is None
     notice = world.out.mails[mails_before:]
     assert len(notice) == 1 and world.ticket(target_id).ref.encode() in notice[0][0]
 
+    with pytest.raises(InvalidTransition, match=f"merged into {target_id}: reply there"):
+        world.desk().reply(source_id, validated(Reply, {"body": "Halo"}, "body"), LEAD)
     again = world.work().merge(source_id, MergeRequest(into=target_id), LEAD)  # a retry repeats nothing
     assert again.merged_from == [source_id] and again.message_count == target.message_count
     assert len(world.out.mails) == mails_before + 1

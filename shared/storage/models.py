@@ -12,6 +12,7 @@ Tables
 - markers: send-once markers, Powertools' idempotency records, rate-limit windows and ref reservations (TTL on
   `expires_at`).
 - quarantine: inbound items that did not become tickets, with reason and raw object key.
+- folder_counts: the agent's folder counters, sharded, moved in the transactions that change tickets.
 """
 
 from __future__ import annotations
@@ -315,6 +316,26 @@ class MarkerModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
+class FolderCountsOfAllTeamsIndex(GlobalSecondaryIndex["FolderCountModel"]):
+    Meta = _gsi("all-teams")
+    listing = UnicodeAttribute(hash_key=True)
+
+
+class FolderCountModel(Model):
+    """The folder counters (shared/domain/folders.py): one item per team, folder and shard (`<folder>#<shard>`),
+    moved by the same transaction as the ticket change they count; a team's counts are one Query, summed."""
+
+    class Meta(_Meta):
+        table_name = _settings.folder_counts_table
+
+    team = UnicodeAttribute(hash_key=True)
+    counter = UnicodeAttribute(range_key=True)
+    n = NumberAttribute(default=0)
+    listing = UnicodeAttribute(default=LISTING)
+
+    all_teams = FolderCountsOfAllTeamsIndex()
+
+
 class ConfigModel(Model):
     """Settings a support lead edits through the API: priority rules, teams, templates, auto-reply rules."""
 
@@ -363,4 +384,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     MarkerModel,
     QuarantineModel,
     ConfigModel,
+    FolderCountModel,
 )

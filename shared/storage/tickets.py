@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from dataclasses import fields
 from datetime import datetime
-from typing import Any, Iterable, cast
+from typing import Any, Callable, Iterable, cast
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.model import AuditEvent, Status
@@ -21,8 +22,9 @@ from shared.domain.ports import Page, TicketFilters
 from shared.domain.ticket import TRIAGE, CustomerSnapshot, LoadChange, Message, Ticket
 from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
+from shared.storage.folders import add_moves, moves_anything
 from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
-from shared.storage.transactions import failed_conditions, transaction
+from shared.storage.transactions import conflicted, failed_conditions, transaction
 from shared.domain.timefmt import iso, parse_iso
 
 _TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "customer", "in_triage", "due_at", "due_step")]
@@ -134,6 +136,12 @@ def _update_actions(ticket: Ticket) -> list[Action]:
     return actions
 
 
+def _folder_moves_of(ticket: Ticket) -> Callable[[TransactWrite], None]:
+    """What adds the change's folder-counter moves to the transaction that writes it."""
+    before, after = ticket.loaded, ticket.state()
+    return lambda tx: add_moves(tx, ticket.id, before, after)
+
+
 def _key(ticket: Ticket) -> TicketModel:
     """The item key and the version read: an update touches only its actions (pynamodb adds the version bump)."""
     return TicketModel(id=ticket.id, version=ticket.version)
@@ -209,10 +217,13 @@ class TicketRepository:
                     tx.save(message_item(message), condition=ThreadItemModel.sk.does_not_exist())
                     for event in event_items:
                         tx.save(event)
+                    add_moves(tx, ticket.id, None, ticket.state())
                 ticket.mark_stored(1)
                 return True
             except TransactWriteError as error:
                 failed = failed_conditions(error)
+                if conflicted(error):
+                    continue  # a concurrent move of the same folder counter: write again (under the next ref)
                 if not any(failed):
                     raise
                 if failed[0]:
@@ -236,6 +247,7 @@ class TicketRepository:
                 tx.update(_key(ticket), actions=_update_actions(ticket))
                 for item in event_items:
                     tx.save(item)
+                add_moves(tx, ticket.id, ticket.loaded, ticket.state())
         except TransactWriteError as error:
             failed = failed_conditions(error)
             if failed and failed[0]:
@@ -264,12 +276,17 @@ class TicketRepository:
             release_from=load.release_from if load else None,
             take_for=(load.take_for, load.at or ticket.updated_at) if load and load.take_for else None,
             guard=guard,
+            also=_folder_moves_of(ticket),
         )
         ticket.mark_stored(int(ticket.version or 0) + 1)
 
     def save_unguarded(self, ticket: Ticket, events: Iterable[AuditEvent] = ()) -> None:
         """Write only what changed, whatever else changed meanwhile: for facts nobody else decides (the time of
-        an agent's reply) where a concurrent change must not make the write fail."""
+        an agent's reply) where a concurrent change must not make the write fail. A change that moves the ticket
+        between folders is saved guarded instead: its counter moves are only right against what was read."""
+        if moves_anything(ticket.loaded, ticket.state()):
+            self.save(ticket, events)
+            return
         try:
             _key(ticket).update(actions=_update_actions(ticket), add_version_condition=False)
         except UpdateError as error:
@@ -283,7 +300,8 @@ class TicketRepository:
         """Hand a waiting ticket to an agent: the agent's load + 1 under capacity and presence, and the ticket's
         change if it is still open with nobody on it — one transaction (shared/storage/assignments.py).
         AgentUnavailable or TicketTaken when a condition failed."""
-        assign(_key(ticket), agent_id, _update_actions(ticket), [event_item(ticket.id, e) for e in events], at)
+        assign(_key(ticket), agent_id, _update_actions(ticket), [event_item(ticket.id, e) for e in events], at,
+               also=_folder_moves_of(ticket))
         ticket.mark_stored(int(ticket.version or 0) + 1)
 
     def message(self, ticket_id: str, message_id: str) -> Message | None:

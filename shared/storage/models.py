@@ -109,6 +109,28 @@ class AllTicketsIndex(GlobalSecondaryIndex["TicketModel"]):
     created_sort = UnicodeAttribute(range_key=True)
 
 
+class ByTeamUpdatedIndex(GlobalSecondaryIndex["TicketModel"]):
+    """A team's tickets in the order they last changed: the console's polling (`updated_since`) and team lists."""
+
+    Meta = _gsi("by-team-updated")
+    team = UnicodeAttribute(hash_key=True)
+    updated_sort = UnicodeAttribute(range_key=True)
+
+
+class AllByUpdatedIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("all-by-updated")
+    listing = UnicodeAttribute(hash_key=True)
+    updated_sort = UnicodeAttribute(range_key=True)
+
+
+class EscalatedIndex(GlobalSecondaryIndex["TicketModel"]):
+    """Sparse: only open escalated work, keyed `<team>#<level>`, oldest escalation first (the overview, R21)."""
+
+    Meta = _gsi("escalated")
+    escalation_key = UnicodeAttribute(hash_key=True)
+    escalated_at = UnicodeAttribute(range_key=True)
+
+
 class CustomerSnapshot(MapAttribute):  # type: ignore[type-arg]
     id = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
@@ -173,6 +195,9 @@ class TicketModel(Model):
     queue_key = UnicodeAttribute()
     queue_priority_sort = UnicodeAttribute()
     queue_fifo_sort = UnicodeAttribute()
+    updated_sort = UnicodeAttribute(null=True)  # `<updated_at>#<id>`
+    escalation_key = UnicodeAttribute(null=True)  # `<team>#<level>` while escalated and not resolved/closed
+    escalated_at = UnicodeAttribute(null=True)  # when the level last rose from 0 (storage's own fact)
 
     queue_by_priority = QueueByPriorityIndex()
     queue_by_arrival = QueueByArrivalIndex()
@@ -183,6 +208,9 @@ class TicketModel(Model):
     by_ref = ByRefIndex()
     all_by_created = AllTicketsIndex()
     by_due = DueIndex()
+    by_team_updated = ByTeamUpdatedIndex()
+    all_by_updated = AllByUpdatedIndex()
+    escalated = EscalatedIndex()
 
 
 class ByEmailMessageIdIndex(GlobalSecondaryIndex["ThreadItemModel"]):

@@ -7,7 +7,7 @@ change already there or none of it. A save writes only what the service changed 
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
 from typing import Any, Callable, Iterable, cast
 
@@ -18,11 +18,11 @@ from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.model import AuditEvent, Status
-from shared.domain.ports import Page, TicketFilters
+from shared.domain.ports import Escalated, Page, TicketFilters
 from shared.domain.ticket import TRIAGE, CustomerSnapshot, LoadChange, Message, Ticket
 from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
-from shared.storage.folders import add_moves, moves_anything
+from shared.storage.folders import FolderCountRepository, add_moves, moves_anything
 from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import conflicted, failed_conditions, transaction
 from shared.domain.timefmt import iso, parse_iso
@@ -30,7 +30,7 @@ from shared.domain.timefmt import iso, parse_iso
 _TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "customer", "in_triage", "due_at", "due_step")]
 _MESSAGE_FIELDS = [f.name for f in fields(Message)]
 INDEX_ATTRIBUTES = ("created_sort", "queue_key", "queue_priority_sort", "queue_fifo_sort", "search_text", "listing",
-                    "due_bucket", "due_sort")
+                    "due_bucket", "due_sort", "updated_sort", "escalation_key")
 
 
 def plain(value: Any) -> Any:
@@ -65,7 +65,26 @@ def index_values(state: dict[str, Any]) -> dict[str, Any]:
         "listing": LISTING,
         "due_bucket": due_bucket(due_at) if due_at else None,
         "due_sort": ticket.due_sort,
+        "updated_sort": f"{ticket.updated_at}#{ticket.id}",
+        "escalation_key": escalation_key(ticket),
     }
+
+
+def escalation_key(ticket: Ticket) -> str | None:
+    """`<team>#<level>` while the ticket is escalated open work: the sparse escalated index's partition."""
+    if ticket.escalation_level <= 0 or ticket.status in (Status.RESOLVED.value, Status.CLOSED.value):
+        return None
+    return f"{ticket.team}#{ticket.escalation_level}"
+
+
+def _escalation_actions(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Action]:
+    """`escalated_at`: set (if not yet) when the ticket enters the escalated index, kept while it stays escalated
+    (a level rising 1 -> 2, a resolve and reopen), removed when the level is back at 0."""
+    if after["escalation_key"] is not None and (before is None or before["escalation_key"] is None):
+        return [TicketModel.escalated_at.set(TicketModel.escalated_at | after["updated_at"])]
+    if int(after["escalation_level"] or 0) == 0 and before is not None and int(before["escalation_level"] or 0) > 0:
+        return [TicketModel.escalated_at.remove()]
+    return []
 
 
 def _ticket_of_state(state: dict[str, Any]) -> Ticket:
@@ -119,6 +138,8 @@ def _stored_attributes(state: dict[str, Any]) -> dict[str, Any]:
 def new_item(ticket: Ticket) -> TicketModel:
     """The item a ticket is stored as, whole (a new ticket; bulk loads)."""
     attributes = {name: _stored_value(name, value) for name, value in _stored_attributes(ticket.state()).items()}
+    if attributes["escalation_key"] is not None:
+        attributes["escalated_at"] = ticket.updated_at
     return TicketModel(**{k: v for k, v in attributes.items() if v is not None})
 
 
@@ -133,7 +154,7 @@ def _update_actions(ticket: Ticket) -> list[Action]:
         attribute = getattr(TicketModel, name)
         empty = value is None or (name == "tags" and not value)
         actions.append(attribute.remove() if empty else attribute.set(_stored_value(name, value)))
-    return actions
+    return actions + _escalation_actions(before or None, after)
 
 
 def _folder_moves_of(ticket: Ticket) -> Callable[[TransactWrite], None]:
@@ -356,6 +377,14 @@ class TicketRepository:
         """The tickets an agent holds (in progress), whatever their team: what the agent's load must equal."""
         return int(TicketModel.by_assignee.count(agent_id, filter_condition=TicketModel.status == Status.IN_PROGRESS.value))
 
+    def folder_counts(self, teams: Iterable[str] | None) -> dict[str, dict[str, int]]:
+        return FolderCountRepository().counts(teams)
+
+    def escalated(self, team: str, level: int, limit: int = 200) -> list[Escalated]:
+        """The team's open work at this escalation level, longest escalated first (the sparse escalated index)."""
+        found = TicketModel.escalated.query(f"{team}#{level}", limit=limit)
+        return [Escalated(to_ticket(item), item.escalated_at) for item in found]
+
     def add_messages(self, messages: Iterable[Message], events: Iterable[tuple[str, AuditEvent]] = ()) -> None:
         """Messages we send and their events: plain puts keyed by deterministic ids, so a retry rewrites them."""
         with ThreadItemModel.batch_write() as batch:
@@ -379,9 +408,12 @@ class TicketRepository:
         return messages, events
 
     def list(self, filters: TicketFilters, limit: int = 25, cursor: str | None = None) -> Page:
-        """Newest first, through the most selective index the filters allow, never a table Scan."""
+        """Newest first, through the most selective index the filters allow, never a table Scan (with
+        `updated_since`: oldest change first, see `_changed_since`)."""
         if not 1 <= limit <= 100:
             raise ValidationFailed("limit must be between 1 and 100")
+        if filters.updated_since is not None:
+            return self._changed_since(filters, limit, cursor)
         index, hash_value = self._choose_index(filters)
         start_key = decode_cursor(cursor, index.Meta.index_name) if cursor else None
         condition = self._filter_condition(filters, indexed=index)
@@ -398,6 +430,27 @@ class TicketRepository:
         page.items = [to_ticket(item) for item in found]
         if len(found) == limit:
             page.next_cursor = encode_cursor(index.Meta.index_name, _index_key(found[-1], index))
+        return page
+
+    def _changed_since(self, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+        """Tickets changed at or after `updated_since`, oldest change first: one Query per team on the by-team
+        index (an admin's: the all-by-updated index), merged. The cursor is the last change returned, so the
+        next page starts after it whichever team it came from."""
+        after = str(decode_cursor(cursor, "changed-since").get("after")) if cursor else None
+        sort_key = TicketModel.updated_sort
+        condition = sort_key > after if after else sort_key >= str(filters.updated_since)
+        narrowed = self._filter_condition(replace(filters, teams=None, or_assignee=None), indexed=None)
+        partitions = [(TicketModel.all_by_updated, LISTING)] if filters.teams is None else [
+            (TicketModel.by_team_updated, team) for team in filters.teams
+        ]
+        found = sorted(
+            (item for index, key in partitions
+             for item in index.query(key, condition, filter_condition=narrowed, limit=limit, page_size=max(limit, 25))),
+            key=lambda item: str(item.updated_sort),
+        )[:limit]  # fmt: skip
+        page = Page(items=[to_ticket(item) for item in found])
+        if len(found) == limit:
+            page.next_cursor = encode_cursor("changed-since", {"after": found[-1].updated_sort})
         return page
 
     @staticmethod

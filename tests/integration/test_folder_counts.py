@@ -101,7 +101,8 @@ def test_repair_adds_what_drifted_and_a_teams_folders_are_one_query(aws):
     aws.route()
     from shared.storage.models import FolderCountModel
 
-    FolderCountModel(team="support", counter="status#open#5").update(actions=[FolderCountModel.n.add(7)])
+    drift = [FolderCountModel.n.add(7), FolderCountModel.listing.set(LISTING)]
+    FolderCountModel(team="support", counter="status#open#5").update(actions=drift)
     assert stored_counts() != true_counts()
     corrections = FolderCountRepository().repair()
     assert corrections == {("support", "status#open"): -7}

@@ -85,7 +85,7 @@ def roster() -> Roster:
 
 @lru_cache(maxsize=1)
 def customers() -> Customers:
-    return Customers(customers=CustomerRepository(), now=utcnow)
+    return Customers(customers=CustomerRepository(), now=utcnow, tickets=TicketRepository())
 
 
 @lru_cache(maxsize=1)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -377,6 +377,22 @@ class TicketRepository:
         """The tickets an agent holds (in progress), whatever their team: what the agent's load must equal."""
         return int(TicketModel.by_assignee.count(agent_id, filter_condition=TicketModel.status == Status.IN_PROGRESS.value))
 
+    def backfill_index_attributes(self) -> int:
+        """Give tickets stored before the by-team-updated and escalated indexes existed their index attributes
+        (a maintenance step, through the listing index); returns how many were written."""
+        written = 0
+        for item in TicketModel.all_by_created.query(LISTING):
+            if item.updated_sort is not None:
+                continue
+            ticket = to_ticket(item)
+            actions = _escalation_actions(None, _stored_attributes(ticket.state()))
+            for name, value in index_values(ticket.state()).items():
+                if name in ("updated_sort", "escalation_key") and value is not None:
+                    actions.append(getattr(TicketModel, name).set(value))
+            _key(ticket).update(actions=actions)
+            written += 1
+        return written
+
     def folder_counts(self, teams: Iterable[str] | None) -> dict[str, dict[str, int]]:
         return FolderCountRepository().counts(teams)
 
@@ -434,24 +450,28 @@ class TicketRepository:
 
     def _changed_since(self, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
         """Tickets changed at or after `updated_since`, oldest change first: one Query per team on the by-team
-        index (an admin's: the all-by-updated index), merged. The cursor is the last change returned, so the
-        next page starts after it whichever team it came from."""
+        index (an admin's: the all-by-updated index), merged. The cursor is the last change returned, so the next
+        page starts after it whichever team it came from. Work lent from another team is not in this feed (only
+        a read of all the agent's tickets could find it); the console reads those tickets by id."""
         after = str(decode_cursor(cursor, "changed-since").get("after")) if cursor else None
         sort_key = TicketModel.updated_sort
         condition = sort_key > after if after else sort_key >= str(filters.updated_since)
         narrowed = self._filter_condition(replace(filters, teams=None, or_assignee=None), indexed=None)
-        partitions = [(TicketModel.all_by_updated, LISTING)] if filters.teams is None else [
-            (TicketModel.by_team_updated, team) for team in filters.teams
-        ]
-        found = sorted(
-            (item for index, key in partitions
-             for item in index.query(key, condition, filter_condition=narrowed, limit=limit, page_size=max(limit, 25))),
-            key=lambda item: str(item.updated_sort),
-        )[:limit]  # fmt: skip
+        merged = {item.id: item for item in self._changed_items(filters, condition, narrowed, limit)}
+        found = sorted(merged.values(), key=lambda item: str(item.updated_sort))[:limit]
         page = Page(items=[to_ticket(item) for item in found])
         if len(found) == limit:
             page.next_cursor = encode_cursor("changed-since", {"after": found[-1].updated_sort})
         return page
+
+    @staticmethod
+    def _changed_items(filters: TicketFilters, condition: Condition, narrowed: Any, limit: int) -> Iterator[TicketModel]:
+        size = max(limit, 25)
+        partitions = [(TicketModel.all_by_updated, LISTING)] if filters.teams is None else [
+            (TicketModel.by_team_updated, team) for team in filters.teams
+        ]
+        for index, key in partitions:
+            yield from index.query(key, condition, filter_condition=narrowed, limit=limit, page_size=size)
 
     @staticmethod
     def _choose_index(filters: TicketFilters) -> tuple[Any, str]:

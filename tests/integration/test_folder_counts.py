@@ -112,3 +112,18 @@ def test_repair_adds_what_drifted_and_a_teams_folders_are_one_query(aws):
     counts = reader.counts(["support"])
     assert counts["support"]["status#open"] == 1 and counts["support"]["channel#email"] == 1
     assert reader.reads <= 8  # one Query: a handful of small items, whatever the number of tickets
+
+
+def test_tickets_stored_before_the_polling_index_are_given_their_index_attributes_once(aws):
+    from shared.domain.ports import TicketFilters
+
+    deliver(aws.s3, compose(subject="Tidak bisa login"))
+    aws.route()
+    [item] = list(TicketModel.all_by_created.query(LISTING))
+    item.update(actions=[TicketModel.updated_sort.remove()])  # as a ticket written by the earlier code
+    repository = TicketRepository()
+    polled = TicketFilters(updated_since="2000-01-01T00:00:00.000Z", teams=("support",))
+    assert repository.list(polled).items == []
+    assert repository.backfill_index_attributes() == 1
+    assert [t.id for t in repository.list(polled).items] == [item.id]
+    assert repository.backfill_index_attributes() == 0

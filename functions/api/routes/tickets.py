@@ -38,7 +38,7 @@ IF_NONE_MATCH = ("If-None-Match", "The ETag of the copy the client holds: 304 wi
 def list_tickets(caller: Principal, query: TicketQuery) -> Response:
     """List tickets, newest first. Narrowed by status, priority, channel, assignee, tag, tier, escalation level,
     customer or words in the subject, or by a saved `view`; `next_cursor` pages on. With `updated_since`: the
-    tickets changed at or after it, oldest change first (polling, docs/polling.md). Carries an ETag."""
+    tickets changed at or after it, oldest change first (polling: docs/desk.md). Carries an ETag."""
     page = desk().search(saved_views().narrow(query, caller), caller)
     body = {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
     return conditional(routes.current_request, body)

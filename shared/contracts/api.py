@@ -296,6 +296,7 @@ class TicketResource(Resource):
     message_count: int
     created_at: str
     updated_at: str
+    changed_at: str | None = Field(default=None, description="When anything about it last changed (SLA clock included): what updated_since compares")
     first_responded_at: str | None
     resolved_at: str | None
     sla: dict[str, Any] | None

@@ -109,18 +109,18 @@ class AllTicketsIndex(GlobalSecondaryIndex["TicketModel"]):
     created_sort = UnicodeAttribute(range_key=True)
 
 
-class ByTeamUpdatedIndex(GlobalSecondaryIndex["TicketModel"]):
-    """A team's tickets in the order they last changed: the console's polling (`updated_since`) and team lists."""
+class ByTeamChangedIndex(GlobalSecondaryIndex["TicketModel"]):
+    """A team's tickets in the order storage last wrote them: the console's polling (`updated_since`)."""
 
-    Meta = _gsi("by-team-updated")
+    Meta = _gsi("by-team-changed")
     team = UnicodeAttribute(hash_key=True)
-    updated_sort = UnicodeAttribute(range_key=True)
+    changed_sort = UnicodeAttribute(range_key=True)
 
 
-class AllByUpdatedIndex(GlobalSecondaryIndex["TicketModel"]):
-    Meta = _gsi("all-by-updated")
+class AllByChangedIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("all-by-changed")
     listing = UnicodeAttribute(hash_key=True)
-    updated_sort = UnicodeAttribute(range_key=True)
+    changed_sort = UnicodeAttribute(range_key=True)
 
 
 class EscalatedIndex(GlobalSecondaryIndex["TicketModel"]):
@@ -195,7 +195,7 @@ class TicketModel(Model):
     queue_key = UnicodeAttribute()
     queue_priority_sort = UnicodeAttribute()
     queue_fifo_sort = UnicodeAttribute()
-    updated_sort = UnicodeAttribute(null=True)  # `<updated_at>#<id>`
+    changed_sort = UnicodeAttribute(null=True)  # `<when storage last wrote it>#<id>`
     escalation_key = UnicodeAttribute(null=True)  # `<team>#<level>` while escalated and not resolved/closed
     escalated_at = UnicodeAttribute(null=True)  # when the level last rose from 0 (storage's own fact)
 
@@ -208,8 +208,8 @@ class TicketModel(Model):
     by_ref = ByRefIndex()
     all_by_created = AllTicketsIndex()
     by_due = DueIndex()
-    by_team_updated = ByTeamUpdatedIndex()
-    all_by_updated = AllByUpdatedIndex()
+    by_team_changed = ByTeamChangedIndex()
+    all_by_changed = AllByChangedIndex()
     escalated = EscalatedIndex()
 
 

@@ -25,12 +25,12 @@ from shared.storage.cursor import decode_cursor, encode_cursor
 from shared.storage.folders import FolderCountRepository, add_moves, moves_anything
 from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import conflicted, failed_conditions, transaction
-from shared.domain.timefmt import iso, parse_iso
+from shared.domain.timefmt import iso, parse_iso, utcnow
 
-_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "customer", "in_triage", "due_at", "due_step")]
+_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "changed_at", "customer", "in_triage", "due_at", "due_step")]
 _MESSAGE_FIELDS = [f.name for f in fields(Message)]
 INDEX_ATTRIBUTES = ("created_sort", "queue_key", "queue_priority_sort", "queue_fifo_sort", "search_text", "listing",
-                    "due_bucket", "due_sort", "updated_sort", "escalation_key")
+                    "due_bucket", "due_sort", "escalation_key")
 
 
 def plain(value: Any) -> Any:
@@ -65,7 +65,6 @@ def index_values(state: dict[str, Any]) -> dict[str, Any]:
         "listing": LISTING,
         "due_bucket": due_bucket(due_at) if due_at else None,
         "due_sort": ticket.due_sort,
-        "updated_sort": f"{ticket.updated_at}#{ticket.id}",
         "escalation_key": escalation_key(ticket),
     }
 
@@ -108,6 +107,7 @@ def to_ticket(model: TicketModel) -> Ticket:
         id=snapshot.id, email=snapshot.email, handle=snapshot.handle, name=snapshot.name, tier=snapshot.tier or "standard"
     ) if snapshot is not None else CustomerSnapshot(id=model.customer_id)
     due_at, _, step = (model.due_sort or "").rpartition("#")
+    changed_at = (model.changed_sort or "").rpartition("#")[0] or None
     ticket = Ticket(
         **values,
         customer=customer,
@@ -115,6 +115,7 @@ def to_ticket(model: TicketModel) -> Ticket:
         due_at=due_at or None,
         due_step=int(step) if due_at else None,
         version=model.version,
+        changed_at=changed_at,
     )
     ticket.loaded = ticket.state()
     return ticket
@@ -140,6 +141,8 @@ def new_item(ticket: Ticket) -> TicketModel:
     attributes = {name: _stored_value(name, value) for name, value in _stored_attributes(ticket.state()).items()}
     if attributes["escalation_key"] is not None:
         attributes["escalated_at"] = ticket.updated_at
+    ticket.changed_at = iso(utcnow())
+    attributes["changed_sort"] = f"{ticket.changed_at}#{ticket.id}"
     return TicketModel(**{k: v for k, v in attributes.items() if v is not None})
 
 
@@ -154,6 +157,8 @@ def _update_actions(ticket: Ticket) -> list[Action]:
         attribute = getattr(TicketModel, name)
         empty = value is None or (name == "tags" and not value)
         actions.append(attribute.remove() if empty else attribute.set(_stored_value(name, value)))
+    ticket.changed_at = iso(utcnow())  # every write is a change the console's polling must see
+    actions.append(TicketModel.changed_sort.set(f"{ticket.changed_at}#{ticket.id}"))
     return actions + _escalation_actions(before or None, after)
 
 
@@ -378,17 +383,18 @@ class TicketRepository:
         return int(TicketModel.by_assignee.count(agent_id, filter_condition=TicketModel.status == Status.IN_PROGRESS.value))
 
     def backfill_index_attributes(self) -> int:
-        """Give tickets stored before the by-team-updated and escalated indexes existed their index attributes
-        (a maintenance step, through the listing index); returns how many were written."""
+        """Give tickets stored before the by-team-changed and escalated indexes existed their index attributes
+        (a maintenance step, through the listing index; their last change is taken to be `updated_at`);
+        returns how many were written."""
         written = 0
         for item in TicketModel.all_by_created.query(LISTING):
-            if item.updated_sort is not None:
+            if item.changed_sort is not None:
                 continue
             ticket = to_ticket(item)
             actions = _escalation_actions(None, _stored_attributes(ticket.state()))
-            for name, value in index_values(ticket.state()).items():
-                if name in ("updated_sort", "escalation_key") and value is not None:
-                    actions.append(getattr(TicketModel, name).set(value))
+            actions.append(TicketModel.changed_sort.set(f"{ticket.updated_at}#{ticket.id}"))
+            if escalation_key(ticket) is not None:
+                actions.append(TicketModel.escalation_key.set(escalation_key(ticket)))
             _key(ticket).update(actions=actions)
             written += 1
         return written
@@ -449,26 +455,26 @@ class TicketRepository:
         return page
 
     def _changed_since(self, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
-        """Tickets changed at or after `updated_since`, oldest change first: one Query per team on the by-team
-        index (an admin's: the all-by-updated index), merged. The cursor is the last change returned, so the next
+        """Tickets written at or after `updated_since` (`changed_at`: any change, the SLA clock's too), oldest
+        change first: one Query per team on the by-team-changed index (an admin's: all-by-changed), merged. The cursor is the last change returned, so the next
         page starts after it whichever team it came from. Work lent from another team is not in this feed (only
         a read of all the agent's tickets could find it); the console reads those tickets by id."""
         after = str(decode_cursor(cursor, "changed-since").get("after")) if cursor else None
-        sort_key = TicketModel.updated_sort
+        sort_key = TicketModel.changed_sort
         condition = sort_key > after if after else sort_key >= str(filters.updated_since)
         narrowed = self._filter_condition(replace(filters, teams=None, or_assignee=None), indexed=None)
         merged = {item.id: item for item in self._changed_items(filters, condition, narrowed, limit)}
-        found = sorted(merged.values(), key=lambda item: str(item.updated_sort))[:limit]
+        found = sorted(merged.values(), key=lambda item: str(item.changed_sort))[:limit]
         page = Page(items=[to_ticket(item) for item in found])
         if len(found) == limit:
-            page.next_cursor = encode_cursor("changed-since", {"after": found[-1].updated_sort})
+            page.next_cursor = encode_cursor("changed-since", {"after": found[-1].changed_sort})
         return page
 
     @staticmethod
     def _changed_items(filters: TicketFilters, condition: Condition, narrowed: Any, limit: int) -> Iterator[TicketModel]:
         size = max(limit, 25)
-        partitions = [(TicketModel.all_by_updated, LISTING)] if filters.teams is None else [
-            (TicketModel.by_team_updated, team) for team in filters.teams
+        partitions = [(TicketModel.all_by_changed, LISTING)] if filters.teams is None else [
+            (TicketModel.by_team_changed, team) for team in filters.teams
         ]
         for index, key in partitions:
             yield from index.query(key, condition, filter_condition=narrowed, limit=limit, page_size=size)

@@ -127,6 +127,14 @@ def test_polling_pages_through_changes_across_teams_and_etags_answer_304(api, aw
             break
         path = f"/v1/tickets?updated_since={since}&limit=2&cursor={page['next_cursor']}"
     assert sorted(seen) == sorted(t["id"] for t in made) and len(seen) == 3
+
+    latest = max(t["changed_at"] for t in call(api, "GET", f"/v1/tickets?updated_since={since}", lead)[1]["items"])
+    quiet = TicketRepository().get(made[0]["id"])
+    assert quiet is not None
+    quiet.sla = {**(quiet.sla or {}), "state": "warning"}  # the SLA clock leaves updated_at alone ...
+    TicketRepository().save(quiet)
+    polled = call(api, "GET", f"/v1/tickets?updated_since={latest}", lead)[1]["items"]
+    assert polled[-1]["id"] == made[0]["id"] and polled[-1]["updated_at"] == made[0]["updated_at"]  # ... yet it is seen
     assert call(api, "GET", f"/v1/tickets?updated_since={since}", headers("agent", "rina"))[1]["items"].__len__() == 2
     assert call(api, "GET", "/v1/tickets?updated_since=2999-01-01T00:00:00Z", lead)[1]["items"] == []
     assert call(api, "GET", "/v1/tickets?updated_since=yesterday", lead)[0] == 400

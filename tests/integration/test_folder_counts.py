@@ -120,7 +120,7 @@ def test_tickets_stored_before_the_polling_index_are_given_their_index_attribute
     deliver(aws.s3, compose(subject="Tidak bisa login"))
     aws.route()
     [item] = list(TicketModel.all_by_created.query(LISTING))
-    item.update(actions=[TicketModel.updated_sort.remove()])  # as a ticket written by the earlier code
+    item.update(actions=[TicketModel.changed_sort.remove()])  # as a ticket written by the earlier code
     repository = TicketRepository()
     polled = TicketFilters(updated_since="2000-01-01T00:00:00.000Z", teams=("support",))
     assert repository.list(polled).items == []

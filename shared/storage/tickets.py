@@ -76,11 +76,12 @@ def escalation_key(ticket: Ticket) -> str | None:
     return f"{ticket.team}#{ticket.escalation_level}"
 
 
-def _escalation_actions(before: dict[str, Any] | None, after: dict[str, Any]) -> list[Action]:
-    """`escalated_at`: set (if not yet) when the ticket enters the escalated index, kept while it stays escalated
-    (a level rising 1 -> 2, a resolve and reopen), removed when the level is back at 0."""
+def _escalation_actions(before: dict[str, Any] | None, after: dict[str, Any], at: str) -> list[Action]:
+    """`escalated_at` (the write's time `at`: a ladder step escalates without moving `updated_at`): set, if not
+    yet, when the ticket enters the escalated index, kept while it stays escalated (a level rising 1 -> 2, a
+    resolve and reopen), removed when the level is back at 0."""
     if after["escalation_key"] is not None and (before is None or before["escalation_key"] is None):
-        return [TicketModel.escalated_at.set(TicketModel.escalated_at | after["updated_at"])]
+        return [TicketModel.escalated_at.set(TicketModel.escalated_at | at)]
     if int(after["escalation_level"] or 0) == 0 and before is not None and int(before["escalation_level"] or 0) > 0:
         return [TicketModel.escalated_at.remove()]
     return []
@@ -139,9 +140,9 @@ def _stored_attributes(state: dict[str, Any]) -> dict[str, Any]:
 def new_item(ticket: Ticket) -> TicketModel:
     """The item a ticket is stored as, whole (a new ticket; bulk loads)."""
     attributes = {name: _stored_value(name, value) for name, value in _stored_attributes(ticket.state()).items()}
-    if attributes["escalation_key"] is not None:
-        attributes["escalated_at"] = ticket.updated_at
     ticket.changed_at = iso(utcnow())
+    if attributes["escalation_key"] is not None:
+        attributes["escalated_at"] = ticket.changed_at
     attributes["changed_sort"] = f"{ticket.changed_at}#{ticket.id}"
     return TicketModel(**{k: v for k, v in attributes.items() if v is not None})
 
@@ -159,7 +160,7 @@ def _update_actions(ticket: Ticket) -> list[Action]:
         actions.append(attribute.remove() if empty else attribute.set(_stored_value(name, value)))
     ticket.changed_at = iso(utcnow())  # every write is a change the console's polling must see
     actions.append(TicketModel.changed_sort.set(f"{ticket.changed_at}#{ticket.id}"))
-    return actions + _escalation_actions(before or None, after)
+    return actions + _escalation_actions(before or None, after, ticket.changed_at)
 
 
 def _folder_moves_of(ticket: Ticket) -> Callable[[TransactWrite], None]:
@@ -391,7 +392,7 @@ class TicketRepository:
             if item.changed_sort is not None:
                 continue
             ticket = to_ticket(item)
-            actions = _escalation_actions(None, _stored_attributes(ticket.state()))
+            actions = _escalation_actions(None, _stored_attributes(ticket.state()), ticket.updated_at)
             actions.append(TicketModel.changed_sort.set(f"{ticket.updated_at}#{ticket.id}"))
             if escalation_key(ticket) is not None:
                 actions.append(TicketModel.escalation_key.set(escalation_key(ticket)))

@@ -88,6 +88,17 @@ def test_the_escalation_overview_has_each_escalated_ticket_with_causes_age_and_o
     assert call(api, "GET", "/v1/escalations?level=2")[1]["count"] == 0  # tracked until resolved
 
 
+def test_a_ladder_step_that_escalates_without_touching_updated_at_is_escalated_from_the_write(api, aws):
+    [made] = tickets(api, aws, 1)
+    ladder = TicketRepository().get(made["id"])
+    assert ladder is not None
+    ladder.escalation_level, ladder.escalation_causes = 1, {"sla:first_response": 2}
+    TicketRepository().save(ladder)  # as the SLA service writes a ladder step: updated_at stays
+    [level] = call(api, "GET", "/v1/escalations?level=1")[1]["levels"]
+    [item] = level["items"]
+    assert item["causes"] == {"sla:first_response": 2} and item["escalated_at"] > made["updated_at"]
+
+
 def test_a_saved_view_round_trips_and_narrows_the_list(api, aws):
     made = tickets(api, aws, 2)
     call(api, "PATCH", f"/v1/tickets/{made[0]['id']}", body={"priority": "urgent"})

@@ -53,6 +53,7 @@ def ticket_resource(ticket: Ticket) -> dict[str, Any]:
         "message_count": int(ticket.message_count or 0),
         "created_at": ticket.created_at,
         "updated_at": ticket.updated_at,
+        "changed_at": ticket.changed_at,
         "first_responded_at": ticket.first_responded_at,
         "resolved_at": ticket.resolved_at,
         "sla": plain(ticket.sla),

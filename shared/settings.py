@@ -36,6 +36,7 @@ class Settings:
     markers_table: str = "ticketing-markers"
     quarantine_table: str = "ticketing-quarantine"
     config_table: str = "ticketing-config"
+    folder_counts_table: str = "ticketing-folder-counts"
     # S3 and queues
     mail_bucket: str = "ticketing-mail"
     raw_mail_prefix: str = "inbound/"
@@ -79,6 +80,7 @@ class Settings:
             markers_table=env.get("MARKERS_TABLE", cls.markers_table),
             quarantine_table=env.get("QUARANTINE_TABLE", cls.quarantine_table),
             config_table=env.get("CONFIG_TABLE", cls.config_table),
+            folder_counts_table=env.get("FOLDER_COUNTS_TABLE", cls.folder_counts_table),
             mail_bucket=env.get("MAIL_BUCKET", cls.mail_bucket),
             raw_mail_prefix=env.get("RAW_MAIL_PREFIX", cls.raw_mail_prefix),
             attachments_prefix=env.get("ATTACHMENTS_PREFIX", cls.attachments_prefix),

@@ -190,10 +190,30 @@ class FakeTickets:
         from shared.domain.ports import Page
 
         wanted = {name: value for name, value in vars(filters).items() if value is not None}
+        since = wanted.pop("updated_since", None)
         found = [t for t in sorted(self._all(), key=lambda t: t.created_at, reverse=True) if _matches(t, wanted)]
+        if since is not None:  # polling: oldest change first (the repository's cursor is the last change)
+            found = sorted((t for t in found if t.updated_at >= since), key=lambda t: (t.updated_at, t.id))
         start = int(cursor or 0)
         page = found[start : start + limit]
         return Page(items=page, next_cursor=str(start + limit) if start + limit < len(found) else None)
+
+    def folder_counts(self, teams: Iterable[str] | None) -> dict[str, dict[str, int]]:
+        """A recount (the repository keeps counters; tests/integration/test_folder_counts.py checks they agree)."""
+        from shared.domain.folders import recount
+
+        counts: dict[str, dict[str, int]] = {}
+        for (team, folder), n in recount(t.state() for t in self._all()).items():
+            if teams is None or team in teams:
+                counts.setdefault(team, {})[folder] = n
+        return counts
+
+    def escalated(self, team: str, level: int, limit: int = 200) -> list[Any]:
+        from shared.domain.ports import Escalated
+
+        found = [t for t in self._all() if t.team == team and t.escalation_level == level
+                 and t.status not in ("resolved", "closed")]  # fmt: skip
+        return [Escalated(t, None) for t in sorted(found, key=lambda t: t.created_at)][:limit]
 
     def waiting(self, team: str, strategy: str, limit: int = 50) -> list[Ticket]:
         found = [t for t in self._all() if t.team == team and t.waiting]

@@ -89,6 +89,21 @@ def cmd_quarantine_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_folders_repair(args: argparse.Namespace) -> int:
+    """Recount the folders from the tickets and correct every counter that drifted (and give tickets stored
+    before the polling and escalation indexes their index attributes)."""
+    _use_stack()
+    from shared.storage.folders import FolderCountRepository
+    from shared.storage.tickets import TicketRepository
+
+    backfilled = TicketRepository().backfill_index_attributes()
+    corrections = FolderCountRepository().repair()
+    for (team, folder), delta in sorted(corrections.items()):
+        print(f"{team:<16} {folder:<32} {delta:+d}")
+    print(f"{len(corrections)} counter(s) corrected; {backfilled} ticket(s) given their index attributes")
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace) -> int:
     """The mail the running stack has sent (acknowledgements, replies, notices), oldest first."""
     from email import policy
@@ -178,6 +193,11 @@ def build_parser() -> argparse.ArgumentParser:
     listing.add_argument("--cursor", default=None, help="continue from a previous page")
     listing.add_argument("--json", action="store_true", help="print JSON instead of a table")
     listing.set_defaults(func=cmd_quarantine_list)
+
+    folders = commands.add_parser("folders", help="the folder counters of the running local stack")
+    folder_commands = folders.add_subparsers(dest="folders_command", required=True, metavar="COMMAND")
+    folder_commands.add_parser("repair", help="recount the folders from the tickets and correct drifted counters"
+                               ).set_defaults(func=cmd_folders_repair)  # fmt: skip
 
     outbox = commands.add_parser("outbox", help="mail the running local stack has sent, oldest first")
     outbox.add_argument("--to", metavar="ADDRESS", default=None, help="only mail to this address")

@@ -88,12 +88,12 @@ def caller_of(request: Request) -> Principal:
 
 
 def contract(name: str) -> type[BaseModel]:
-    """A model of shared/contracts/api.py or config.py by name. Routes name their contracts rather than import
+    """A model of shared/contracts/api.py, config.py or desk.py by name. Routes name their contracts rather than import
     them, so the API's cold start does not pay for pydantic and every model (~140 ms): the first request that
     validates something does, and `GET /v1/tickets/{id}` never does."""
     import importlib
 
-    for module in ("shared.contracts.api", "shared.contracts.config", "shared.contracts.work"):
+    for module in ("shared.contracts.api", "shared.contracts.config", "shared.contracts.work", "shared.contracts.desk"):
         found = getattr(importlib.import_module(module), name, None)
         if found is not None:
             return found  # type: ignore[no-any-return]

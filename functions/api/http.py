@@ -104,3 +104,17 @@ def _check_text(value: Any, path: str, depth: int) -> None:
     elif isinstance(value, list):
         for n, item in enumerate(value):
             _check_text(item, f"{where}[{n}]", depth + 1)
+
+
+def conditional(request: Request | None, body: dict[str, Any]) -> Response:
+    """The reply with an `ETag` (a digest of exactly what would be sent), or a bodiless 304 when the client's
+    `If-None-Match` names it already: nothing changed since it last looked."""
+    import hashlib
+
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
+    tag = f'"{hashlib.sha256(text.encode()).hexdigest()[:32]}"'
+    given = (request.headers.get("if-none-match") or "") if request is not None else ""
+    known = {part.strip().removeprefix("W/") for part in given.split(",")}
+    if tag in known or "*" in known:
+        return Response(body="", status_code=304, headers={"ETag": tag})
+    return Response(body=body, status_code=200, headers={"ETag": tag})

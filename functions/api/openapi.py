@@ -19,7 +19,7 @@ REF = "#/components/schemas/{model}"
 Mode = Literal["validation", "serialization"]
 _PARAM = re.compile(r"{(\w+)}")
 _REASONS = {
-    200: "OK", 201: "Created", 204: "No content", 400: "The request is not valid: the message says what and where",
+    200: "OK", 201: "Created", 204: "No content", 304: "Not modified: the copy whose ETag was sent is current", 400: "The request is not valid: the message says what and where",
     401: "A missing, forged or expired bearer token", 403: "The token's role may not do this",
     404: "No such resource (or route)", 409: "The change conflicts with the resource's state",
     413: "The body is too large", 415: "The body is not sent as application/json",
@@ -118,7 +118,7 @@ def _responses(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any]) -> 
     responses: dict[str, Any] = {}
     for status in (op.status, *op.also):
         entry: dict[str, Any] = {"description": _REASONS.get(status, "OK")}
-        if status != 204:
+        if status not in (204, 304):
             schema = refs[(contract(op.response), "serialization")] if op.response is not None else {"type": "object"}
             entry["content"] = {"application/json": {"schema": schema}}
         responses[str(status)] = entry

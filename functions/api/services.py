@@ -10,8 +10,10 @@ from typing import TYPE_CHECKING
 from shared.adapters.route_queue import RouteAnnouncer
 from shared.domain.timefmt import utcnow
 from shared.services.configuration import Configuration
+from shared.services.overview import Overview
 from shared.services.people import Customers, Roster
 from shared.services.quarantine_review import QuarantineReview
+from shared.services.saved_views import SavedViews
 from shared.services.ticket_desk import Replier, TicketDesk
 from shared.settings import get_settings
 from shared.storage.agents import AgentRepository
@@ -84,7 +86,7 @@ def roster() -> Roster:
 
 @lru_cache(maxsize=1)
 def customers() -> Customers:
-    return Customers(customers=CustomerRepository(), now=utcnow)
+    return Customers(customers=CustomerRepository(), now=utcnow, tickets=TicketRepository())
 
 
 @lru_cache(maxsize=1)
@@ -111,3 +113,13 @@ def work() -> TicketWork:
         changes=_changes,
         now=utcnow,
     )
+
+
+@lru_cache(maxsize=1)
+def overview() -> Overview:
+    return Overview(TicketRepository())
+
+
+@lru_cache(maxsize=1)
+def saved_views() -> SavedViews:
+    return SavedViews(config=ConfigRepository(), now=utcnow)

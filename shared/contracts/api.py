@@ -10,6 +10,7 @@ UTF-8 (a thread item must stay well under DynamoDB's 400 KB), names one line of 
 from __future__ import annotations
 
 import re
+from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictBool, StrictInt, model_validator
@@ -229,6 +230,12 @@ class TicketQuery(Query):
     q: Annotated[str, Field(max_length=200)] | None = Field(default=None, description="Words in the subject")
     limit: Annotated[int, Field(ge=1, le=100)] = 25
     cursor: Annotated[str, Field(max_length=2000)] | None = Field(default=None, description="From next_cursor")
+    updated_since: datetime | None = Field(
+        default=None, description="Only tickets changed at or after this ISO-8601 time, oldest change first (polling)"
+    )
+    view: Annotated[str, Field(max_length=64, pattern=ID_PATTERN)] | None = Field(
+        default=None, description="A saved view's name: its filters, overridden by any given here"
+    )
 
 
 class AgentQuery(Query):
@@ -310,6 +317,7 @@ class TicketResource(Resource):
     message_count: int
     created_at: str
     updated_at: str
+    changed_at: str | None = Field(default=None, description="When anything about it last changed (SLA clock included): what updated_since compares")
     first_responded_at: str | None
     resolved_at: str | None
     sla: dict[str, Any] | None

@@ -45,6 +45,7 @@ class TicketFilters:
     q: str | None = None
     teams: tuple[str, ...] | None = None  # only tickets of these teams (the caller's, unless an admin) ...
     or_assignee: str | None = None  # ... or assigned to this agent (work lent from another team)
+    updated_since: str | None = None  # ISO: only tickets changed at or after it, oldest change first (polling)
 
 
 @dataclass
@@ -105,6 +106,22 @@ class Tickets(Protocol):
 
 class TicketSearch(Protocol):
     def list(self, filters: TicketFilters, limit: int = 25, cursor: str | None = None) -> Page: ...
+
+
+@dataclass
+class Escalated:
+    """An escalated ticket and when its level last rose from 0 (None when storage did not see it happen)."""
+
+    ticket: Ticket
+    escalated_at: str | None
+
+
+class DeskIndexes(Protocol):
+    """What the agent's overview reads: the folder counters and the escalated work, each from its own index."""
+
+    def folder_counts(self, teams: Iterable[str] | None) -> dict[str, dict[str, int]]: ...
+
+    def escalated(self, team: str, level: int, limit: int = 200) -> list[Escalated]: ...
 
 
 class Agents(Protocol):

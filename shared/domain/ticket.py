@@ -12,6 +12,7 @@ from typing import Any, Mapping
 
 from shared.domain.model import Priority, Status
 
+STORAGE_FACTS = ("loaded", "version", "changed_at")  # what storage tells about a ticket, not part of its state
 TRIAGE = "triage"  # the pseudo-status of a new ticket routing has not admitted to its team's queue yet
 
 
@@ -78,6 +79,7 @@ class Ticket:
     due_step: int | None = None  # ... and which step that is
     eta_promise: dict[str, Any] | None = None  # what the acknowledgement promised, in business seconds per metric
     version: int | None = None  # as read from storage; None for a ticket never saved
+    changed_at: str | None = field(default=None, compare=False)  # when storage last wrote it (any change; polling)
     loaded: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # what storage held when read
 
     # ------------------------------------------------------------------ derived facts
@@ -126,7 +128,7 @@ class Ticket:
 
     def state(self) -> dict[str, Any]:
         """The ticket's persistent facts, for a repository to compare with what it read."""
-        return {f.name: _copy(getattr(self, f.name)) for f in fields(self) if f.name not in ("loaded", "version")}
+        return {f.name: _copy(getattr(self, f.name)) for f in fields(self) if f.name not in STORAGE_FACTS}
 
     def changed(self) -> dict[str, Any]:
         """The facts that differ from what was read (all of them for a ticket never read)."""

@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Callable
 
-from shared.domain.access import Principal, require_role, require_team
+from shared.domain.access import Forbidden, Principal, require_role, require_team
 from shared.domain.errors import NotFound
 from shared.domain.ids import customer_id_for
 from shared.domain.model import AgentProfile, AgentView, Channel, Contact, Customer, Presence, Role
-from shared.domain.ports import AgentDirectory, Announcer, CustomerAccounts
+from shared.domain.ports import AgentDirectory, Announcer, CustomerAccounts, TicketFilters, TicketSearch
 
 if TYPE_CHECKING:
     from shared.contracts.api import AgentChange, CustomerChange
@@ -29,13 +29,21 @@ class Roster:
     announcer: Announcer
     now: Callable[[], datetime]
 
-    def list(self, team: str | None) -> list[AgentView]:
-        return self.agents.roster(team)
+    def list(self, team: str | None, caller: Principal) -> list[AgentView]:
+        """The agents of `team`, or of every team the caller works in (an admin: every agent)."""
+        if team is not None:
+            require_team(caller, team, f"team {team}'s roster")
+            return self.agents.roster(team)
+        if caller.role == Role.ADMIN:
+            return self.agents.roster(None)
+        return [view for name in caller.teams for view in self.agents.roster(name)]
 
-    def get(self, agent_id: str) -> AgentView:
+    def get(self, agent_id: str, caller: Principal) -> AgentView:
+        """An agent of the caller's teams (anyone may read themselves)."""
         view = self.agents.get(agent_id)
         if view is None:
             raise NotFound(f"no agent {agent_id}")
+        require_team(caller, view.profile.team, f"agent {agent_id}", holder=agent_id)
         return view
 
     def put(self, agent_id: str, change: AgentChange, caller: Principal) -> tuple[AgentView, bool]:
@@ -75,25 +83,41 @@ def _may_take_work(before: AgentProfile | None, after: AgentProfile) -> bool:
 
 @dataclass
 class Customers:
+    """Team boundaries: an agent or supervisor sees the customers of the tickets they can see; a customer with
+    no ticket yet (a key account registered before it writes) belongs to no team, so any of them may."""
+
     customers: CustomerAccounts
     now: Callable[[], datetime]
+    tickets: TicketSearch
 
-    def get(self, key: str) -> Customer:
+    def get(self, key: str, caller: Principal) -> Customer:
         """By id (`cus_...`) or by email address."""
         contact = _email_contact(key)
         customer = self.customers.get(customer_id_for(contact) if contact else key)
         if customer is None:
             raise NotFound(f"no customer {key}")
+        self._may_see(customer, caller)
         return customer
 
-    def change(self, key: str, change: CustomerChange) -> Customer:
+    def change(self, key: str, change: CustomerChange, caller: Principal) -> Customer:
         """Tier or name; by email, a customer not seen yet is created (key accounts registered before they write)."""
         contact = _email_contact(key)
         customer = self.customers.get_or_create(contact, self.now()) if contact else self.customers.get(key)
         if customer is None:
             raise NotFound(f"no customer {key}")
+        self._may_see(customer, caller)
         tier = change.tier.value if change.tier is not None else None
         return self.customers.update(customer.id, self.now(), tier=tier, name=change.name)
+
+    def _may_see(self, customer: Customer, caller: Principal) -> None:
+        """At most two reads of the by-customer index, one ticket each."""
+        if caller.role == Role.ADMIN:
+            return
+        theirs = TicketFilters(customer_id=customer.id, teams=caller.teams, or_assignee=caller.agent_id)
+        if self.tickets.list(theirs, limit=1).items or not self.tickets.list(TicketFilters(customer_id=customer.id), limit=1).items:
+            return
+        mine = ", ".join(caller.teams) or "none"
+        raise Forbidden(f"customer {customer.id} has tickets only in teams your token does not work in ({mine})")
 
 
 def _email_contact(key: str) -> Contact | None:

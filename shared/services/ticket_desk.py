@@ -57,6 +57,7 @@ class TicketDesk:
             escalation_level=query.escalation_level, customer_id=query.customer or None, q=query.q or None,
             teams=None if caller.role == Role.ADMIN else caller.teams,
             or_assignee=None if caller.role == Role.ADMIN else caller.agent_id,
+            updated_since=iso(query.updated_since) if query.updated_since else None,
         )  # fmt: skip
         return self.tickets.list(filters, limit=query.limit, cursor=query.cursor or None)
 

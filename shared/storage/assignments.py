@@ -10,7 +10,7 @@ holds, and under any concurrency no agent passes capacity and no ticket gets two
 
 from __future__ import annotations
 
-from typing import Iterable
+from typing import Callable, Iterable
 
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
@@ -33,7 +33,9 @@ def assign(
     ticket_actions: list[Action],
     events: Iterable[ThreadItemModel],
     at: str,
+    also: Callable[[TransactWrite], None] | None = None,
 ) -> None:
+    """`also` adds the change's other moves (its folder counters) to the same transaction."""
     load = AgentLoadModel(agent_id=agent_id)
     events = list(events)
     load_index, ticket_index = len(events), len(events) + 1
@@ -48,6 +50,8 @@ def assign(
             )
             for event in events:
                 tx.save(event)
+            if also:
+                also(tx)
     except TransactWriteError as error:
         failed = failed_conditions(error)
         if len(failed) > ticket_index and failed[ticket_index]:
@@ -66,12 +70,13 @@ def change_holding_ticket(
     release_from: str | None,
     take_for: tuple[str, str] | None = None,
     guard: Condition | None = None,
+    also: Callable[[TransactWrite], None] | None = None,
 ) -> None:
     """Apply a ticket change guarded on the version read (and `guard`), moving load with it in one transaction:
     `release_from` gives one slot back; `take_for=(agent, at)` takes one under the capacity condition.
 
     A release whose counter is already 0 is drift (repaired by the reconciliation sweep); it must not block the
-    ticket change, so the change is retried without it."""
+    ticket change, so the change is retried without it. `also` adds the change's folder-counter moves."""
     events = list(events)
     try:
         with transaction() as tx:
@@ -82,10 +87,12 @@ def change_holding_ticket(
                 _take_slot(tx, AgentLoadModel(agent_id=take_for[0]), take_for[1])
             for event in events:
                 tx.save(event)
+            if also:
+                also(tx)
     except TransactWriteError as error:
         _refusal_of_change(error, ticket, len(events), release_from, take_for)
         logger.warning("load already 0 on release; leaving it to reconciliation", extra={"agent": release_from})
-        change_holding_ticket(ticket, ticket_actions, events, None, take_for, guard)
+        change_holding_ticket(ticket, ticket_actions, events, None, take_for, guard, also)
 
 
 def _take_slot(tx: TransactWrite, load: AgentLoadModel, at: str) -> None:

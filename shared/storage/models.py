@@ -12,6 +12,7 @@ Tables
 - markers: send-once markers, Powertools' idempotency records, rate-limit windows and ref reservations (TTL on
   `expires_at`).
 - quarantine: inbound items that did not become tickets, with reason and raw object key.
+- folder_counts: the agent's folder counters, sharded, moved in the transactions that change tickets.
 """
 
 from __future__ import annotations
@@ -108,6 +109,28 @@ class AllTicketsIndex(GlobalSecondaryIndex["TicketModel"]):
     created_sort = UnicodeAttribute(range_key=True)
 
 
+class ByTeamChangedIndex(GlobalSecondaryIndex["TicketModel"]):
+    """A team's tickets in the order storage last wrote them: the console's polling (`updated_since`)."""
+
+    Meta = _gsi("by-team-changed")
+    team = UnicodeAttribute(hash_key=True)
+    changed_sort = UnicodeAttribute(range_key=True)
+
+
+class AllByChangedIndex(GlobalSecondaryIndex["TicketModel"]):
+    Meta = _gsi("all-by-changed")
+    listing = UnicodeAttribute(hash_key=True)
+    changed_sort = UnicodeAttribute(range_key=True)
+
+
+class EscalatedIndex(GlobalSecondaryIndex["TicketModel"]):
+    """Sparse: only open escalated work, keyed `<team>#<level>`, oldest escalation first (the overview, R21)."""
+
+    Meta = _gsi("escalated")
+    escalation_key = UnicodeAttribute(hash_key=True)
+    escalated_at = UnicodeAttribute(range_key=True)
+
+
 class CustomerSnapshot(MapAttribute):  # type: ignore[type-arg]
     id = UnicodeAttribute()
     email = UnicodeAttribute(null=True)
@@ -175,6 +198,9 @@ class TicketModel(Model):
     queue_key = UnicodeAttribute()
     queue_priority_sort = UnicodeAttribute()
     queue_fifo_sort = UnicodeAttribute()
+    changed_sort = UnicodeAttribute(null=True)  # `<when storage last wrote it>#<id>`
+    escalation_key = UnicodeAttribute(null=True)  # `<team>#<level>` while escalated and not resolved/closed
+    escalated_at = UnicodeAttribute(null=True)  # when the level last rose from 0 (storage's own fact)
 
     queue_by_priority = QueueByPriorityIndex()
     queue_by_arrival = QueueByArrivalIndex()
@@ -185,6 +211,9 @@ class TicketModel(Model):
     by_ref = ByRefIndex()
     all_by_created = AllTicketsIndex()
     by_due = DueIndex()
+    by_team_changed = ByTeamChangedIndex()
+    all_by_changed = AllByChangedIndex()
+    escalated = EscalatedIndex()
 
 
 class ByEmailMessageIdIndex(GlobalSecondaryIndex["ThreadItemModel"]):
@@ -319,6 +348,26 @@ class MarkerModel(Model):
     expires_at = NumberAttribute(null=True)
 
 
+class FolderCountsOfAllTeamsIndex(GlobalSecondaryIndex["FolderCountModel"]):
+    Meta = _gsi("all-teams")
+    listing = UnicodeAttribute(hash_key=True)
+
+
+class FolderCountModel(Model):
+    """The folder counters (shared/domain/folders.py): one item per team, folder and shard (`<folder>#<shard>`),
+    moved by the same transaction as the ticket change they count; a team's counts are one Query, summed."""
+
+    class Meta(_Meta):
+        table_name = _settings.folder_counts_table
+
+    team = UnicodeAttribute(hash_key=True)
+    counter = UnicodeAttribute(range_key=True)
+    n = NumberAttribute(default=0)
+    listing = UnicodeAttribute(default=LISTING)
+
+    all_teams = FolderCountsOfAllTeamsIndex()
+
+
 class ConfigModel(Model):
     """Settings a support lead edits through the API: priority rules, teams, templates, auto-reply rules."""
 
@@ -367,4 +416,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     MarkerModel,
     QuarantineModel,
     ConfigModel,
+    FolderCountModel,
 )

@@ -7,28 +7,30 @@ change already there or none of it. A save writes only what the service changed 
 
 from __future__ import annotations
 
-from dataclasses import fields
+from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any, Iterable, cast
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
 
 from shared.domain.errors import Conflict, ValidationFailed
 from shared.domain.model import AuditEvent, Status
-from shared.domain.ports import Page, TicketFilters
+from shared.domain.ports import Escalated, Page, TicketFilters
 from shared.domain.ticket import TRIAGE, CustomerSnapshot, LoadChange, Message, Ticket
 from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
+from shared.storage.folders import FolderCountRepository, add_moves, moves_anything
 from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
-from shared.storage.transactions import failed_conditions, transaction
-from shared.domain.timefmt import iso, parse_iso
+from shared.storage.transactions import conflicted, failed_conditions, transaction
+from shared.domain.timefmt import iso, parse_iso, utcnow
 
-_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "customer", "in_triage", "due_at", "due_step")]
+_TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "changed_at", "customer", "in_triage", "due_at", "due_step")]
 _MESSAGE_FIELDS = [f.name for f in fields(Message)]
 INDEX_ATTRIBUTES = ("created_sort", "queue_key", "queue_priority_sort", "queue_fifo_sort", "search_text", "listing",
-                    "due_bucket", "due_sort")
+                    "due_bucket", "due_sort", "escalation_key")
 
 
 def plain(value: Any) -> Any:
@@ -63,7 +65,26 @@ def index_values(state: dict[str, Any]) -> dict[str, Any]:
         "listing": LISTING,
         "due_bucket": due_bucket(due_at) if due_at else None,
         "due_sort": ticket.due_sort,
+        "escalation_key": escalation_key(ticket),
     }
+
+
+def escalation_key(ticket: Ticket) -> str | None:
+    """`<team>#<level>` while the ticket is escalated open work: the sparse escalated index's partition."""
+    if ticket.escalation_level <= 0 or ticket.status in (Status.RESOLVED.value, Status.CLOSED.value):
+        return None
+    return f"{ticket.team}#{ticket.escalation_level}"
+
+
+def _escalation_actions(before: dict[str, Any] | None, after: dict[str, Any], at: str) -> list[Action]:
+    """`escalated_at` (the write's time `at`: a ladder step escalates without moving `updated_at`): set, if not
+    yet, when the ticket enters the escalated index, kept while it stays escalated (a level rising 1 -> 2, a
+    resolve and reopen), removed when the level is back at 0."""
+    if after["escalation_key"] is not None and (before is None or before["escalation_key"] is None):
+        return [TicketModel.escalated_at.set(TicketModel.escalated_at | at)]
+    if int(after["escalation_level"] or 0) == 0 and before is not None and int(before["escalation_level"] or 0) > 0:
+        return [TicketModel.escalated_at.remove()]
+    return []
 
 
 def _ticket_of_state(state: dict[str, Any]) -> Ticket:
@@ -87,6 +108,7 @@ def to_ticket(model: TicketModel) -> Ticket:
         id=snapshot.id, email=snapshot.email, handle=snapshot.handle, name=snapshot.name, tier=snapshot.tier or "standard"
     ) if snapshot is not None else CustomerSnapshot(id=model.customer_id)
     due_at, _, step = (model.due_sort or "").rpartition("#")
+    changed_at = (model.changed_sort or "").rpartition("#")[0] or None
     ticket = Ticket(
         **values,
         customer=customer,
@@ -94,6 +116,7 @@ def to_ticket(model: TicketModel) -> Ticket:
         due_at=due_at or None,
         due_step=int(step) if due_at else None,
         version=model.version,
+        changed_at=changed_at,
     )
     ticket.loaded = ticket.state()
     return ticket
@@ -117,6 +140,10 @@ def _stored_attributes(state: dict[str, Any]) -> dict[str, Any]:
 def new_item(ticket: Ticket) -> TicketModel:
     """The item a ticket is stored as, whole (a new ticket; bulk loads)."""
     attributes = {name: _stored_value(name, value) for name, value in _stored_attributes(ticket.state()).items()}
+    ticket.changed_at = iso(utcnow())
+    if attributes["escalation_key"] is not None:
+        attributes["escalated_at"] = ticket.changed_at
+    attributes["changed_sort"] = f"{ticket.changed_at}#{ticket.id}"
     return TicketModel(**{k: v for k, v in attributes.items() if v is not None})
 
 
@@ -131,7 +158,15 @@ def _update_actions(ticket: Ticket) -> list[Action]:
         attribute = getattr(TicketModel, name)
         empty = value is None or (name == "tags" and not value)
         actions.append(attribute.remove() if empty else attribute.set(_stored_value(name, value)))
-    return actions
+    ticket.changed_at = iso(utcnow())  # every write is a change the console's polling must see
+    actions.append(TicketModel.changed_sort.set(f"{ticket.changed_at}#{ticket.id}"))
+    return actions + _escalation_actions(before or None, after, ticket.changed_at)
+
+
+def _folder_moves_of(ticket: Ticket) -> Callable[[TransactWrite], None]:
+    """What adds the change's folder-counter moves to the transaction that writes it."""
+    before, after = ticket.loaded, ticket.state()
+    return lambda tx: add_moves(tx, ticket.id, before, after)
 
 
 def _key(ticket: Ticket) -> TicketModel:
@@ -209,10 +244,13 @@ class TicketRepository:
                     tx.save(message_item(message), condition=ThreadItemModel.sk.does_not_exist())
                     for event in event_items:
                         tx.save(event)
+                    add_moves(tx, ticket.id, None, ticket.state())
                 ticket.mark_stored(1)
                 return True
             except TransactWriteError as error:
                 failed = failed_conditions(error)
+                if conflicted(error):
+                    continue  # a concurrent move of the same folder counter: write again (under the next ref)
                 if not any(failed):
                     raise
                 if failed[0]:
@@ -236,6 +274,7 @@ class TicketRepository:
                 tx.update(_key(ticket), actions=_update_actions(ticket))
                 for item in event_items:
                     tx.save(item)
+                add_moves(tx, ticket.id, ticket.loaded, ticket.state())
         except TransactWriteError as error:
             failed = failed_conditions(error)
             if failed and failed[0]:
@@ -264,12 +303,17 @@ class TicketRepository:
             release_from=load.release_from if load else None,
             take_for=(load.take_for, load.at or ticket.updated_at) if load and load.take_for else None,
             guard=guard,
+            also=_folder_moves_of(ticket),
         )
         ticket.mark_stored(int(ticket.version or 0) + 1)
 
     def save_unguarded(self, ticket: Ticket, events: Iterable[AuditEvent] = ()) -> None:
         """Write only what changed, whatever else changed meanwhile: for facts nobody else decides (the time of
-        an agent's reply) where a concurrent change must not make the write fail."""
+        an agent's reply) where a concurrent change must not make the write fail. A change that moves the ticket
+        between folders is saved guarded instead: its counter moves are only right against what was read."""
+        if moves_anything(ticket.loaded, ticket.state()):
+            self.save(ticket, events)
+            return
         try:
             _key(ticket).update(actions=_update_actions(ticket), add_version_condition=False)
         except UpdateError as error:
@@ -283,7 +327,8 @@ class TicketRepository:
         """Hand a waiting ticket to an agent: the agent's load + 1 under capacity and presence, and the ticket's
         change if it is still open with nobody on it — one transaction (shared/storage/assignments.py).
         AgentUnavailable or TicketTaken when a condition failed."""
-        assign(_key(ticket), agent_id, _update_actions(ticket), [event_item(ticket.id, e) for e in events], at)
+        assign(_key(ticket), agent_id, _update_actions(ticket), [event_item(ticket.id, e) for e in events], at,
+               also=_folder_moves_of(ticket))
         ticket.mark_stored(int(ticket.version or 0) + 1)
 
     def message(self, ticket_id: str, message_id: str) -> Message | None:
@@ -338,6 +383,31 @@ class TicketRepository:
         """The tickets an agent holds (in progress), whatever their team: what the agent's load must equal."""
         return int(TicketModel.by_assignee.count(agent_id, filter_condition=TicketModel.status == Status.IN_PROGRESS.value))
 
+    def backfill_index_attributes(self) -> int:
+        """Give tickets stored before the by-team-changed and escalated indexes existed their index attributes
+        (a maintenance step, through the listing index; their last change is taken to be `updated_at`);
+        returns how many were written."""
+        written = 0
+        for item in TicketModel.all_by_created.query(LISTING):
+            if item.changed_sort is not None:
+                continue
+            ticket = to_ticket(item)
+            actions = _escalation_actions(None, _stored_attributes(ticket.state()), ticket.updated_at)
+            actions.append(TicketModel.changed_sort.set(f"{ticket.updated_at}#{ticket.id}"))
+            if escalation_key(ticket) is not None:
+                actions.append(TicketModel.escalation_key.set(escalation_key(ticket)))
+            _key(ticket).update(actions=actions)
+            written += 1
+        return written
+
+    def folder_counts(self, teams: Iterable[str] | None) -> dict[str, dict[str, int]]:
+        return FolderCountRepository().counts(teams)
+
+    def escalated(self, team: str, level: int, limit: int = 200) -> list[Escalated]:
+        """The team's open work at this escalation level, longest escalated first (the sparse escalated index)."""
+        found = TicketModel.escalated.query(f"{team}#{level}", limit=limit)
+        return [Escalated(to_ticket(item), item.escalated_at) for item in found]
+
     def add_messages(self, messages: Iterable[Message], events: Iterable[tuple[str, AuditEvent]] = ()) -> None:
         """Messages we send and their events: plain puts keyed by deterministic ids, so a retry rewrites them."""
         with ThreadItemModel.batch_write() as batch:
@@ -361,9 +431,12 @@ class TicketRepository:
         return messages, events
 
     def list(self, filters: TicketFilters, limit: int = 25, cursor: str | None = None) -> Page:
-        """Newest first, through the most selective index the filters allow, never a table Scan."""
+        """Newest first, through the most selective index the filters allow, never a table Scan (with
+        `updated_since`: oldest change first, see `_changed_since`)."""
         if not 1 <= limit <= 100:
             raise ValidationFailed("limit must be between 1 and 100")
+        if filters.updated_since is not None:
+            return self._changed_since(filters, limit, cursor)
         index, hash_value = self._choose_index(filters)
         start_key = decode_cursor(cursor, index.Meta.index_name) if cursor else None
         condition = self._filter_condition(filters, indexed=index)
@@ -381,6 +454,31 @@ class TicketRepository:
         if len(found) == limit:
             page.next_cursor = encode_cursor(index.Meta.index_name, _index_key(found[-1], index))
         return page
+
+    def _changed_since(self, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+        """Tickets written at or after `updated_since` (`changed_at`: any change, the SLA clock's too), oldest
+        change first: one Query per team on the by-team-changed index (an admin's: all-by-changed), merged. The cursor is the last change returned, so the next
+        page starts after it whichever team it came from. Work lent from another team is not in this feed (only
+        a read of all the agent's tickets could find it); the console reads those tickets by id."""
+        after = str(decode_cursor(cursor, "changed-since").get("after")) if cursor else None
+        sort_key = TicketModel.changed_sort
+        condition = sort_key > after if after else sort_key >= str(filters.updated_since)
+        narrowed = self._filter_condition(replace(filters, teams=None, or_assignee=None), indexed=None)
+        merged = {item.id: item for item in self._changed_items(filters, condition, narrowed, limit)}
+        found = sorted(merged.values(), key=lambda item: str(item.changed_sort))[:limit]
+        page = Page(items=[to_ticket(item) for item in found])
+        if len(found) == limit:
+            page.next_cursor = encode_cursor("changed-since", {"after": found[-1].changed_sort})
+        return page
+
+    @staticmethod
+    def _changed_items(filters: TicketFilters, condition: Condition, narrowed: Any, limit: int) -> Iterator[TicketModel]:
+        size = max(limit, 25)
+        partitions = [(TicketModel.all_by_changed, LISTING)] if filters.teams is None else [
+            (TicketModel.by_team_changed, team) for team in filters.teams
+        ]
+        for index, key in partitions:
+            yield from index.query(key, condition, filter_condition=narrowed, limit=limit, page_size=size)
 
     @staticmethod
     def _choose_index(filters: TicketFilters) -> tuple[Any, str]:

@@ -132,6 +132,30 @@ ROUTES = [
     ("PUT", "/v1/macros/thanks", {"title": "Thanks", "reply": "Terima kasih!"}, "supervisor", False),
     ("POST", "/v1/tickets/{ticket}/macros/thanks", {"preview": True}, "agent", True),
     ("DELETE", "/v1/macros/nosuch", None, "supervisor", False),
+    ("GET", "/v1/agents/rina", None, "agent", True),
+    ("GET", "/v1/customers/{customer}", None, "agent", True),
+    ("PATCH", "/v1/customers/{customer}", {"tier": "premium"}, "supervisor", True),
+    ("PATCH", "/v1/teams/support", {"idle_minutes": 45}, "supervisor", True),
+    ("GET", "/v1/priority-rules", None, "agent", False),
+    ("PUT", "/v1/priority-rules", {}, "admin", False),
+    ("PUT", "/v1/sla-policies/vip", {}, "admin", False),
+    ("GET", "/v1/calendars", None, "agent", False),
+    ("GET", "/v1/templates", None, "agent", False),
+    ("GET", "/v1/auto-replies", None, "agent", False),
+    ("PUT", "/v1/auto-replies/hours", {}, "supervisor", False),
+    ("DELETE", "/v1/auto-replies/hours", None, "supervisor", False),
+    ("GET", "/v1/tickets?updated_since=2000-01-01T00:00:00Z", None, "agent", False),
+    ("GET", "/v1/tickets?view=open-work", None, "agent", False),
+    ("GET", "/v1/folders", None, "agent", False),
+    ("GET", "/v1/escalations", None, "agent", False),
+    ("GET", "/v1/escalations?team=support", None, "agent", True),
+    ("GET", "/v1/views", None, "agent", False),
+    ("PUT", "/v1/views/open-work", {"filters": {"status": "open"}}, "agent", False),
+    ("GET", "/v1/views/open-work", None, "agent", False),
+    ("DELETE", "/v1/views/open-work", None, "agent", False),
+    ("PUT", "/v1/views/team-open", {"team": "support", "filters": {"status": "open"}}, "supervisor", True),
+    ("GET", "/v1/views/team-open?team=support", None, "agent", True),
+    ("DELETE", "/v1/views/team-open?team=support", None, "supervisor", True),
 ]
 
 
@@ -152,7 +176,7 @@ def test_every_route_answers_each_caller_as_its_role_and_team_allow(api, support
 
     for agent_id, team in (("rina", "support"), ("dewi", "billing")):
         AgentRepository().save(AgentProfile(id=agent_id, team=team, presence="online", capacity=3), utcnow())
-    path = path.replace("{ticket}", str(support_ticket["id"]))
+    path = path.replace("{ticket}", str(support_ticket["id"])).replace("{customer}", str(support_ticket["customer"]["id"]))  # type: ignore[index]
     if isinstance(body, dict):
         body = {k: str(support_ticket["id"]) if v == "{ticket}" else v for k, v in body.items()}
     seen = {}
@@ -173,6 +197,20 @@ def test_every_route_answers_each_caller_as_its_role_and_team_allow(api, support
     }.items():
         status, _ = call(api, method, path, headers, body)
         assert status == 401, (name, status)
+
+
+def test_the_matrix_has_a_row_for_every_route_that_needs_a_token():
+    import re
+
+    from functions.api.app import app  # noqa: F401 - registers every blueprint
+    from functions.api.gateway import OPERATIONS
+
+    covered = {(method, path.split("?")[0]) for method, path, *_ in ROUTES}
+    holes = [
+        f"{op.method} {op.path}" for op in OPERATIONS if op.role is not None
+        and not any(m == op.method and re.fullmatch(re.sub(r"{\w+}", "[^/]+", op.path), p) for m, p in covered)
+    ]  # fmt: skip
+    assert holes == [], f"add these routes to ROUTES (the authorization matrix): {holes}"
 
 
 def _admin() -> dict[str, str]:

@@ -185,13 +185,35 @@ def test_an_agent_body_is_refused_with_the_field_that_is_wrong():
 
 def test_a_key_account_is_registered_by_email_before_it_writes_and_found_by_id_or_email():
     world = World()
-    customers = Customers(customers=world.customers, now=world.clock)  # type: ignore[arg-type]
+    customers = Customers(customers=world.customers, now=world.clock, tickets=world.tickets)  # type: ignore[arg-type]
     with pytest.raises(NotFound):
-        customers.get("nobody@pelanggan.co.id")
-    vip = customers.change("Direktur@Pelanggan.co.id", CustomerChange(tier="vip", name="Ibu Direktur"))  # type: ignore[arg-type]
-    assert vip.tier == "vip" and customers.get("direktur@pelanggan.co.id").id == vip.id == customers.get(vip.id).id
+        customers.get("nobody@pelanggan.co.id", AGENT)
+    vip = customers.change("Direktur@Pelanggan.co.id", CustomerChange(tier="vip", name="Ibu Direktur"), LEAD)  # type: ignore[arg-type]
+    assert vip.tier == "vip" and customers.get("direktur@pelanggan.co.id", AGENT).id == vip.id == customers.get(vip.id, AGENT).id
     with pytest.raises(NotFound):
-        customers.change("cus_unknown", CustomerChange(tier="vip"))  # type: ignore[arg-type]
+        customers.change("cus_unknown", CustomerChange(tier="vip"), LEAD)  # type: ignore[arg-type]
+
+
+def test_an_agent_sees_the_customers_of_their_teams_tickets_and_the_roster_of_their_teams():
+    world = World()
+    ticket = world.ticket(_ticket(world))
+    customers = Customers(customers=world.customers, now=world.clock, tickets=world.tickets)  # type: ignore[arg-type]
+    assert customers.get(ticket.customer_id, AGENT).id == ticket.customer_id
+    with pytest.raises(Forbidden, match="billing"):
+        customers.get(ticket.customer_id, BILLING_AGENT)
+    with pytest.raises(Forbidden):
+        customers.change(ticket.customer_id, CustomerChange(tier="vip"), BILLING_AGENT)  # type: ignore[arg-type]
+    assert customers.get(ticket.customer_id, ADMIN).id == ticket.customer_id
+    roster = _roster(world)
+    roster.put("rina", AgentChange(team="support"), LEAD)
+    roster.put("dewi", AgentChange(team="billing"), LEAD_OF_BOTH)
+    assert [v.profile.id for v in roster.list(None, AGENT)] == ["rina"]
+    assert sorted(v.profile.id for v in roster.list(None, ADMIN)) == ["dewi", "rina"]
+    assert roster.get("dewi", BILLING_AGENT).profile.id == "dewi"
+    with pytest.raises(Forbidden, match="agent dewi"):
+        roster.get("dewi", AGENT)
+    with pytest.raises(Forbidden, match="billing"):
+        roster.list("billing", AGENT)
 
 
 # --- configuration -------------------------------------------------------------------------------------------

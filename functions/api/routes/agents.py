@@ -21,14 +21,15 @@ routes = Blueprint(__name__)
 
 @operation(routes, "GET", "/v1/agents", tag="agents", query="AgentQuery", response="AgentList")
 def list_agents(caller: Principal, query: AgentQuery) -> dict[str, Any]:
-    """Agents with presence, capacity and their current (read-only) load; filter by team."""
-    return {"items": [view.resource() for view in roster().list(query.team or None)]}
+    """Agents with presence, capacity and their current (read-only) load: those of the caller's teams (an admin:
+    every agent); filter by team (one of the caller's)."""
+    return {"items": [view.resource() for view in roster().list(query.team or None, caller)]}
 
 
 @operation(routes, "GET", "/v1/agents/{agent_id}", tag="agents", response="AgentResource", ids=("agent_id",))
 def get_agent(agent_id: str, caller: Principal) -> dict[str, Any]:
-    """One agent with presence, capacity, skills, hours and current load."""
-    return roster().get(agent_id).resource()
+    """One agent with presence, capacity, skills, hours and current load (of the caller's teams; 403 otherwise)."""
+    return roster().get(agent_id, caller).resource()
 
 
 @operation(routes, "PUT", "/v1/agents/{agent_id}", tag="agents", body="AgentChange", response="AgentResource",
@@ -42,8 +43,9 @@ def put_agent(agent_id: str, caller: Principal, body: AgentChange) -> Response:
 
 @operation(routes, "GET", "/v1/customers/{customer_id}", tag="customers", response="CustomerResource")
 def get_customer(customer_id: str, caller: Principal) -> dict[str, Any]:
-    """A customer by id or by email address."""
-    return customer_resource(customers().get(customer_id))
+    """A customer by id or by email address: one with a ticket the caller can see, or with no ticket yet (403
+    when all their tickets belong to teams the caller does not work in)."""
+    return customer_resource(customers().get(customer_id, caller))
 
 
 @operation(routes, "PATCH", "/v1/customers/{customer_id}", tag="customers", role=Role.SUPERVISOR,
@@ -51,4 +53,4 @@ def get_customer(customer_id: str, caller: Principal) -> dict[str, Any]:
 def patch_customer(customer_id: str, caller: Principal, body: CustomerChange) -> dict[str, Any]:
     """Set a customer's tier (standard, premium, vip) or name; by email, a customer not seen yet is created, so
     key accounts can be registered before they first write."""
-    return customer_resource(customers().change(customer_id, body))
+    return customer_resource(customers().change(customer_id, body, caller))

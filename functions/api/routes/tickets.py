@@ -11,7 +11,8 @@ from shared.domain.ticket import Ticket
 from shared.representation import event_resource, message_resource, ticket_resource
 
 from functions.api.gateway import operation
-from functions.api.services import desk, work
+from functions.api.http import conditional
+from functions.api.services import desk, saved_views, work
 
 if TYPE_CHECKING:
     from shared.contracts.api import Reply, TicketIntake, TicketPatch, TicketQuery
@@ -31,18 +32,26 @@ def with_thread(ticket: Ticket) -> dict[str, Any]:
     return resource
 
 
-@operation(routes, "GET", "/v1/tickets", tag=TAG, query="TicketQuery", response="TicketPage")
-def list_tickets(caller: Principal, query: TicketQuery) -> dict[str, Any]:
+IF_NONE_MATCH = ("If-None-Match", "The ETag of the copy the client holds: 304 with no body when nothing changed")
+
+
+@operation(routes, "GET", "/v1/tickets", tag=TAG, query="TicketQuery", response="TicketPage", also=(304,),
+           headers=(IF_NONE_MATCH,))  # fmt: skip
+def list_tickets(caller: Principal, query: TicketQuery) -> Response:
     """List tickets, newest first. Narrowed by status, priority, channel, assignee, tag, tier, escalation level,
-    customer or words in the subject; `next_cursor` pages on."""
-    page = desk().search(query, caller)
-    return {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
+    customer or words in the subject, or by a saved `view`; `next_cursor` pages on. With `updated_since`: the
+    tickets changed at or after it, oldest change first (polling: docs/desk.md). Carries an ETag."""
+    page = desk().search(saved_views().narrow(query, caller), caller)
+    body = {"items": [ticket_resource(t) for t in page.items], "next_cursor": page.next_cursor}
+    return conditional(routes.current_request, body)
 
 
-@operation(routes, "GET", "/v1/tickets/{ticket_id}", tag=TAG, response="TicketWithThread")
-def get_ticket(ticket_id: str, caller: Principal) -> dict[str, Any]:
-    """One ticket with its thread (messages, oldest first) and its audit events; the ref works as id too."""
-    return with_thread(desk().find(ticket_id, caller))
+@operation(routes, "GET", "/v1/tickets/{ticket_id}", tag=TAG, response="TicketWithThread", also=(304,),
+           headers=(IF_NONE_MATCH,))  # fmt: skip
+def get_ticket(ticket_id: str, caller: Principal) -> Response:
+    """One ticket with its thread (messages, oldest first) and its audit events; the ref works as id too.
+    Carries an ETag; `If-None-Match` with it answers 304 while nothing changed."""
+    return conditional(routes.current_request, with_thread(desk().find(ticket_id, caller)))
 
 
 @operation(routes, "POST", "/v1/tickets", tag=TAG, body="TicketIntake", response="TicketWithThread", status=201,

@@ -117,6 +117,14 @@ class ByTeamChangedIndex(GlobalSecondaryIndex["TicketModel"]):
     changed_sort = UnicodeAttribute(range_key=True)
 
 
+class ByTeamCreatedIndex(GlobalSecondaryIndex["TicketModel"]):
+    """A team's tickets, newest first: the team-scoped list without a filter over every team's tickets."""
+
+    Meta = _gsi("by-team-created")
+    team = UnicodeAttribute(hash_key=True)
+    created_sort = UnicodeAttribute(range_key=True)
+
+
 class AllByChangedIndex(GlobalSecondaryIndex["TicketModel"]):
     Meta = _gsi("all-by-changed")
     listing = UnicodeAttribute(hash_key=True)
@@ -211,6 +219,7 @@ class TicketModel(Model):
     by_ref = ByRefIndex()
     all_by_created = AllTicketsIndex()
     by_due = DueIndex()
+    by_team_created = ByTeamCreatedIndex()
     by_team_changed = ByTeamChangedIndex()
     all_by_changed = AllByChangedIndex()
     escalated = EscalatedIndex()

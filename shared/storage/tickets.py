@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, Iterator, cast
+from typing import Any, Callable, Iterable, cast
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -29,6 +29,7 @@ from shared.domain.timefmt import iso, parse_iso, utcnow
 
 _TICKET_FIELDS = [f.name for f in fields(Ticket) if f.name not in ("loaded", "version", "changed_at", "customer", "in_triage", "due_at", "due_step")]
 _MESSAGE_FIELDS = [f.name for f in fields(Message)]
+Partitions = list[tuple[Any, str]]  # (index, hash key) pairs whose queries one listing merges
 INDEX_ATTRIBUTES = ("created_sort", "queue_key", "queue_priority_sort", "queue_fifo_sort", "search_text", "listing",
                     "due_bucket", "due_sort", "escalation_key")
 
@@ -437,6 +438,8 @@ class TicketRepository:
             raise ValidationFailed("limit must be between 1 and 100")
         if filters.updated_since is not None:
             return self._changed_since(filters, limit, cursor)
+        if filters.teams is not None and not (filters.assignee or filters.customer_id or filters.channel or filters.status):
+            return self._teams_newest(filters, limit, cursor)
         index, hash_value = self._choose_index(filters)
         start_key = decode_cursor(cursor, index.Meta.index_name) if cursor else None
         condition = self._filter_condition(filters, indexed=index)
@@ -457,28 +460,48 @@ class TicketRepository:
 
     def _changed_since(self, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
         """Tickets written at or after `updated_since` (`changed_at`: any change, the SLA clock's too), oldest
-        change first: one Query per team on the by-team-changed index (an admin's: all-by-changed), merged. The cursor is the last change returned, so the next
-        page starts after it whichever team it came from. Work lent from another team is not in this feed (only
-        a read of all the agent's tickets could find it); the console reads those tickets by id."""
+        change first: one Query per team on the by-team-changed index (an admin's: all-by-changed), merged. The
+        cursor is the last change returned, so the next page starts after it whichever team it came from. Work
+        lent from another team is not in this feed (only a read of all the agent's tickets could find it); the
+        console reads those tickets by id."""
         after = str(decode_cursor(cursor, "changed-since").get("after")) if cursor else None
         sort_key = TicketModel.changed_sort
         condition = sort_key > after if after else sort_key >= str(filters.updated_since)
-        narrowed = self._filter_condition(replace(filters, teams=None, or_assignee=None), indexed=None)
-        merged = {item.id: item for item in self._changed_items(filters, condition, narrowed, limit)}
-        found = sorted(merged.values(), key=lambda item: str(item.changed_sort))[:limit]
-        page = Page(items=[to_ticket(item) for item in found])
-        if len(found) == limit:
-            page.next_cursor = encode_cursor("changed-since", {"after": found[-1].changed_sort})
-        return page
-
-    @staticmethod
-    def _changed_items(filters: TicketFilters, condition: Condition, narrowed: Any, limit: int) -> Iterator[TicketModel]:
-        size = max(limit, 25)
         partitions = [(TicketModel.all_by_changed, LISTING)] if filters.teams is None else [
             (TicketModel.by_team_changed, team) for team in filters.teams
         ]
-        for index, key in partitions:
-            yield from index.query(key, condition, filter_condition=narrowed, limit=limit, page_size=size)
+        return self._merged(partitions, condition, filters, limit, ("changed-since", "after", "changed_sort"))
+
+    def _teams_newest(self, filters: TicketFilters, limit: int, cursor: str | None) -> Page:
+        """A team-scoped list with no more selective filter: newest first, one Query per team on the
+        by-team-created index, and the caller's own tickets on the by-assignee index (work lent from another
+        team; the rest are in their team's), merged — rather than a filter over every team's tickets."""
+        before = str(decode_cursor(cursor, "teams-newest").get("before")) if cursor else None
+        condition = TicketModel.created_sort < before if before else None
+        partitions: Partitions = [(TicketModel.by_team_created, team) for team in filters.teams or ()]
+        if filters.or_assignee:
+            partitions.append((TicketModel.by_assignee, filters.or_assignee))
+        return self._merged(partitions, condition, filters, limit, ("teams-newest", "before", "created_sort"))
+
+    def _merged(
+        self, partitions: Partitions, condition: Any, filters: TicketFilters, limit: int,
+        order: tuple[str, str, str],
+    ) -> Page:  # fmt: skip
+        """Up to `limit` tickets from each partition (same range key, `order` = cursor name, its field, the
+        attribute), merged in that key's order; newest first unless the listing is by change ("after")."""
+        name, field, attribute = order
+        forward = field == "after"
+        narrowed = self._filter_condition(replace(filters, teams=None, or_assignee=None), indexed=None)
+        merged = {
+            item.id: item for index, key in partitions
+            for item in index.query(key, condition, scan_index_forward=forward, filter_condition=narrowed,
+                                    limit=limit, page_size=max(limit, 25))
+        }  # fmt: skip
+        found = sorted(merged.values(), key=lambda item: str(getattr(item, attribute)), reverse=not forward)[:limit]
+        page = Page(items=[to_ticket(item) for item in found])
+        if len(found) == limit:
+            page.next_cursor = encode_cursor(name, {field: getattr(found[-1], attribute)})
+        return page
 
     @staticmethod
     def _choose_index(filters: TicketFilters) -> tuple[Any, str]:

@@ -159,3 +159,19 @@ def test_polling_pages_through_changes_across_teams_and_etags_answer_304(api, aw
     assert call(api, "GET", ticket, headers(**{"If-None-Match": etag}))[0] == 200  # a note changed the thread
     _, _, listed = call(api, "GET", "/v1/tickets")
     assert call(api, "GET", "/v1/tickets", headers(**{"If-None-Match": listed["ETag"]}))[0] == 304
+
+
+def test_a_team_list_pages_newest_first_from_the_team_index_with_lent_work_merged_in(api, aws):
+    made = tickets(api, aws, 3)
+    lent = TicketRepository().get(made[0]["id"])
+    assert lent is not None
+    lent.team, lent.assignee, lent.status = "billing", "rina", "in_progress"
+    TicketRepository().save(lent)
+    rina = headers("agent", "rina")
+    first = call(api, "GET", "/v1/tickets?limit=2", rina)[1]
+    assert [t["id"] for t in first["items"]] == [made[2]["id"], made[1]["id"]] and first["next_cursor"]
+    rest = call(api, "GET", f"/v1/tickets?limit=2&cursor={first['next_cursor']}", rina)[1]
+    assert [t["id"] for t in rest["items"]] == [made[0]["id"]] and rest["next_cursor"] is None  # lent to her
+    assert [t["id"] for t in call(api, "GET", "/v1/tickets", headers("agent", "eka"))[1]["items"]] == [
+        made[2]["id"], made[1]["id"]]
+    assert call(api, "GET", "/v1/tickets?cursor=bm90LWEtY3Vyc29y", rina)[0] == 400

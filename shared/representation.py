@@ -90,6 +90,7 @@ def message_resource(item: Message) -> dict[str, Any]:
         "automation_reasons": list(item.automation_reasons or []),
         "suppressed": bool(item.suppressed),
         "defects": list(item.defects or []),
+        "delivery": dict(item.delivery) if item.delivery else None,
     }
 
 

@@ -49,6 +49,10 @@ class Settings:
     # Signing key for reply-to tokens and API tokens: a literal (tests, local) or a Secrets Manager name.
     signing_secret: str = ""
     signing_secret_name: str = "ticketing/signing-key"
+    # Channel webhooks and senders: one Secrets Manager secret per webhook (JSON fields) under this prefix, or all
+    # of them literally as JSON {"whatsapp": {"app_secret": ...}, ...} (tests)
+    channel_secret_prefix: str = "ticketing/channels/"
+    channel_secrets: str = ""
     # Limits
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_stored_body_chars: int = 100_000
@@ -89,6 +93,8 @@ class Settings:
             support_address=env.get("SUPPORT_ADDRESS", f"support@{domain}"),
             signing_secret=env.get("SIGNING_SECRET", ""),
             signing_secret_name=env.get("SIGNING_SECRET_NAME", cls.signing_secret_name),
+            channel_secret_prefix=env.get("CHANNEL_SECRET_PREFIX", cls.channel_secret_prefix),
+            channel_secrets=env.get("CHANNEL_SECRETS", ""),
             max_attachment_bytes=_int("MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes),
             max_stored_body_chars=_int("MAX_STORED_BODY_CHARS", cls.max_stored_body_chars),
             sender_mails_per_hour=_int("SENDER_MAILS_PER_HOUR", cls.sender_mails_per_hour),

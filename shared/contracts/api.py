@@ -235,6 +235,14 @@ class AgentQuery(Query):
     team: Annotated[str, Field(max_length=64)] | None = None
 
 
+class WebhookVerification(Query):
+    """Meta's subscription check (`GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..`)."""
+
+    hub_mode: Annotated[str | None, Field(alias="hub.mode", max_length=32)] = None
+    hub_verify_token: Annotated[str | None, Field(alias="hub.verify_token", max_length=200)] = None
+    hub_challenge: Annotated[str | None, Field(alias="hub.challenge", max_length=200)] = None
+
+
 class QuarantineQuery(Query):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=2000)] | None = None
@@ -295,6 +303,13 @@ class TicketResource(Resource):
     promise: Promise | None
 
 
+class DeliveryResource(Resource):
+    status: Literal["queued", "sent", "delivered", "read", "failed"] | None = None
+    platform_message_id: str | None = None
+    error: str | None = None
+    updated_at: str | None = None
+
+
 class MessageResource(Resource):
     id: str
     at: str
@@ -314,6 +329,9 @@ class MessageResource(Resource):
     automation_reasons: list[str]
     suppressed: bool
     defects: list[str]
+    delivery: DeliveryResource | None = Field(
+        default=None, description="Platform channels: where an outbound message stands, and the platform's id"
+    )
 
 
 class EventResource(Resource):
@@ -397,6 +415,18 @@ class QuarantineItem(Resource):
 
 class QuarantinePage(Page[QuarantineItem]):
     pass
+
+
+class WebhookPayload(BaseModel):
+    """A platform's webhook body in its own format (docs/channels.md), verified on its raw bytes before parsing."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"description": "The platform's own JSON"})
+
+
+class WebhookAccepted(Resource):
+    messages: list[dict[str, Any]] = Field(description="Per customer message: outcome, ticket_id, platform_message_id")
+    receipts: int = Field(description="Delivery receipts that moved one of our messages on")
+    ignored: list[str] = Field(description="What the payload held that is deliberately not taken in, and why")
 
 
 class Health(Resource):

@@ -223,6 +223,7 @@ class ThreadItemModel(Model):
     suppressed = BooleanAttribute(default=False)
     defects = ListAttribute(of=UnicodeAttribute, default=list)
     importance = UnicodeAttribute(null=True)  # "high" / "low" from the mail's Importance or X-Priority
+    delivery = MapAttribute(null=True)  # type: ignore[var-annotated]  # platform channels: status and the platform's id
     # event
     type = UnicodeAttribute(null=True)
     actor = UnicodeAttribute(null=True)

@@ -1,12 +1,12 @@
 """The API's routes by area, one Chalice blueprint each: tickets, agents and customers, teams and rules, SLA
-(policies and calendars), templates and auto-replies, quarantine. Each route validates with its contract
+(policies and calendars), templates and auto-replies, quarantine, channel webhooks. Each route validates with its contract
 (shared/contracts/api.py), calls one service (functions/api/services.py builds them), and shapes the reply."""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint
 
-from functions.api.routes import agents, quarantine, rules, sla, templates, tickets
+from functions.api.routes import agents, quarantine, rules, sla, templates, tickets, webhooks
 
 BLUEPRINTS: tuple[Blueprint, ...] = (
     tickets.routes,
@@ -15,4 +15,5 @@ BLUEPRINTS: tuple[Blueprint, ...] = (
     sla.routes,
     templates.routes,
     quarantine.routes,
+    webhooks.routes,
 )

@@ -20,6 +20,7 @@ for name, value in {
     '"phone": {"signing_secret": "test-phone-secret"}}',
     "ROUTE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route",
     "ESCALATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-escalate",
+    "DELIVERY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-delivery",
     "POWERTOOLS_METRICS_NAMESPACE": "TicketingTest",
     "POWERTOOLS_DEV": "false",
 }.items():

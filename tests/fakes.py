@@ -508,6 +508,7 @@ class Recorder:
         self.blobs: dict[str, bytes] = {}
         self.alerts: list[tuple[str, tuple[str, ...], str]] = []
         self.drains: list[tuple[str, datetime, str]] = []
+        self.deliveries: list[dict[str, Any]] = []
 
     def announce(self, event: dict[str, Any]) -> None:
         self.announced.append(copy.deepcopy(event))
@@ -535,6 +536,9 @@ class Recorder:
 
     def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None:
         self.drains.append((team, due_at, why))
+
+    def enqueue(self, job: dict[str, Any]) -> None:
+        self.deliveries.append(copy.deepcopy(job))
 
     def kinds(self) -> list[str]:
         return [str(e.get("event")) for e in self.announced]
@@ -578,7 +582,8 @@ class World:
         self.routing = RoutingService(self.tickets, self.agents, self.customers, self.config, clock=self.clock)  # type: ignore[arg-type]
         self.messenger = CustomerMessenger(
             settings=self.settings, tickets=self.tickets, agents=self.agents, customers=self.customers,  # type: ignore[arg-type]
-            config=self.config, markers=self.markers, mailer=self.out, reply_key=b"k" * 32, clock=self.clock,  # type: ignore[arg-type]
+            config=self.config, markers=self.markers, mailer=self.out, reply_key=b"k" * 32, deliveries=self.out,  # type: ignore[arg-type]
+            clock=self.clock,
         )  # fmt: skip
         self.sla = SlaService(
             tickets=self.tickets, agents=self.agents, config=self.config, timers=self.out, bus=self.out,  # type: ignore[arg-type]

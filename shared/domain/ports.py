@@ -208,3 +208,30 @@ class Markers(Protocol):
     def take(self, key: str, hits: int) -> bool: ...
 
     def hold(self, key: str, entry: dict[str, Any], expires_at: int, max_entries: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ChannelDelivery:
+    """One outbound message for a platform: to whom (the channel's handle), the text, or the approved WhatsApp
+    template that stands in for it outside the 24-hour window."""
+
+    channel: str
+    to: str
+    text: str
+    ticket_id: str
+    message_id: str
+    template: str | None = None
+    language: str | None = None
+
+
+class ChannelSender(Protocol):
+    """One platform's send API (shared/adapters/channel_senders.py). Returns the platform's id of the message;
+    raises SendRefused for a permanent refusal (4xx) and SendDeferred when a retry may succeed (5xx, 429, timeout)."""
+
+    def send(self, delivery: ChannelDelivery) -> str: ...
+
+
+class DeliveryJobs(Protocol):
+    """The delivery queue: a platform message recorded as queued is sent by the deliver function from here."""
+
+    def enqueue(self, job: dict[str, Any]) -> None: ...

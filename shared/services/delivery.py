@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
+from shared.domain.delivery import ORDER
 from shared.domain.errors import SendDeferred, SendRefused
 from shared.domain.ports import ChannelDelivery, ChannelSender, Tickets
 from shared.domain.ticket import Message
@@ -48,8 +49,11 @@ class DeliveryService:
             raise
         self.tickets.remember_platform_id(message.channel, platform_id, message)  # before a receipt can name it
         sent = {k: v for k, v in delivery.items() if k != "error"}
-        self.tickets.set_delivery(message, {**sent, "status": "sent", "platform_message_id": platform_id, "sent_at": now,
-                                            "updated_at": now, "attempts": attempt})  # fmt: skip
+        sent |= {"status": "sent", "platform_message_id": platform_id, "sent_at": now, "updated_at": now, "attempts": attempt}
+        latest = self.tickets.message(message.ticket_id, message.message_id)
+        if latest is not None and ORDER.get(str((latest.delivery or {}).get("status")), 0) > ORDER["sent"]:
+            sent |= {k: v for k, v in (latest.delivery or {}).items() if k not in ("error",)}  # a receipt overtook us
+        self.tickets.set_delivery(message, sent)
         count(Metric.PLATFORM_MESSAGES_SENT, channel=message.channel)
         return "sent"
 

@@ -15,6 +15,7 @@ import itertools
 import json
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -26,7 +27,8 @@ from ticketing.local.emulator import LOCAL_HOST
 
 log = logging.getLogger("local_stack.channels")
 CHANNELS = ("whatsapp", "messenger", "instagram", "telegram")
-Callback = Callable[[str, dict[str, Any]], None]  # (webhook, payload): post a status callback to our webhook
+Callback = Callable[[str, dict[str, Any]], int]  # (webhook, payload) -> receipts our webhook applied
+CALLBACK_TRIES = 20  # the send's own answer is still on its way when the callback first arrives: try again
 
 
 def channel_of(path: str) -> str | None:
@@ -120,11 +122,15 @@ class ChannelFakes:
         payload = {"object": "whatsapp_business_account", "entry": [{"id": "0", "changes": [{"field": "messages", "value": {
             "messaging_product": "whatsapp", "metadata": {"display_phone_number": "0", "phone_number_id": "0"},
             "statuses": [status]}}]}]}  # fmt: skip
-        try:
-            assert self.callback is not None
-            self.callback("whatsapp", payload)
-        except Exception:  # noqa: BLE001 - a lost receipt is a status left at `sent`, never an outage
-            log.exception("could not post the delivered status")
+        for _ in range(CALLBACK_TRIES):
+            time.sleep(0.25)  # as Meta's callback comes after its answer to the send
+            try:
+                assert self.callback is not None
+                if self.callback("whatsapp", payload):
+                    return
+            except Exception:  # noqa: BLE001 - a lost receipt is a status left at `sent`, never an outage
+                log.exception("could not post the delivered status")
+                return
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         fakes = self

@@ -251,7 +251,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     reset = commands.add_parser(
         "reset",
-        help="clear the local stack's data (.local/: tables, mail, queues, signing key, outbox); not while it runs",
+        help="clear the local stack's data (.local/: tables, mail, queues, secrets, outbox, channel sends); not while it runs",
         description="The local stack keeps its data across restarts; this clears it on purpose. TICKETING_STATE_FILE "
         "picks another data folder (the one that holds that state file).",
     )

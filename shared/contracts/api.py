@@ -429,6 +429,18 @@ class WebhookAccepted(Resource):
     ignored: list[str] = Field(description="What the payload held that is deliberately not taken in, and why")
 
 
+class WidgetPoll(BaseModel):
+    """The widget asks for our replies to its visitor (`since`: the `at` of the last one it has)."""
+
+    model_config = ConfigDict(extra="forbid")
+    visitor: Annotated[str, Field(min_length=1, max_length=200)]
+    since: Annotated[str, Field(max_length=40)] | None = None
+
+
+class WidgetReplies(Resource):
+    messages: list[dict[str, Any]] = Field(description="Our replies, oldest first: id, at, text, from")
+
+
 class Health(Resource):
     status: Literal["ok"]
 

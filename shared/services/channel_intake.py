@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Mapping, Protocol
 
 from shared.channels import signatures
-from shared.channels.inbound import ChannelMessage, DeliveryReceipt, MalformedWebhook, WebhookBatch
+from shared.channels.inbound import ChannelMessage, DeliveryReceipt, MalformedWebhook, WebhookBatch, field_of, json_payload
 from shared.channels.meta import parse_meta_messaging
 from shared.channels.own import parse_phone, parse_widget
 from shared.channels.telegram import parse_telegram
 from shared.channels.whatsapp import parse_whatsapp
 from shared.domain.access import Forbidden, Unauthorized
 from shared.domain.delivery import next_delivery
-from shared.domain.ids import derived_ulid
+from shared.domain.ids import customer_id_for, derived_ulid
 from shared.domain.model import Channel, Contact, QuarantineEntry
 from shared.domain.ports import Quarantine, Tickets
 from shared.domain.timefmt import iso
@@ -109,6 +109,29 @@ class ChannelIntake:
             outcome.messages.append({"platform_message_id": message.platform_message_id, **result.as_dict()})
         outcome.receipts = sum(self._apply_receipt(receipt) for receipt in batch.receipts)
         return outcome
+
+    def widget_replies(self, call: WebhookCall) -> list[dict[str, Any]]:
+        """What the widget shows its visitor: our replies on their latest chat ticket (after `since`), polled with
+        a body signed like the widget's own webhooks (`{"visitor": id, "since": ISO time?}`); each one handed over
+        is marked delivered."""
+        now = self.now()
+        self._verify(call, now)
+        request = json_payload(call.raw)
+        visitor = field_of(request, "visitor", str, "body")
+        since = str(request.get("since") or "")
+        ticket = self.tickets.latest_for_customer(customer_id_for(Contact(Channel.CHAT, visitor)), Channel.CHAT.value)
+        messages = self.tickets.thread(ticket.id)[0] if ticket is not None else []
+        out = []
+        for message in messages:
+            delivery = message.delivery or {}
+            if message.direction != "outbound" or message.at <= since or delivery.get("status") in (None, "queued", "failed"):
+                continue
+            updated = next_delivery(delivery, "delivered", iso(now))
+            if updated is not None:
+                self.tickets.set_delivery(message, updated)
+            out.append({"id": message.message_id, "at": message.at, "text": message.body or "",
+                        "from": message.author.get("name") or "Support"})  # fmt: skip
+        return out
 
     def _verify(self, call: WebhookCall, now: datetime) -> None:
         secret = self.secrets(call.webhook).get(SECRET_FIELD[call.webhook], "").encode()

@@ -41,7 +41,8 @@ def api(aws, fakes, monkeypatch):
     from shared.services.wiring import build_delivery
 
     urls = fakes.environment()
-    settings = replace(get_settings(), graph_api_base=urls["GRAPH_API_BASE"], telegram_api_base=urls["TELEGRAM_API_BASE"])
+    settings = replace(get_settings(), graph_api_base=urls["GRAPH_API_BASE"], instagram_api_base=urls["INSTAGRAM_API_BASE"],
+                       telegram_api_base=urls["TELEGRAM_API_BASE"])
     monkeypatch.setattr(deliver, "_built", build_delivery(settings))
     monkeypatch.setattr("shared.adapters.delivery_queue.backoff_seconds", lambda attempt: 0)  # retry at once here
     with Client(app) as client:
@@ -141,7 +142,6 @@ def test_an_outage_is_retried_then_succeeds(api, aws, fakes):
 
 def test_a_persistent_outage_ends_in_the_delivery_dlq_with_the_message_still_queued(api, aws, fakes):
     ticket_id = whatsapp_message(api)
-    fakes.fail("telegram", 429, 0)
     fakes.fail("whatsapp", 502, 50)
     assert reply(api, ticket_id, "Halo").status_code == 201
     failed = deliver(aws)
@@ -172,3 +172,59 @@ def test_a_telegram_reply_goes_to_the_chat(api, aws, fakes):
     [sent] = fakes.sent("telegram")
     assert sent["request"] == {"chat_id": "512345678", "text": "Coba update ke versi 2.4.1"}
     assert outbound(api, ticket_id)[0]["delivery"]["platform_message_id"] == f"512345678:{sent['response']['result']['message_id']}"
+
+
+def test_the_widget_polls_our_replies_to_its_visitor_with_a_signed_request(api, aws, fakes):
+    from shared.channels.signatures import own_signature
+
+    def signed(path: str, payload: dict):
+        raw = json.dumps(payload).encode()
+        header = own_signature(b"test-widget-secret", raw, int(time.time()))
+        return api.http.post(path, body=raw, headers={"Content-Type": "application/json", "X-Ticketing-Signature": header})
+
+    message = {"id": "wgt_1", "visitor": {"id": "vis_7f3a9c", "name": "Rina"}, "text": "Ganti alamat", "sent_at": int(time.time())}
+    ticket_id = json.loads(signed("/webhooks/widget", {"messages": [message]}).body)["messages"][0]["ticket_id"]
+    assert reply(api, ticket_id, "Alamat baru sudah kami catat").status_code == 201
+    assert deliver(aws) == []
+    polled = signed("/webhooks/widget/replies", {"visitor": "vis_7f3a9c"})
+    assert polled.status_code == 200, polled.body
+    assert [m["text"] for m in json.loads(polled.body)["messages"]] == ["Alamat baru sudah kami catat"]
+    assert outbound(api, ticket_id)[0]["delivery"]["status"] == "delivered"
+    raw = json.dumps({"visitor": "vis_7f3a9c"}).encode()
+    forged = api.http.post("/webhooks/widget/replies", body=raw, headers={
+        "Content-Type": "application/json", "X-Ticketing-Signature": own_signature(b"guess", raw, int(time.time()))})  # fmt: skip
+    assert forged.status_code == 401
+
+
+def test_a_messenger_reply_goes_through_the_send_api(api, aws, fakes):
+    payload = json.loads((SAMPLES / "channels" / "messenger_message.json").read_text())
+    payload["entry"][0]["messaging"] = payload["entry"][0]["messaging"][:1]
+    payload["entry"][0]["messaging"][0]["timestamp"] = int(time.time() * 1000)
+    raw = json.dumps(payload).encode()
+    response = api.http.post("/webhooks/messenger", body=raw, headers={
+        "Content-Type": "application/json", "X-Hub-Signature-256": meta_signature(b"test-messenger-secret", raw)})  # fmt: skip
+    ticket_id = json.loads(response.body)["messages"][0]["ticket_id"]
+    assert reply(api, ticket_id, "Refund diproses 3 hari kerja").status_code == 201
+    assert deliver(aws) == []
+    [sent] = fakes.sent("messenger")
+    assert sent["request"]["recipient"] == {"id": "6543210987654321"} and sent["request"]["message"]["text"] == "Refund diproses 3 hari kerja"
+    assert outbound(api, ticket_id)[0]["delivery"]["platform_message_id"] == sent["response"]["message_id"]
+
+
+def test_each_platform_answer_maps_to_sent_retried_or_refused(fakes):
+    from shared.adapters.channel_senders import post_json
+    from shared.domain.errors import SendDeferred, SendRefused
+
+    url = f"{fakes.url}/telegram/bot123:abc/sendMessage"
+    assert post_json(url, {"chat_id": "1", "text": "x"})["ok"] is True
+    fakes.fail("telegram", 429, 1, {"ok": False, "error_code": 429, "description": "Too Many Requests: retry after 5"})
+    with pytest.raises(SendDeferred, match="429: Too Many Requests"):
+        post_json(url, {"chat_id": "1", "text": "x"})
+    fakes.fail("telegram", 403, 1, {"ok": False, "error_code": 403, "description": "Forbidden: bot was blocked by the user"})
+    with pytest.raises(SendRefused, match="bot was blocked"):
+        post_json(url, {"chat_id": "1", "text": "x"})
+    with pytest.raises(SendRefused, match="404"):
+        post_json(f"{fakes.url}/nowhere", {})
+    closed = fakes.url.rsplit(":", 1)[0] + ":9"  # nothing listens on the discard port
+    with pytest.raises(SendDeferred, match="did not answer"):
+        post_json(closed, {})

@@ -16,6 +16,7 @@ from functions.api.services import channel_intake
 
 if TYPE_CHECKING:
     from shared.contracts.api import WebhookVerification
+    from shared.services.channel_intake import WebhookCall
 
 routes = Blueprint(__name__)
 TAG = "webhooks"
@@ -25,7 +26,8 @@ OWN = (("X-Ticketing-Signature", "t=<unix seconds>,v1=<hex HMAC-SHA256 of '<t>.<
 SIGNED = (400, 401, 413, 415)
 
 
-def _receive(webhook: str) -> dict[str, Any]:
+def _call(webhook: str) -> WebhookCall:
+    """The request as the channel intake checks it: the raw bytes (what the platform signed) and the headers."""
     from shared.services.channel_intake import WebhookCall
 
     request = routes.current_request
@@ -34,8 +36,11 @@ def _receive(webhook: str) -> dict[str, Any]:
     raw = raw.encode("utf-8") if isinstance(raw, str) else raw
     if len(raw) > MAX_BODY_BYTES:
         raise PayloadTooLarge(f"the body is {len(raw)} bytes; at most {MAX_BODY_BYTES} are accepted")
-    headers = {name.lower(): value for name, value in (request.headers or {}).items()}
-    outcome = channel_intake().receive(WebhookCall(webhook, raw, headers))
+    return WebhookCall(webhook, raw, {name.lower(): value for name, value in (request.headers or {}).items()})
+
+
+def _receive(webhook: str) -> dict[str, Any]:
+    outcome = channel_intake().receive(_call(webhook))
     return {"messages": outcome.messages, "receipts": outcome.receipts, "ignored": outcome.ignored}
 
 
@@ -81,3 +86,10 @@ def _declare(webhook: str, what: str, headers: tuple[tuple[str, str], ...]) -> N
 
 for _webhook, (_what, _headers) in WEBHOOKS.items():
     _declare(_webhook, _what, _headers)
+
+
+@operation(routes, "POST", "/webhooks/widget/replies", tag=TAG, role=None, raw_body="WidgetPoll",
+           response="WidgetReplies", errors=SIGNED, headers=OWN)  # fmt: skip
+def widget_replies() -> dict[str, Any]:
+    """The widget's poll for our replies to its visitor (signed as the widget's messages are); each is then delivered."""
+    return {"messages": channel_intake().widget_replies(_call("widget"))}

@@ -109,6 +109,9 @@ class Metric:
     SLA_EVENTS = "SlaEvents"
     ALERTS_SENT = "AlertsSent"
     LOAD_DRIFT_REPAIRED = "LoadDriftRepaired"
+    PLATFORM_MESSAGES_SENT = "PlatformMessagesSent"
+    PLATFORM_SENDS_REFUSED = "PlatformSendsRefused"
+    PLATFORM_SENDS_DEFERRED = "PlatformSendsDeferred"
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:

@@ -96,6 +96,7 @@ def message_resource(item: Message) -> dict[str, Any]:
         "suppressed": bool(item.suppressed),
         "defects": list(item.defects or []),
         "merged_from": item.merged_from,
+        "delivery": dict(item.delivery) if item.delivery else None,
     }
 
 

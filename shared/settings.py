@@ -50,6 +50,17 @@ class Settings:
     # Signing key for reply-to tokens and API tokens: a literal (tests, local) or a Secrets Manager name.
     signing_secret: str = ""
     signing_secret_name: str = "ticketing/signing-key"
+    # Channel webhooks and senders: one Secrets Manager secret per webhook (JSON fields) under this prefix, or all
+    # of them literally as JSON {"whatsapp": {"app_secret": ...}, ...} (tests)
+    channel_secret_prefix: str = "ticketing/channels/"
+    channel_secrets: str = ""
+    # Platform send APIs (the local stack points them at its recording fakes) and their delivery queue
+    graph_api_base: str = "https://graph.facebook.com"
+    graph_api_version: str = "v21.0"
+    instagram_api_base: str = "https://graph.facebook.com"  # Instagram messaging goes through the Graph API too
+    telegram_api_base: str = "https://api.telegram.org"
+    delivery_queue_url: str = ""
+    delivery_max_attempts: int = 5  # the delivery queue's maxReceiveCount: after it, a job waits in the DLQ
     # Limits
     max_attachment_bytes: int = 10 * 1024 * 1024
     max_stored_body_chars: int = 100_000
@@ -91,6 +102,14 @@ class Settings:
             support_address=env.get("SUPPORT_ADDRESS", f"support@{domain}"),
             signing_secret=env.get("SIGNING_SECRET", ""),
             signing_secret_name=env.get("SIGNING_SECRET_NAME", cls.signing_secret_name),
+            channel_secret_prefix=env.get("CHANNEL_SECRET_PREFIX", cls.channel_secret_prefix),
+            channel_secrets=env.get("CHANNEL_SECRETS", ""),
+            graph_api_base=env.get("GRAPH_API_BASE", cls.graph_api_base).rstrip("/"),
+            graph_api_version=env.get("GRAPH_API_VERSION", cls.graph_api_version),
+            instagram_api_base=env.get("INSTAGRAM_API_BASE", cls.instagram_api_base).rstrip("/"),
+            telegram_api_base=env.get("TELEGRAM_API_BASE", cls.telegram_api_base).rstrip("/"),
+            delivery_queue_url=env.get("DELIVERY_QUEUE_URL", cls.delivery_queue_url),
+            delivery_max_attempts=_int("DELIVERY_MAX_ATTEMPTS", cls.delivery_max_attempts),
             max_attachment_bytes=_int("MAX_ATTACHMENT_BYTES", cls.max_attachment_bytes),
             max_stored_body_chars=_int("MAX_STORED_BODY_CHARS", cls.max_stored_body_chars),
             sender_mails_per_hour=_int("SENDER_MAILS_PER_HOUR", cls.sender_mails_per_hour),

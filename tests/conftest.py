@@ -14,8 +14,13 @@ for name, value in {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",
     "SIGNING_SECRET": "test-signing-secret",
+    "CHANNEL_SECRETS": '{"whatsapp": {"app_secret": "test-whatsapp-secret", "verify_token": "test-verify"}, '
+    '"messenger": {"app_secret": "test-messenger-secret"}, "instagram": {"app_secret": "test-instagram-secret"}, '
+    '"telegram": {"secret_token": "test-telegram-token"}, "widget": {"signing_secret": "test-widget-secret"}, '
+    '"phone": {"signing_secret": "test-phone-secret"}}',
     "ROUTE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-route",
     "ESCALATE_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-escalate",
+    "DELIVERY_QUEUE_URL": "https://sqs.us-east-1.amazonaws.com/123456789012/ticketing-delivery",
     "POWERTOOLS_METRICS_NAMESPACE": "TicketingTest",
     "POWERTOOLS_DEV": "false",
 }.items():

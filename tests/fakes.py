@@ -137,6 +137,7 @@ class FakeTickets:
         self.items: dict[str, _Stored] = {}
         self.refs: dict[str, str] = {}
         self.orphan_events: dict[str, list[AuditEvent]] = {}
+        self.platform_ids: dict[tuple[str, str], tuple[str, str]] = {}
         self.saves = 0
 
     # reads
@@ -160,6 +161,23 @@ class FakeTickets:
                 if message.email_message_id == message_id:
                     return copy.deepcopy(message)
         return None
+
+    def latest_for_customer(self, customer_id: str, channel: str) -> Ticket | None:
+        mine = [t for t in self._all() if t.customer_id == customer_id and t.channel == channel]
+        return max(mine, key=lambda t: (t.created_at, t.id)) if mine else None
+
+    def message_for_platform_id(self, channel: str, platform_message_id: str) -> Message | None:
+        ticket_id, message_id = self.platform_ids.get((channel, platform_message_id), ("", ""))
+        return self.message(ticket_id, message_id)
+
+    def remember_platform_id(self, channel: str, platform_message_id: str, message: Message) -> None:
+        self.platform_ids[(channel, platform_message_id)] = (message.ticket_id, message.message_id)
+
+    def set_delivery(self, message: Message, delivery: dict[str, Any]) -> None:
+        for stored in self.items[message.ticket_id].messages:
+            if stored.message_id == message.message_id:
+                stored.delivery = copy.deepcopy(delivery)
+        message.delivery = delivery
 
     def message(self, ticket_id: str, message_id: str) -> Message | None:
         stored = self.items.get(ticket_id)
@@ -510,6 +528,7 @@ class Recorder:
         self.blobs: dict[str, bytes] = {}
         self.alerts: list[tuple[str, tuple[str, ...], str]] = []
         self.drains: list[tuple[str, datetime, str]] = []
+        self.deliveries: list[dict[str, Any]] = []
 
     def announce(self, event: dict[str, Any]) -> None:
         self.announced.append(copy.deepcopy(event))
@@ -537,6 +556,9 @@ class Recorder:
 
     def drain_at(self, team: str, due_at: datetime, now: datetime, why: str) -> None:
         self.drains.append((team, due_at, why))
+
+    def enqueue(self, job: dict[str, Any]) -> None:
+        self.deliveries.append(copy.deepcopy(job))
 
     def kinds(self) -> list[str]:
         return [str(e.get("event")) for e in self.announced]
@@ -580,7 +602,8 @@ class World:
         self.routing = RoutingService(self.tickets, self.agents, self.customers, self.config, clock=self.clock)  # type: ignore[arg-type]
         self.messenger = CustomerMessenger(
             settings=self.settings, tickets=self.tickets, agents=self.agents, customers=self.customers,  # type: ignore[arg-type]
-            config=self.config, markers=self.markers, mailer=self.out, reply_key=b"k" * 32, clock=self.clock,  # type: ignore[arg-type]
+            config=self.config, markers=self.markers, mailer=self.out, reply_key=b"k" * 32, deliveries=self.out,  # type: ignore[arg-type]
+            clock=self.clock,
         )  # fmt: skip
         self.sla = SlaService(
             tickets=self.tickets, agents=self.agents, config=self.config, timers=self.out, bus=self.out,  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""The operator CLI: `ticketing run | token | quarantine list | outbox | reset`.
+"""The operator CLI: `ticketing run | token | quarantine list | outbox | webhook | reset`.
 
 Nothing from `shared` or `functions` is imported at module level: table names and the secret name are read at
 import time, so each command first points the environment at the running local stack (or at the endpoint the
@@ -106,6 +106,8 @@ def cmd_folders_repair(args: argparse.Namespace) -> int:
 
 def cmd_outbox(args: argparse.Namespace) -> int:
     """The mail the running stack has sent (acknowledgements, replies, notices), oldest first."""
+    if args.channel:
+        return _channel_outbox(args)
     from email import policy
     from email.parser import BytesParser
     from pathlib import Path
@@ -143,6 +145,55 @@ def cmd_outbox(args: argparse.Namespace) -> int:
     else:
         print(_table(mails, ("date", "to", "subject")))
     return 0
+
+
+def _channel_outbox(args: argparse.Namespace) -> int:
+    """What the recording fake of a platform's send API received (ticketing/local/channel_fakes.py)."""
+    from pathlib import Path
+
+    from ticketing.local.persistence import CHANNELS_DIR
+    from ticketing.local.stack_state import read_state, state_file
+
+    state = read_state()
+    root = Path(state["channels"]) if state and "channels" in state else state_file().parent / CHANNELS_DIR
+    records = [json.loads(path.read_text()) for path in sorted((root / args.channel).glob("*.json"))]
+    if args.to:
+        records = [r for r in records if args.to.lstrip("+") in json.dumps(r["request"])]
+    if args.json:
+        print(json.dumps({"items": records}, indent=2, ensure_ascii=False))
+    elif not records:
+        print(f"Nothing sent on {args.channel} yet.")
+    else:
+        rows = [{"at": r["at"], "status": r["status"], "to": _recipient(r["request"]), "text": _sent_text(r["request"])} for r in records]
+        print(_table(rows, ("at", "status", "to", "text")))
+    return 0
+
+
+def _recipient(request: dict[str, Any]) -> str:
+    return str(request.get("to") or request.get("chat_id") or (request.get("recipient") or {}).get("id") or "")
+
+
+def _sent_text(request: dict[str, Any]) -> str:
+    if "template" in request:
+        return f"(template {request['template'].get('name')})"
+    text = request.get("text")
+    if isinstance(text, dict):
+        return str(text.get("body", ""))
+    return str(text or (request.get("message") or {}).get("text") or "")
+
+
+def cmd_webhook(args: argparse.Namespace) -> int:
+    """Build the platform's own payload, sign it with the running stack's channel secret, POST it, print the answer."""
+    _use_stack()
+    from ticketing.local.dev_webhooks import post_signed, sample_payload
+    from ticketing.local.stack_state import read_state
+
+    state = read_state() or {}
+    sender = args.sender or {"whatsapp": "+628123456789", "telegram": "512345678", "phone": "+62215550123"}.get(args.webhook, "visitor-1")
+    payload = sample_payload(args.webhook, sender, args.name, args.text, args.id)
+    status, body = post_signed(str(state.get("api_url", "http://127.0.0.1:8000")), args.webhook, payload, forge=args.forge)
+    print(json.dumps({"status": status, "body": body}, indent=2, ensure_ascii=False))
+    return 0 if status < 400 else 1
 
 
 def cmd_reset(args: argparse.Namespace) -> int:
@@ -202,11 +253,25 @@ def build_parser() -> argparse.ArgumentParser:
     outbox = commands.add_parser("outbox", help="mail the running local stack has sent, oldest first")
     outbox.add_argument("--to", metavar="ADDRESS", default=None, help="only mail to this address")
     outbox.add_argument("--json", action="store_true", help="print JSON (with each mail's text) instead of a table")
+    outbox.add_argument("--channel", choices=("whatsapp", "messenger", "instagram", "telegram"), default=None,
+                        help="what the recording fake of that platform's send API received, instead of mail")  # fmt: skip
     outbox.set_defaults(func=cmd_outbox)
+
+    from ticketing.local.dev_webhooks import WEBHOOKS
+
+    webhook = commands.add_parser("webhook", help="send a signed platform webhook to the running local stack")
+    webhook.add_argument("webhook", choices=WEBHOOKS)
+    webhook.add_argument("text", help="what the customer writes")
+    webhook.add_argument("--from", dest="sender", metavar="HANDLE", default=None,
+                         help="phone number (WhatsApp, phone), chat id (Telegram), PSID (Messenger) or visitor id")  # fmt: skip
+    webhook.add_argument("--name", default=None, help="the profile name the platform shows")
+    webhook.add_argument("--id", default=None, help="the platform message id (repeat one to see a replay deduped)")
+    webhook.add_argument("--forge", action="store_true", help="spoil the signature (to see the 401)")
+    webhook.set_defaults(func=cmd_webhook)
 
     reset = commands.add_parser(
         "reset",
-        help="clear the local stack's data (.local/: tables, mail, queues, signing key, outbox); not while it runs",
+        help="clear the local stack's data (.local/: tables, mail, queues, secrets, outbox, channel sends); not while it runs",
         description="The local stack keeps its data across restarts; this clears it on purpose. TICKETING_STATE_FILE "
         "picks another data folder (the one that holds that state file).",
     )

@@ -117,6 +117,8 @@ class Operation:
     ids: tuple[str, ...]
     errors: tuple[int, ...]
     headers: tuple[tuple[str, str], ...] = ()  # request headers the route reads: (name, what it means)
+    raw_body: str | None = None  # a body the view reads as raw bytes (webhooks verify signatures on them)
+    text: bool = False  # the success reply is text/plain
 
 
 OPERATIONS: list[Operation] = []
@@ -138,18 +140,22 @@ def operation(
     errors: tuple[int, ...] = (),
     document: bool = False,
     headers: tuple[tuple[str, str], ...] = (),
+    raw_body: str | None = None,
+    text: bool = False,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route. The view gets the path parameters (those named in `ids` checked as plain ids), then
     `caller=` (when a role is needed), `query=` and `body=` (validated models), and returns the reply body (sent
     with `status`, or one of `also`) or a Response.
 
     `document=True`: the body is a configuration document the service parses through its rule module (which
-    validates it with the same `body` model and keeps it as written); the view gets it as a JSON object."""
+    validates it with the same `body` model and keeps it as written); the view gets it as a JSON object.
+    `raw_body`: the body's model for the document only — the view reads `request.raw_body` itself (a webhook
+    checks its signature on the exact bytes before anything parses them)."""
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         found = _possible_errors(role, query, body, ids, path) + errors
         OPERATIONS.append(
-            Operation(method, path, tag, view, role, query, body, response, status, also, ids, found, headers)
+            Operation(method, path, tag, view, role, query, body, response, status, also, ids, found, headers, raw_body, text)
         )
 
         @functools.wraps(view)

@@ -56,7 +56,7 @@ def _document(operations: tuple[Operation, ...]) -> dict[str, Any]:
 def _schemas(operations: tuple[Operation, ...]) -> tuple[dict[tuple[type[BaseModel], Mode], Any], dict[str, Any]]:
     wanted: dict[tuple[type[BaseModel], Mode], None] = {(ErrorBody, "serialization"): None}
     for op in operations:
-        for name, mode in ((op.query, "validation"), (op.body, "validation"), (op.response, "serialization")):
+        for name, mode in ((op.query, "validation"), (op.body or op.raw_body, "validation"), (op.response, "serialization")):
             if name is not None:
                 wanted[(contract(name), mode)] = None  # type: ignore[index]
     refs, top = models_json_schema(list(wanted), ref_template=REF)
@@ -78,8 +78,9 @@ def _operation(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any], sch
         spec["description"] = described
     if op.role is not None:
         spec["x-required-role"] = op.role.value
-    if op.body is not None:
-        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(contract(op.body), "validation")]}}}
+    body = op.body or op.raw_body
+    if body is not None:
+        spec["requestBody"] = {"required": True, "content": {"application/json": {"schema": refs[(contract(body), "validation")]}}}
     return spec
 
 
@@ -118,7 +119,9 @@ def _responses(op: Operation, refs: dict[tuple[type[BaseModel], Mode], Any]) -> 
     responses: dict[str, Any] = {}
     for status in (op.status, *op.also):
         entry: dict[str, Any] = {"description": _REASONS.get(status, "OK")}
-        if status not in (204, 304):
+        if op.text:
+            entry["content"] = {"text/plain": {"schema": {"type": "string"}}}
+        elif status not in (204, 304):
             schema = refs[(contract(op.response), "serialization")] if op.response is not None else {"type": "object"}
             entry["content"] = {"application/json": {"schema": schema}}
         responses[str(status)] = entry

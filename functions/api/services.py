@@ -23,6 +23,7 @@ from shared.storage.quarantine import QuarantineRepository
 from shared.storage.tickets import TicketRepository
 
 if TYPE_CHECKING:
+    from shared.services.channel_intake import ChannelIntake
     from shared.services.intake import IntakeService
     from shared.services.ticket_changes import TicketChanges
     from shared.services.ticket_work import TicketWork
@@ -123,3 +124,21 @@ def overview() -> Overview:
 @lru_cache(maxsize=1)
 def saved_views() -> SavedViews:
     return SavedViews(config=ConfigRepository(), now=utcnow)
+
+
+@lru_cache(maxsize=1)
+def channel_intake() -> ChannelIntake:
+    from shared.adapters.blobs import BlobStore
+    from shared.adapters.secrets import channel_secret
+    from shared.services.channel_intake import ChannelIntake
+
+    settings = get_settings()
+    return ChannelIntake(
+        intake=_intake,
+        tickets=TicketRepository(),
+        quarantine=QuarantineRepository(),
+        bodies=BlobStore(settings),
+        bucket=settings.mail_bucket,
+        secrets=lambda webhook: channel_secret(settings, webhook),
+        now=utcnow,
+    )

@@ -6,15 +6,21 @@ source, asyncio) when its first batch arrives rather than at import.
 
 from __future__ import annotations
 
-from functools import lru_cache
+import threading
 from typing import Any, Callable
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 
+_local = threading.local()
 
-@lru_cache(maxsize=1)
+
 def _processor() -> BatchProcessor:
-    return BatchProcessor(event_type=EventType.SQS)
+    """One per thread: a BatchProcessor keeps the batch it is working on, and the local stack runs several queues'
+    handlers at once in one process (a shared one mixed the route queue's records into the delivery queue's)."""
+    processor: BatchProcessor | None = getattr(_local, "processor", None)
+    if processor is None:
+        processor = _local.processor = BatchProcessor(event_type=EventType.SQS)
+    return processor
 
 
 def partial_batch(event: dict[str, Any], record_handler: Callable[[Any], Any], context: Any) -> dict[str, Any]:

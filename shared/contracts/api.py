@@ -242,6 +242,14 @@ class AgentQuery(Query):
     team: Annotated[str, Field(max_length=64)] | None = None
 
 
+class WebhookVerification(Query):
+    """Meta's subscription check (`GET /webhooks/whatsapp?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..`)."""
+
+    hub_mode: Annotated[str | None, Field(alias="hub.mode", max_length=32)] = None
+    hub_verify_token: Annotated[str | None, Field(alias="hub.verify_token", max_length=200)] = None
+    hub_challenge: Annotated[str | None, Field(alias="hub.challenge", max_length=200)] = None
+
+
 class QuarantineQuery(Query):
     limit: Annotated[int, Field(ge=1, le=200)] = 50
     cursor: Annotated[str, Field(max_length=2000)] | None = None
@@ -324,6 +332,13 @@ class TicketResource(Resource):
     promise: Promise | None
 
 
+class DeliveryResource(Resource):
+    status: Literal["queued", "sent", "delivered", "read", "failed"] | None = None
+    platform_message_id: str | None = None
+    error: str | None = None
+    updated_at: str | None = None
+
+
 class MessageResource(Resource):
     id: str
     at: str
@@ -344,6 +359,9 @@ class MessageResource(Resource):
     suppressed: bool
     defects: list[str]
     merged_from: str | None = Field(default=None, description="Copied from this ticket when it was merged here")
+    delivery: DeliveryResource | None = Field(
+        default=None, description="Platform channels: where an outbound message stands, and the platform's id"
+    )
 
 
 class EventResource(Resource):
@@ -427,6 +445,30 @@ class QuarantineItem(Resource):
 
 class QuarantinePage(Page[QuarantineItem]):
     pass
+
+
+class WebhookPayload(BaseModel):
+    """A platform's webhook body in its own format (docs/channels.md), verified on its raw bytes before parsing."""
+
+    model_config = ConfigDict(extra="allow", json_schema_extra={"description": "The platform's own JSON"})
+
+
+class WebhookAccepted(Resource):
+    messages: list[dict[str, Any]] = Field(description="Per customer message: outcome, ticket_id, platform_message_id")
+    receipts: int = Field(description="Delivery receipts that moved one of our messages on")
+    ignored: list[str] = Field(description="What the payload held that is deliberately not taken in, and why")
+
+
+class WidgetPoll(BaseModel):
+    """The widget asks for our replies to its visitor (`since`: the `at` of the last one it has)."""
+
+    model_config = ConfigDict(extra="forbid")
+    visitor: Annotated[str, Field(min_length=1, max_length=200)]
+    since: Annotated[str, Field(max_length=40)] | None = None
+
+
+class WidgetReplies(Resource):
+    messages: list[dict[str, Any]] = Field(description="Our replies, oldest first: id, at, text, from")
 
 
 class Health(Resource):

@@ -491,6 +491,11 @@ class TemplateDocument(ClosedDocument):
     html: Annotated[NonBlank, _sendable(html=True)] | None = Field(
         default=None, description=f"An HTML body (values are escaped); {_PLACEHOLDER_NOTE}"
     )
+    whatsapp_template: Annotated[str, Field(pattern=r"^[a-z0-9_]{1,512}$")] | None = Field(
+        default=None,
+        description="The approved WhatsApp message template sent instead of this text outside WhatsApp's 24-hour "
+        "customer-service window (its language is this template's); none: the notice is not sent there, and says why",
+    )
 
 
 # --- keyword auto-replies (shared/services/customer_messages.py) -----------------------------------------------------

@@ -45,3 +45,16 @@ class TicketTaken(Conflict):
     """Someone else assigned or changed the ticket: stop trying to assign it."""
 
     code = "ticket_taken"
+
+
+class SendRefused(DomainError):
+    """The platform refused a send for good (a 4xx other than 429: bad recipient, expired window, bad token):
+    retrying cannot help, so the message is marked failed with the platform's error."""
+
+    code = "send_refused"
+
+
+class SendDeferred(DomainError):
+    """The platform could not take the send now (5xx, 429, a timeout): the delivery queue retries it later."""
+
+    code = "send_deferred"

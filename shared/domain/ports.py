@@ -63,6 +63,20 @@ class Tickets(Protocol):
 
     def message_for_email_message_id(self, message_id: str) -> Message | None: ...
 
+    def latest_for_customer(self, customer_id: str, channel: str) -> Ticket | None:
+        """The customer's newest ticket on that channel (the conversation a platform message continues)."""
+        ...
+
+    def message_for_platform_id(self, channel: str, platform_message_id: str) -> Message | None:
+        """The message we sent that the platform calls `platform_message_id` (see remember_platform_id)."""
+        ...
+
+    def remember_platform_id(self, channel: str, platform_message_id: str, message: Message) -> None: ...
+
+    def set_delivery(self, message: Message, delivery: dict[str, Any]) -> None:
+        """Replace the message's delivery status (what the channel's platform last said of it)."""
+        ...
+
     def create(self, ticket: Ticket, message: Message, events: Iterable[AuditEvent], ref_candidates: list[str]) -> bool: ...
 
     def add_message(self, ticket: Ticket, message: Message, events: Iterable[AuditEvent]) -> bool: ...
@@ -211,3 +225,30 @@ class Markers(Protocol):
     def take(self, key: str, hits: int) -> bool: ...
 
     def hold(self, key: str, entry: dict[str, Any], expires_at: int, max_entries: int) -> bool: ...
+
+
+@dataclass(frozen=True)
+class ChannelDelivery:
+    """One outbound message for a platform: to whom (the channel's handle), the text, or the approved WhatsApp
+    template that stands in for it outside the 24-hour window."""
+
+    channel: str
+    to: str
+    text: str
+    ticket_id: str
+    message_id: str
+    template: str | None = None
+    language: str | None = None
+
+
+class ChannelSender(Protocol):
+    """One platform's send API (shared/adapters/channel_senders.py). Returns the platform's id of the message;
+    raises SendRefused for a permanent refusal (4xx) and SendDeferred when a retry may succeed (5xx, 429, timeout)."""
+
+    def send(self, delivery: ChannelDelivery) -> str: ...
+
+
+class DeliveryJobs(Protocol):
+    """The delivery queue: a platform message recorded as queued is sent by the deliver function from here."""
+
+    def enqueue(self, job: dict[str, Any]) -> None: ...

@@ -67,6 +67,7 @@ class MessageTemplate:
     subject: str | None
     text: str
     html: str | None = None
+    whatsapp_template: str | None = None  # approved template sent outside WhatsApp's 24-hour window
 
 
 @dataclass(frozen=True)

@@ -192,6 +192,9 @@ class Message:
     defects: list[str] = field(default_factory=list)
     importance: str | None = None  # "high" / "low" from the mail's Importance or X-Priority
     merged_from: str | None = None  # copied from this ticket's thread when it was merged into this one
+    # an outbound message on a platform channel: {status: queued|sent|delivered|read|failed, platform_message_id,
+    # error, updated_at}; an inbound one: {platform_message_id} (what the platform called it)
+    delivery: dict[str, Any] | None = None
 
     @property
     def text(self) -> str:

@@ -27,7 +27,7 @@ from shared.observability import Metric, count, logger
 from shared.domain.teams import team_settings
 from shared.settings import Settings
 from shared.domain.ticket import Message, Ticket
-from shared.domain.ports import Agents, Config, Customers, Markers, Tickets
+from shared.domain.ports import Agents, Config, Customers, DeliveryJobs, Markers, Tickets
 from shared.domain.templates import (
     ANY_CHANNEL,
     DEFAULT_TEMPLATES,
@@ -37,8 +37,12 @@ from shared.domain.templates import (
     render_template,
     template_from_document,
 )
+from shared.domain.service_window import free_text_allowed, require_open_window
 from shared.domain.textmatch import find_phrases
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
+
+
+PLATFORM_CHANNELS = frozenset({"whatsapp", "facebook", "instagram", "telegram", "chat"})
 
 
 class Mailer(Protocol):
@@ -102,6 +106,7 @@ class CustomerMessenger:
     markers: Markers
     mailer: Mailer
     reply_key: bytes
+    deliveries: DeliveryJobs  # platform channels' sends, taken by the deliver function
     clock: Clock = utcnow
 
     def acknowledge(self, ticket: Ticket, suppress: bool) -> Estimate | None:
@@ -268,6 +273,8 @@ class CustomerMessenger:
                 },
             ),
             from_name="Support",
+            whatsapp_template=template.whatsapp_template,
+            language=template.language,
         )
         logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
 
@@ -299,7 +306,9 @@ class CustomerMessenger:
         }
 
     def agent_reply(self, ticket: Ticket, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:
-        """An agent's public answer on the ticket's channel (email: threaded, signed Reply-To, not automatic)."""
+        """An agent's public answer on the ticket's channel (email: threaded, signed Reply-To, not automatic);
+        free text outside WhatsApp's 24-hour window is refused (409) before anything is written."""
+        require_open_window(ticket.channel, ticket.last_customer_message_at, now)
         messages, _ = self.tickets.thread(ticket.id)
         inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
         message_id = derived_ulid(now, f"{ticket.id}#reply#{agent_id}#{len(messages)}")
@@ -332,18 +341,41 @@ class CustomerMessenger:
         author: dict[str, Any],
         event: tuple[str, dict[str, Any]],
         from_name: str,
+        whatsapp_template: str | None = None,
+        language: str | None = None,
     ) -> None:
-        """Send on the ticket's channel (email through SES; other channels are picked up from the thread by their
-        adapter) and record the outbound message with its event."""
+        """Send on the ticket's channel — email through SES at once; a platform channel (WhatsApp, Messenger,
+        Instagram, Telegram, the widget) through the delivery queue, the message recorded `queued` first — and
+        record the outbound message with its event. Phone, web form and API tickets keep it on the thread."""
         email_message_id = None
+        delivery: dict[str, Any] | None = None
         if ticket.channel == "email" and ticket.customer.email:
             email_message_id = self._email(ticket, ticket.customer.email, answering, subject, text, html, message_kind, from_name)
+        elif ticket.channel in PLATFORM_CHANNELS:
+            delivery = self._platform_delivery(ticket, message_kind, now, whatsapp_template, language)
         sent = Message(
             ticket_id=ticket.id, message_id=message_id, at=iso(now), direction=Direction.OUTBOUND.value,
             kind=message_kind.value, channel=ticket.channel, author=author, subject=subject, body=text,
             email_message_id=email_message_id, recipients=[ticket.customer.email or ticket.customer.handle or ""],
+            delivery=delivery,
         )  # fmt: skip
         self.tickets.add_messages([sent], [(ticket.id, _sent_event(sent, event, now))])
+        if delivery is not None and delivery["status"] == "queued":
+            self.deliveries.enqueue({"ticket_id": ticket.id, "message_id": message_id, "at": sent.at})
+
+    def _platform_delivery(
+        self, ticket: Ticket, kind: MessageKind, now: datetime, whatsapp_template: str | None, language: str | None
+    ) -> dict[str, Any]:
+        """How the message will go out: queued as text, queued as the approved WhatsApp template outside the
+        24-hour window (an automatic notice), or failed with the reason when neither may be sent."""
+        at = iso(now)
+        if free_text_allowed(ticket.channel, ticket.last_customer_message_at, now):
+            return {"status": "queued", "updated_at": at}
+        if kind == MessageKind.AUTOMATIC and whatsapp_template:
+            return {"status": "queued", "updated_at": at, "template": whatsapp_template, "language": language or "en"}
+        reason = "outside WhatsApp's 24-hour customer-service window and the template has no approved WhatsApp template"
+        logger.info("platform message not sent", extra={"ticket_id": ticket.id, "reason": reason})
+        return {"status": "failed", "updated_at": at, "error": reason}
 
     def _email(
         self,

@@ -62,6 +62,10 @@ class InboundMessage:
     is_bounce: bool = False
     importance: str | None = None
     defects: tuple[str, ...] = ()
+    # platform channels: a message continues the contact's latest ticket on its channel (a chat is one conversation)
+    continues_conversation: bool = False
+    platform_message_id: str | None = None
+    media: tuple[dict[str, str], ...] = ()  # attachments the platform holds, listed by its media id
 
     @property
     def message_id(self) -> str:
@@ -247,11 +251,16 @@ class IntakeService:
     ) -> tuple[Ticket | None, Ticket | None]:
         """(the ticket this message joins, a ticket it refers to but may not join).
 
+        A platform conversation (WhatsApp, Telegram, the widget ...) continues the contact's latest ticket on that
+        channel: the platform vouched for who wrote (a closed one gets a linked follow-up, as for email).
+
         A signed reply address is proof enough. A ref in the subject and a Message-ID in In-Reply-To/References
         are not secrets — anyone who saw the mail, or guessed, can write them — so they thread only a message
         from the ticket's own customer; a delivery report threads only by the Message-ID of mail we sent. Anything
         else that points at a ticket starts a new one, linked to it as related."""
         hints = message.hints
+        if message.continues_conversation:
+            return self.tickets.latest_for_customer(customer.id, message.channel.value), None
         if hints is None or hints.empty:
             return None, None
         if hints.token_ref:
@@ -293,7 +302,7 @@ class IntakeService:
         body = message.body[:DISPLAY_BODY_CHARS]
         attachments = [
             {k: v for k, v in ref.__dict__.items() if v is not None} for ref in self._store_attachments(message)
-        ]
+        ] + [dict(media) for media in message.media]
         return Message(
             ticket_id=ticket_id,
             at=at,
@@ -317,6 +326,7 @@ class IntakeService:
             suppressed=suppressed or message.automated,
             defects=list(message.defects)[:20],
             importance=message.importance,
+            delivery={"platform_message_id": message.platform_message_id} if message.platform_message_id else None,
         )
 
     def _store_attachments(self, message: InboundMessage) -> list[AttachmentRef]:

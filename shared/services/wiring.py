@@ -5,6 +5,8 @@ Handlers call these once per cold start; tests build the same services with fake
 
 from __future__ import annotations
 
+from shared.adapters.channel_senders import senders
+from shared.adapters.delivery_queue import DeliveryQueue
 from shared.adapters.event_bus import EventBus
 from shared.adapters.idempotency import PowertoolsIdempotency
 from shared.adapters.mailer import SesMailer
@@ -13,6 +15,7 @@ from shared.adapters.secrets import purpose_key, signing_key
 from shared.adapters.timers import EscalationTimers
 from shared.services.alerts import MailAlerter
 from shared.services.customer_messages import CustomerMessenger
+from shared.services.delivery import DeliveryService
 from shared.services.sla import SlaService
 from shared.services.route_stage import Router
 from shared.services.routing import RoutingService
@@ -52,7 +55,15 @@ def build_messenger(settings: Settings | None = None) -> CustomerMessenger:
         markers=MarkerRepository(),
         mailer=SesMailer(settings),
         reply_key=purpose_key(signing_key(settings), "reply-to"),
+        deliveries=DeliveryQueue(settings),
     )
+
+
+def build_delivery(settings: Settings | None = None) -> tuple[DeliveryService, DeliveryQueue]:
+    """The deliver function's service (each platform's sender over HTTP) and its queue, for the backoff."""
+    settings = settings or get_settings()
+    service = DeliveryService(tickets=TicketRepository(), senders=senders(settings), max_attempts=settings.delivery_max_attempts)
+    return service, DeliveryQueue(settings)
 
 
 def build_sla_service(

@@ -265,6 +265,7 @@ class ThreadItemModel(Model):
     defects = ListAttribute(of=UnicodeAttribute, default=list)
     importance = UnicodeAttribute(null=True)  # "high" / "low" from the mail's Importance or X-Priority
     merged_from = UnicodeAttribute(null=True)  # copied from this ticket when it was merged
+    delivery = MapAttribute(null=True)  # type: ignore[var-annotated]  # platform channels: status and the platform's id
     # event
     type = UnicodeAttribute(null=True)
     actor = UnicodeAttribute(null=True)

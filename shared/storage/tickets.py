@@ -203,6 +203,10 @@ def to_message(item: ThreadItemModel) -> Message:
     return Message(**values)
 
 
+def _platform_key(channel: str, platform_message_id: str) -> str:
+    return f"platform-message#{channel}#{platform_message_id}"
+
+
 def to_event(item: ThreadItemModel) -> AuditEvent:
     return AuditEvent(type=str(item.type), at=parse_iso(item.at), actor=str(item.actor), data=plain(item.data) or {})
 
@@ -224,6 +228,37 @@ class TicketRepository:
         for item in ThreadItemModel.by_email_message_id.query(message_id, limit=1):
             return to_message(item)
         return None
+
+    def latest_for_customer(self, customer_id: str, channel: str) -> Ticket | None:
+        """Newest first on the by-customer index, only that customer's partition read (never a scan)."""
+        query = TicketModel.by_customer.query(
+            customer_id, filter_condition=TicketModel.channel == channel, scan_index_forward=False, page_size=25
+        )
+        for item in query:
+            return self.get(item.id)
+        return None
+
+    def message_for_platform_id(self, channel: str, platform_message_id: str) -> Message | None:
+        try:
+            marker = MarkerModel.get(_platform_key(channel, platform_message_id), consistent_read=True)
+        except MarkerModel.DoesNotExist:
+            return None
+        found = plain(marker.result) or {}
+        try:
+            item = ThreadItemModel.get(str(marker.ticket_id), f"MSG#{found['at']}#{found['message_id']}", consistent_read=True)
+        except (ThreadItemModel.DoesNotExist, KeyError):
+            return None
+        return to_message(item)
+
+    def remember_platform_id(self, channel: str, platform_message_id: str, message: Message) -> None:
+        """The platform's id of a message we sent, so its delivery receipts find it (a put: a retry rewrites it)."""
+        result = {"message_id": message.message_id, "at": message.at}
+        MarkerModel(key=_platform_key(channel, platform_message_id), ticket_id=message.ticket_id, result=result).save()
+
+    def set_delivery(self, message: Message, delivery: dict[str, Any]) -> None:
+        item = ThreadItemModel(message.ticket_id, f"MSG#{message.at}#{message.message_id}")
+        item.update(actions=[ThreadItemModel.delivery.set(delivery)])
+        message.delivery = delivery
 
     def create(self, ticket: Ticket, message: Message, events: Iterable[AuditEvent], ref_candidates: list[str]) -> bool:
         """Write a new ticket with its first message, events and a unique ref, all or nothing.

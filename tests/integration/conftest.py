@@ -91,6 +91,11 @@ def aws() -> Iterator[Aws]:
         assert url == settings.route_queue_url, url
         escalate = sqs.create_queue(QueueName="ticketing-escalate")["QueueUrl"]
         assert escalate == settings.escalate_queue_url, escalate
+        dlq = sqs.create_queue(QueueName="ticketing-delivery-dlq")["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": settings.delivery_max_attempts})
+        delivery = sqs.create_queue(QueueName="ticketing-delivery", Attributes={"RedrivePolicy": redrive})["QueueUrl"]
+        assert delivery == settings.delivery_queue_url, delivery
         boto3.client("ses", region_name=settings.region).verify_domain_identity(Domain=settings.support_domain)
         yield Aws(s3=s3, sqs=sqs, route_queue_url=url)
 

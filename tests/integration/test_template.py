@@ -4,6 +4,7 @@ data-plane subset deploys into moto with every function setting naming something
 from __future__ import annotations
 
 import copy
+import json
 from typing import Any
 
 import boto3
@@ -111,7 +112,10 @@ def test_the_data_plane_subset_leaves_out_what_moto_cannot_deploy(template: dict
     kinds = {resource["Type"] for resource in cfn_template["Resources"].values()}
     assert kinds <= DATA_PLANE_TYPES - {"AWS::SecretsManager::Secret", "AWS::SES::EmailIdentity", "AWS::DynamoDB::Table"}
     tables = {name for name, r in template["Resources"].items() if r["Type"] == "AWS::DynamoDB::Table"}
-    assert set(direct) == {"SigningSecret", "SupportMailIdentity"} | tables  # tables live in DynamoDB Local
+    secrets = {name for name, r in template["Resources"].items() if r["Type"] == "AWS::SecretsManager::Secret"}
+    assert secrets == {"SigningSecret", "WhatsAppSecret", "MessengerSecret", "InstagramSecret", "TelegramSecret",
+                       "WidgetSecret", "PhoneSecret"}  # fmt: skip
+    assert set(direct) == {"SupportMailIdentity"} | secrets | tables  # tables live in DynamoDB Local
 
 
 def test_queues_and_the_bucket_get_the_same_names_on_every_start(template: dict[str, Any]) -> None:
@@ -190,11 +194,14 @@ def test_a_kept_secret_value_is_reused_so_tokens_outlive_a_restart(template: dic
     with mock_aws():
         first = provision(copy.deepcopy(template), stack_name="ticketing-test", secret_values=kept)
         value = boto3.client("secretsmanager").get_secret_value(SecretId="ticketing-test/signing-key")["SecretString"]
-    assert kept == {"ticketing-test/signing-key": value} and len(value) == 64
+    assert kept["ticketing-test/signing-key"] == value and len(value) == 64
+    whatsapp = json.loads(kept["ticketing-test/channels/whatsapp"])  # each channel's secret: JSON, one generated field
+    assert len(whatsapp["app_secret"]) == 48 and set(whatsapp) == {"app_secret", "access_token", "phone_number_id"}
     with mock_aws():  # a fresh emulator, as after a restart
         provision(copy.deepcopy(template), stack_name="ticketing-test", secret_values=kept)
         again = boto3.client("secretsmanager").get_secret_value(SecretId="ticketing-test/signing-key")["SecretString"]
     assert again == value
+    assert len(kept) == 7  # the signing key and six channel secrets, each kept across the restart
     assert first.refs["SigningSecret"].startswith("arn:aws:secretsmanager:")
 
 

@@ -40,11 +40,12 @@ PENDING_MESSAGES = "sqs-pending.json"
 SECRETS = "secrets.json"
 SPOOL_DIR = "spool"
 OUTBOX_DIR = "outbox"
+CHANNELS_DIR = "channels"  # what the recording fakes of the platform send APIs received (ticketing/local/channel_fakes.py)
 DYNAMODB_LOG = "dynamodb-local.log"
 LOCK = "lock"
 STATE = "stack.json"
 # What `ticketing reset` removes: only what the stack itself writes (a test's own files next to it stay).
-OWNED = (DYNAMODB_DIR, S3_DIR, PENDING_MESSAGES, SECRETS, SPOOL_DIR, OUTBOX_DIR, DYNAMODB_LOG)
+OWNED = (DYNAMODB_DIR, S3_DIR, PENDING_MESSAGES, SECRETS, SPOOL_DIR, OUTBOX_DIR, CHANNELS_DIR, DYNAMODB_LOG)
 
 SQS_MAX_DELAY_SECONDS = 900
 
@@ -96,6 +97,10 @@ class DataFolder:
     @property
     def outbox(self) -> Path:
         return self.root / OUTBOX_DIR
+
+    @property
+    def channels(self) -> Path:
+        return self.root / CHANNELS_DIR
 
     @property
     def dynamodb_log(self) -> Path:

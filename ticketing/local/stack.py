@@ -145,6 +145,13 @@ class LocalStack:
                                      secret_values=KeptSecrets(self.data.secrets),
                                      before_direct=self.dynamodb.wait_ready)  # fmt: skip
         self.environment = self.provisioned.function_environment()
+        # The platforms' send APIs, faked and recording; before the handlers import settings, which read their URLs
+        from ticketing.local.channel_fakes import ChannelFakes
+
+        self.channel_fakes = ChannelFakes(self.data.channels, host=self.config.host, callback=self._post_webhook)
+        self.channel_fakes.start()
+        self._started.append("channel-fakes")
+        self.environment.update(self.channel_fakes.environment())
         for spec in functions(template).values():
             for name, value in self.provisioned.function_environment(spec).items():
                 if self.environment.setdefault(name, value) != value:
@@ -220,6 +227,7 @@ class LocalStack:
             "pollers": self._stop_pollers,
             "sqs-pending": self._save_pending_messages,
             "outbox": lambda: self.outbox.stop(),
+            "channel-fakes": lambda: self.channel_fakes.stop(),
             "s3-mirror": lambda: self.mirror.stop() if self.mirror is not None else None,
             "emulator": self.emulator.stop,
             "dynamodb": self.dynamodb.stop,
@@ -235,6 +243,14 @@ class LocalStack:
             took = time.monotonic() - began
             if took > 1.0:
                 log.info("stopping %s took %.1f s", name, took)
+
+    def _post_webhook(self, webhook: str, payload: dict[str, Any]) -> int:
+        """What a platform's callback does: its payload, signed with the channel's secret, to our webhook; how
+        many receipts it applied."""
+        from ticketing.local.dev_webhooks import post_signed
+
+        status, body = post_signed(self.api.url, webhook, payload)
+        return int(body.get("receipts", 0)) if status == 200 and isinstance(body, dict) else 0
 
     def _save_pending_messages(self) -> None:
         names = {logical_id: url.rstrip("/").rsplit("/", 1)[-1] for logical_id, url in self._queues.items()}
@@ -272,6 +288,7 @@ class LocalStack:
             "dynamodb_endpoint_url": self.dynamodb.endpoint_url,
             "data_dir": str(self.data.root),
             "outbox": str(self.data.outbox),
+            "channels": str(self.data.channels),
             "env": env,
         }
 
@@ -293,6 +310,8 @@ class LocalStack:
             "",
             f"  API               {api}   (GET /health, /openapi.json, /v1/...)",
             f"  Console           {console or 'not served yet (no console route in the API)'}",
+            f"  Channel fakes     {self.channel_fakes.url}   (WhatsApp, Messenger, Instagram, Telegram send APIs; "
+            f"`ticketing outbox --channel whatsapp`; webhooks: `ticketing webhook whatsapp \"Halo\"`)",
             f"  SMTP intake       {self.config.host}:{self.config.smtp_port}   "
             f"mail to {self.support_address} (any address @{self.support_address.split('@')[1]})",
             f"  AWS emulator      {self.emulator.endpoint_url}   (moto: S3, SQS, SES, Secrets Manager, EventBridge; "

@@ -88,3 +88,19 @@ def deliver(s3: Any, raw: bytes, *, delivery_id: str | None = None, **record_kwa
     s3.put_object(Bucket=settings.mail_bucket, Key=f"{settings.raw_mail_prefix}{delivery_id}", Body=raw)
     result = lambda_handler({"Records": [ses_record(delivery_id, **record_kwargs)]}, FakeContext())
     return dict(result["results"][0])
+
+
+def api_token(role: str, agent: str | None, *teams: str) -> dict[str, str]:
+    """Request headers with a bearer token for `role` (teams: default support), as `ticketing token` issues it."""
+    from shared.adapters.secrets import signing_key
+    from shared.auth import issue_token
+    from shared.settings import get_settings
+
+    issued = issue_token(signing_key(get_settings()), role, agent, teams=teams or ("support",))
+    return {"Authorization": f"Bearer {issued}", "Content-Type": "application/json"}
+
+
+def api_call(api: Any, method: str, path: str, headers: dict[str, str], body: object = None) -> tuple[int, Any]:
+    """(status, JSON body or None) of one request through the Chalice test client."""
+    response = getattr(api.http, method.lower())(path, headers=headers, body=json.dumps(body) if body is not None else None)
+    return response.status_code, json.loads(response.body) if response.body else None

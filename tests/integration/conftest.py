@@ -107,3 +107,14 @@ def emulator() -> Iterator[AwsEmulator]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def api(aws: Aws) -> Iterator[Any]:
+    """The API app through Chalice's test client, on this test's moto."""
+    from chalice.test import Client
+
+    from functions.api.app import app
+
+    with Client(app) as client:
+        yield client

@@ -23,13 +23,6 @@ def headers(role: str = "supervisor", agent: str | None = "sari", *teams: str, *
     return {"Authorization": f"Bearer {token}", "Content-Type": "application/json", **extra}
 
 
-@pytest.fixture
-def api(aws):
-    from functions.api.app import app
-
-    with Client(app) as client:
-        yield client
-
 
 def call(api: Client, method: str, path: str, sent: dict[str, str] | None = None, body: Any = None) -> tuple[int, Any, Any]:
     response = getattr(api.http, method.lower())(path, headers=sent or headers(), body=json.dumps(body) if body is not None else None)

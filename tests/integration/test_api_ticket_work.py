@@ -3,38 +3,15 @@ the real tables (links, merged_from and copied messages round-trip through Dynam
 
 from __future__ import annotations
 
-import json
-
 import pytest
 from chalice.test import Client
 
-from shared.adapters.secrets import signing_key
-from shared.auth import issue_token
-from shared.settings import get_settings
-from tests.support import compose, deliver
+from tests.support import api_call, api_token, compose, deliver
 
 pytestmark = pytest.mark.integration
 
-
-def token(role: str, agent: str | None, *teams: str) -> dict[str, str]:
-    issued = issue_token(signing_key(get_settings()), role, agent, teams=teams or ("support",))
-    return {"Authorization": f"Bearer {issued}", "Content-Type": "application/json"}
-
-
+token, call = api_token, api_call
 AGENT, LEAD, BILLING = token("agent", "rina"), token("supervisor", "sari"), token("agent", "dewi", "billing")
-
-
-@pytest.fixture
-def api(aws):
-    from functions.api.app import app
-
-    with Client(app) as client:
-        yield client
-
-
-def call(api: Client, method: str, path: str, headers: dict[str, str], body: object = None) -> tuple[int, dict]:
-    response = getattr(api.http, method.lower())(path, headers=headers, body=json.dumps(body) if body is not None else None)
-    return response.status_code, json.loads(response.body) if response.body else {}
 
 
 def _agents() -> None:

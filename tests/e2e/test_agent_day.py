@@ -77,3 +77,42 @@ def test_a_lead_merges_and_moves_and_billing_answers_with_a_macro(local_stack: R
     except AssertionError:
         pytest.fail(f"the merge notice ({second['ref']} into {first['ref']}) or the macro's reply is not in the outbox: "
                     f"{json.dumps(_outbox(local_stack), ensure_ascii=False)[-4000:]}")  # fmt: skip
+
+
+def test_the_escalation_overview_lists_every_escalated_ticket_with_its_causes_and_owner(local_stack: RunningStack) -> None:
+    lead = local_stack.token("supervisor", "sari", "support", "billing")
+    status, body = local_stack.request("PUT", "/v1/agents/rina", token=lead,
+                                       body={"team": "support", "capacity": 5, "presence": "online"})  # fmt: skip
+    assert status in (200, 201), body
+    local_stack.send_mail(customer_mail("Aplikasi tidak bisa dibuka", "Sejak pagi semua kasir error.", CUSTOMER))
+    local_stack.send_mail(customer_mail("Laporan bulanan kosong", "Laporan November tidak muncul.", CUSTOMER))
+    outage = _ticket(local_stack, lead, "Aplikasi tidak bisa dibuka")
+    report = _ticket(local_stack, lead, "Laporan bulanan kosong")
+    rina = local_stack.token("agent", "rina", "support")
+
+    status, tagged = local_stack.request("PATCH", f"/v1/tickets/{outage['id']}", token=rina,
+                                         body={"tags": ["system down"]})  # fmt: skip
+    assert status == 200 and tagged["escalation_level"] == 1, tagged
+    status, raised = local_stack.request("PATCH", f"/v1/tickets/{report['id']}", token=lead,
+                                         body={"escalation_level": 2, "reason": "customer's auditor waiting"})  # fmt: skip
+    assert status == 200 and raised["escalation_level"] == 2, raised
+    assert local_stack.request("PATCH", f"/v1/tickets/{report['id']}", token=rina, body={"escalation_level": 0})[0] == 403
+
+    status, overview = local_stack.request("GET", "/v1/escalations", token=lead)
+    assert status == 200, overview
+    listed = {item["id"]: (level["level"], item) for level in overview["levels"] for item in level["items"]}
+    assert {outage["id"], report["id"]} <= set(listed), overview
+    level, item = listed[outage["id"]]
+    held = local_stack.request("GET", f"/v1/tickets/{outage['id']}", token=lead)[1]  # tier 2 may have taken it over
+    assert level == 1 and item["assignee"] == held["assignee"] and item["team"] == "support", (item, held)
+    assert any("system down" in cause for cause in item["causes"]), item
+    assert item["age_seconds"] >= 0 and item["escalated_seconds"] is not None, item
+    level, item = listed[report["id"]]
+    assert level == 2 and "manual" in item["causes"], item
+
+    status, top = local_stack.request("GET", "/v1/escalations?level=2", token=rina)
+    assert status == 200 and report["id"] in [i["id"] for lv in top["levels"] for i in lv["items"]], top
+    assert outage["id"] not in [i["id"] for lv in top["levels"] for i in lv["items"]], top
+    status, other = local_stack.request("GET", "/v1/escalations", token=local_stack.token("agent", "dewi", "billing"))
+    assert status == 200, other
+    assert not {outage["id"], report["id"]} & {i["id"] for lv in other["levels"] for i in lv["items"]}, other

@@ -167,7 +167,7 @@ def operation(
                 reply = view(**params, **_arguments(request, params))
                 return reply if isinstance(reply, Response) else Response(body=reply, status_code=status)
             except DomainError as error:
-                return error_response(_status(error), error.code, error.message)
+                return error_response(_status(error), error.code, error.message, getattr(error, "fields", None))
             except StorageError as error:
                 return _storage_refusal(error)
             except Exception:  # noqa: BLE001 - never leak a stack trace to a client

@@ -28,12 +28,15 @@ class PayloadTooLarge(DomainError):
     code = "payload_too_large"
 
 
-def error_body(code: str, message: str) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message}}
+def error_body(code: str, message: str, fields: dict[str, str] | None = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message}
+    if fields:
+        error["fields"] = fields
+    return {"error": error}
 
 
-def error_response(status: int, code: str, message: str) -> Response:
-    return Response(body=error_body(code, message), status_code=status)
+def error_response(status: int, code: str, message: str, fields: dict[str, str] | None = None) -> Response:
+    return Response(body=error_body(code, message, fields), status_code=status)
 
 
 def _snake(name: str) -> str:

@@ -89,6 +89,9 @@ Id = Annotated[str, Field(pattern=ID_PATTERN)]
 class Refusal(BaseModel):
     code: str = Field(description="validation_failed, unauthorized, forbidden, not_found, conflict, ...")
     message: str = Field(description="What is wrong, in words a person can act on")
+    fields: dict[str, str] | None = Field(
+        default=None, description='validation_failed: each refused field\'s path ("ladder[0].at") and its problem'
+    )
 
 
 class ErrorBody(BaseModel):

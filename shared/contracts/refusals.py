@@ -95,10 +95,14 @@ def refusal(
 ) -> ValidationFailed:
     """The first few problems, one `path: problem` each; a problem with the whole document is named by `document`
     ("priority rules: unknown field(s) vip_first"), and `fields` says what an object of this kind holds."""
-    problems = [f"{field_path(e['loc']) or document}: {_problem(e, fields)}" for e in error.errors(include_url=False)]
+    found = [(field_path(e["loc"]) or document, _problem(e, fields)) for e in error.errors(include_url=False)]
+    problems = [f"{path}: {problem}" for path, problem in found]
     hidden = len(problems) - MAX_PROBLEMS_SHOWN
     message = "; ".join(problems[:MAX_PROBLEMS_SHOWN]) + (f"; and {hidden} more" if hidden > 0 else "")
-    return kind(message)
+    refused = kind(message)
+    for path, problem in found:
+        refused.fields.setdefault(path, problem)
+    return refused
 
 
 def field_path(loc: Sequence[str | int]) -> str:

@@ -79,6 +79,26 @@ class MacroDocument(ClosedDocument):
         return self
 
 
+class DraftPreview(ClosedDocument):
+    """What the customer would read: a stored template (`template`) or the agent's own words (`text`, with the
+    templates' placeholders), filled in for this ticket. Nothing is sent."""
+
+    template: Id | None = Field(default=None, description="A stored template id, in the ticket's language")
+    text: Annotated[str, Field(min_length=1, max_length=MACRO_TEXT_CHARS), AfterValidator(_sendable)] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> "DraftPreview":
+        if (self.text is None) == (self.template is None):
+            raise refused("give either text (the agent's words) or template (a stored template's id)")
+        return self
+
+
+class RenderedDraft(Resource):
+    subject: str | None
+    text: str
+    template: str | None
+
+
 class MacroResource(MacroDocument):
     id: str
 

@@ -18,7 +18,14 @@ class InvalidTransition(DomainError):
 
 
 class ValidationFailed(DomainError):
+    """`fields` maps each refused field's path ("targets.first_response", "ladder[0].metric") to its problem, so a
+    form can show each problem next to its field; the message says all of it in words."""
+
     code = "validation_failed"
+
+    def __init__(self, message: str, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.fields = dict(fields or {})
 
 
 class NotFound(DomainError):

@@ -221,6 +221,15 @@ class TicketWork:
         if not self.config.delete(MACRO, macro_id):
             raise NotFound(f"no macro {macro_id}")
 
+    def preview(self, ticket_id: str, template: str | None, text: str | None, caller: Principal) -> RenderedMessage:
+        """A template or a draft as this ticket's customer would read it (placeholders filled in); sends nothing."""
+        from shared.services.customer_messages import stored_templates
+
+        ticket = self.desk.find(ticket_id, caller)
+        if template is not None and not any(t.id == template for t in stored_templates(self.config)):
+            raise NotFound(f"no template {template!r}; GET /v1/templates lists them")
+        return self.messenger().render(ticket, template_id=template, source=text)
+
     def run_macro(self, ticket_id: str, macro_id: str, request: MacroRun, caller: Principal) -> MacroResult:
         """What the macro does to this ticket (`preview`: only say it), else do it: the reply (or note) first,
         then status, priority and tags, all checked before anything is sent."""

@@ -180,3 +180,16 @@ def test_a_storage_refusal_is_a_400_with_dynamodbs_reason(api, monkeypatch):
     status, reply = send(api, "PUT", "/v1/teams/support", {"strategy": "fifo"})
     assert_clear_4xx(status, reply, 400)
     assert "Item size has exceeded" in reply["error"]["message"]
+
+
+def test_a_refused_document_names_each_field_so_a_form_can_show_it_beside_the_field(api):
+    policy = {"position": 1, "name": "", "targets": {"first_response": -5},
+              "ladder": [{"metric": "x", "at": 0.5, "action": "warn"}]}  # fmt: skip
+    status, reply = send(api, "PUT", "/v1/sla-policies/bad", policy)
+    assert_clear_4xx(status, reply, 400)
+    fields = reply["error"]["fields"]
+    assert {"name", "targets.first_response", "ladder[0].metric"} <= set(fields), fields
+    assert "at least 1" in fields["targets.first_response"] and "not a metric" in fields["ladder[0].metric"], fields
+    status, reply = send(api, "PATCH", "/v1/teams/support", {"idle_minutes": "soon"})
+    assert_clear_4xx(status, reply, 400)
+    assert list(reply["error"]["fields"]) == ["idle_minutes"], reply

@@ -113,6 +113,7 @@ ROUTES = [
     ("GET", "/v1/macros", None, "agent", False),
     ("PUT", "/v1/macros/thanks", {"title": "Thanks", "reply": "Terima kasih!"}, "supervisor", False),
     ("POST", "/v1/tickets/{ticket}/macros/thanks", {"preview": True}, "agent", True),
+    ("POST", "/v1/tickets/{ticket}/preview", {"text": "Halo {{ customer_name }}"}, "agent", True),
     ("DELETE", "/v1/macros/nosuch", None, "supervisor", False),
     ("GET", "/v1/agents/rina", None, "agent", True),
     ("GET", "/v1/customers/{customer}", None, "agent", True),

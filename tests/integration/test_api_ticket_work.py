@@ -115,3 +115,22 @@ def test_a_macro_is_saved_by_a_lead_previewed_and_applied_by_an_agent(api, aws):
     assert status == 200 and applied["ticket"]["status"] == "resolved" and applied["ticket"]["tags"] == ["promo"]
     assert len(aws.sent_mail()) == sent_before + 1
     assert call(api, "POST", f"/v1/tickets/{ticket['id']}/macros/nosuch", AGENT, {})[0] == 404
+
+
+def test_an_agent_previews_a_template_and_a_draft_with_this_tickets_placeholders_and_nothing_is_sent(api, aws):
+    _agents()
+    ticket = _mail(api, aws, "Tagihan ganda", sender="Sinta Dewi <sinta@pelanggan.co.id>")
+    sent_before, thread_before = len(aws.sent_mail()), ticket["message_count"]
+    status, draft = call(api, "POST", f"/v1/tickets/{ticket['id']}/preview", AGENT,
+                         {"text": "Halo {{ customer_name }}, tiket {{ ref }} sedang kami cek."})  # fmt: skip
+    assert status == 200 and draft["text"] == f"Halo Sinta Dewi, tiket {ticket['ref']} sedang kami cek.", draft
+    status, stored = call(api, "POST", f"/v1/tickets/{ticket['id']}/preview", AGENT, {"template": "acknowledgement"})
+    assert status == 200 and ticket["ref"] in stored["subject"] and "Sinta Dewi" in stored["text"], stored
+    assert "{{" not in stored["text"]
+    assert call(api, "POST", f"/v1/tickets/{ticket['id']}/preview", AGENT, {"template": "nosuch"})[0] == 404
+    status, refused = call(api, "POST", f"/v1/tickets/{ticket['id']}/preview", AGENT, {"text": "{{ broken"})
+    assert status == 400 and "text" in refused["error"]["fields"], refused
+    assert call(api, "POST", f"/v1/tickets/{ticket['id']}/preview", AGENT, {})[0] == 400
+    assert call(api, "POST", f"/v1/tickets/{ticket['id']}/preview", BILLING, {"text": "x"})[0] == 403
+    assert len(aws.sent_mail()) == sent_before
+    assert call(api, "GET", f"/v1/tickets/{ticket['id']}", AGENT)[1]["message_count"] == thread_before

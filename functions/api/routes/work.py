@@ -15,7 +15,7 @@ from functions.api.routes.tickets import with_thread
 from functions.api.services import work
 
 if TYPE_CHECKING:
-    from shared.contracts.work import LinkRequest, MacroRun, MergeRequest, MoveRequest
+    from shared.contracts.work import DraftPreview, LinkRequest, MacroRun, MergeRequest, MoveRequest
 
 routes = Blueprint(__name__)
 TAG = "tickets"
@@ -83,3 +83,12 @@ def run_macro(ticket_id: str, macro_id: str, caller: Principal, body: MacroRun) 
     result = work().run_macro(ticket_id, macro_id, body, caller)
     return {"macro": result.macro, "preview": result.preview, "reply": result.reply, "changes": result.changes,
             "events": result.events, "ticket": ticket_resource(result.ticket)}  # fmt: skip
+
+
+@operation(routes, "POST", "/v1/tickets/{ticket_id}/preview", tag=TAG, body="DraftPreview", response="RenderedDraft")
+def preview_draft(ticket_id: str, caller: Principal, body: DraftPreview) -> dict[str, Any]:
+    """A stored template or the agent's draft as this ticket's customer would read it: placeholders
+    (`customer_name`, `ref`, `agent_name` ...) filled in, in the ticket's language and channel. Sends nothing;
+    the console's reply box shows it before the agent sends."""
+    rendered = work().preview(ticket_id, body.template, body.text, caller)
+    return {"subject": rendered.subject, "text": rendered.text, "template": body.template}

@@ -32,6 +32,11 @@ def _gateway_handler() -> Any:
     overlong URL a 414, a malformed request a 400."""
     from chalice.local import ChaliceRequestHandler, ForbiddenError, NotAuthorizedError
 
+    from ticketing.local.console_host import MAX_SESSION_BODY, ConsoleHost
+    from ticketing.local.console_host import send as send_console
+
+    console = ConsoleHost()
+
     class GatewayRequestHandler(ChaliceRequestHandler):
         def _reply(self, status: int, code: str, message: str) -> None:
             body = json.dumps({"error": {"code": code, "message": message}}).encode()
@@ -70,6 +75,12 @@ def _gateway_handler() -> Any:
                 return
             if length > MAX_REQUEST_BYTES:
                 self._reply(413, "payload_too_large", f"the body is {length} bytes; at most {MAX_REQUEST_BYTES} are accepted")
+                return
+            if console.answers(self.command, self.path):
+                if length > MAX_SESSION_BODY:
+                    self._reply(413, "payload_too_large", f"a sign-in is at most {MAX_SESSION_BODY} bytes")
+                    return
+                send_console(self, console.handle(self.command, self.path, self.rfile.read(length) if length else b""))
                 return
             super()._generic_handle()
 
@@ -145,6 +156,13 @@ class ApiServer:
 
     def has_route(self, path: str) -> bool:
         return self.app is not None and path in getattr(self.app, "routes", {})
+
+    @property
+    def console_url(self) -> str | None:
+        """Where the agent console is served, once `make console` has built it."""
+        from ticketing.local.console_host import ConsoleHost
+
+        return f"{self.url}/" if ConsoleHost().built else None
 
     def stop(self) -> None:
         if self._server is not None:

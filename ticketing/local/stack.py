@@ -294,7 +294,7 @@ class LocalStack:
 
     def banner(self) -> str:
         api = self.api.url
-        console = next((f"{api}{path}" for path in ("/console", "/console/", "/") if self.api.has_route(path)), None)
+        console = self.api.console_url
         exports = " ".join(
             f"{name}={os.environ[name]}"
             for name in ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_DEFAULT_REGION", "AWS_ACCESS_KEY_ID",
@@ -309,7 +309,7 @@ class LocalStack:
             f"Ticketing local stack is up (stack {self.config.stack_name}, stage {self.config.stage})",
             "",
             f"  API               {api}   (GET /health, /openapi.json, /v1/...)",
-            f"  Console           {console or 'not served yet (no console route in the API)'}",
+            f"  Console           {console or 'not built: run `make console`'}   (dev sign-in: pick an agent)",
             f"  Channel fakes     {self.channel_fakes.url}   (WhatsApp, Messenger, Instagram, Telegram send APIs; "
             f"`ticketing outbox --channel whatsapp`; webhooks: `ticketing webhook whatsapp \"Halo\"`)",
             f"  SMTP intake       {self.config.host}:{self.config.smtp_port}   "

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, ingest_throughput, mail_to_api_latency, routing_contention
+from bench import cold_start, console_inbox, ingest_throughput, mail_to_api_latency, routing_contention
 from bench import sweep_cost, timer_precision
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -20,6 +20,8 @@ def main() -> int:
     sections.append(("Ingest throughput (`bench/ingest_throughput.py`)", ingest_throughput.report(ingest_throughput.run())))
     print("mail to API latency through the local stack ...", flush=True)
     sections.append(("Mail to API latency (`bench/mail_to_api_latency.py`)", mail_to_api_latency.report(mail_to_api_latency.run())))
+    print("the console with 1,000 tickets in Chromium ...", flush=True)
+    sections.append(("Console inbox with 1,000 tickets (`bench/console_inbox.py`)", console_inbox.report(console_inbox.run())))
     print("cold-start imports ...", flush=True)
     sections.append(("Cold-start import time (`bench/cold_start.py`)", cold_start.report(cold_start.run())))
     sections.append(("Routing under contention (`bench/routing_contention.py`)", routing_contention.report(routing_contention.run())))

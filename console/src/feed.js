@@ -10,7 +10,7 @@ const SKEW_MS = 5000;
 export const POLL_MS = 2000;
 
 function createFeed() {
-  let state = { tickets: new Map(), folders: [], loaded: false, error: null, version: 0, polledAt: null };
+  let state = { tickets: new Map(), folders: [], loaded: false, loading: true, error: null, version: 0, polledAt: null };
   let watermark = null;
   let timer = null;
   let running = false;
@@ -35,12 +35,13 @@ function createFeed() {
     return changed ? tickets : null;
   };
 
-  async function pages(params) {
+  async function pages(params, onPage) {
     const found = [];
     let cursor = null;
     do {
       const page = await get(`/v1/tickets${query({ ...params, limit: PAGE, cursor })}`);
       found.push(...page.items);
+      if (onPage) onPage(page.items);
       cursor = page.next_cursor;
     } while (cursor && found.length < MAX_LOADED);
     return found;
@@ -54,10 +55,12 @@ function createFeed() {
   async function load() {
     const started = performance.now();
     const startedAt = new Date(Date.now() - SKEW_MS).toISOString();
-    const items = await pages({});
-    watermark = watermark || startedAt;
-    emit({ tickets: absorb(items) || state.tickets, loaded: true, error: null, loadMs: performance.now() - started });
-    await refreshFolders();
+    // Each page shows as it arrives: the first hundred are on screen while the rest load.
+    const folders = refreshFolders();
+    await pages({}, (items) => emit({ tickets: absorb(items) || state.tickets, loaded: true, error: null }));
+    watermark = startedAt;
+    emit({ loading: false, loadMs: performance.now() - started });
+    await folders;
   }
 
   async function poll() {
@@ -98,7 +101,7 @@ function createFeed() {
       running = false;
       clearTimeout(timer);
       watermark = null;
-      state = { tickets: new Map(), folders: [], loaded: false, error: null, version: 0, polledAt: null };
+      state = { tickets: new Map(), folders: [], loaded: false, loading: true, error: null, version: 0, polledAt: null };
     },
     // A ticket the console itself just changed: shown at once, before the next poll brings it.
     put(ticket) {

@@ -167,10 +167,20 @@ def test_an_admin_saving_a_bad_sla_policy_sees_the_error_beside_the_field(consol
     assert [p["targets"]["first_response"] for p in policies if p["id"] == "vip-fast"] == [600]
 
 
-def test_the_console_speaks_indonesian(console: Console) -> None:
+def test_an_agent_in_indonesian_steps_away_and_comes_back(console: Console) -> None:
+    stack, page = console.stack, console.page
+    _agent(stack, "rina")
     console.sign_in("rina", "agent", "support")
-    page = console.page
     page.select_option("header select[aria-label=Language]", "id")
     page.get_by_role("link", name="Kotak masuk").wait_for()
     assert page.locator("html").get_attribute("lang") == "id"
     assert page.get_by_role("button", name="Keluar").is_visible()
+
+    page.get_by_role("link", name="Saya").click()
+    page.get_by_label("istirahat").check()  # away
+    page.get_by_role("status").filter(has_text="Kehadiran disimpan").wait_for()
+    lead = stack.token("supervisor", "sari")
+    assert stack.request("GET", "/v1/agents/rina", token=lead)[1]["presence"] == "away"
+    page.get_by_label("online").check()
+    expect(page.get_by_label("online")).to_be_checked()
+    stack.wait_until(lambda: stack.request("GET", "/v1/agents/rina", token=lead)[1]["presence"] == "online")

@@ -23,6 +23,27 @@ def test_health_answers_without_a_token(local_stack: RunningStack) -> None:
     assert local_stack.request("GET", "/health") == (200, {"status": "ok"})
 
 
+def test_the_console_is_served_at_the_root_and_its_dev_sign_in_gives_a_token_the_api_accepts(
+    local_stack: RunningStack,
+) -> None:
+    import urllib.request
+
+    with urllib.request.urlopen(f"{local_stack.api_url}/", timeout=10) as page:
+        html = page.read().decode()
+        assert page.status == 200 and page.headers["Content-Type"].startswith("text/html")
+        assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert '<div id="root">' in html and "/assets/" in html
+    assert "Console           http://127.0.0.1:" in local_stack.logs()
+    request = urllib.request.Request(f"{local_stack.api_url}/local/session", method="POST",
+                                     data=b'{"agent": "ani", "role": "agent", "teams": ["support"]}',
+                                     headers={"Content-Type": "application/json"})  # fmt: skip
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        session = json.loads(reply.read())
+    assert session["agent"] == "ani" and session["teams"] == ["support"]
+    assert local_stack.request("GET", "/v1/tickets", token=session["token"])[0] == 200
+    assert local_stack.request("GET", "/v1/agents", token=session["token"])[0] == 200
+
+
 def test_the_state_file_tells_other_commands_where_the_stack_listens(local_stack: RunningStack) -> None:
     state = local_stack.state()
     assert state["api_url"] == local_stack.api_url

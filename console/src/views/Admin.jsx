@@ -129,7 +129,7 @@ function SlaPolicies() {
 }
 
 // A configuration document edited as JSON, with the API's field errors listed under it by path.
-function Documents({ listPath, pathOf, blank, title, idFields = ["id"], describe }) {
+function Documents({ listPath, pathOf, blank, title, idFields = ["id"], readOnly = [], describe }) {
   const listing = useGet(listPath);
   const [selected, setSelected] = useState(null);
   const [text, setText] = useState("");
@@ -143,6 +143,7 @@ function Documents({ listPath, pathOf, blank, title, idFields = ["id"], describe
       found[name] = item[name] ?? "";
       delete body[name];
     }
+    for (const name of readOnly) delete body[name];
     setSelected(item);
     setKeys(found);
     setText(JSON.stringify(body, null, 2));
@@ -303,7 +304,7 @@ export function Admin({ section }) {
           pathOf={() => "/v1/priority-rules"} />
       )}
       {section === "templates" && (
-        <Documents listPath="/v1/templates" title={t("Template")} idFields={["id", "language", "channel"]}
+        <Documents listPath="/v1/templates" title={t("Template")} idFields={["id", "language", "channel"]} readOnly={["source"]}
           describe={(x) => `${x.id} · ${x.language} · ${x.channel}`}
           pathOf={(k) => `/v1/templates/${encodeURIComponent(k.id)}/${encodeURIComponent(k.language)}/${encodeURIComponent(k.channel)}`}
           blank={{ id: "", language: "id", channel: "email", subject: "[{{ ref }}] {{ subject }}", text: "Halo {{ customer_name }},\n\n" }} />

@@ -127,17 +127,19 @@ function Row({ ticket, now, active, onOpen }) {
   return (
     <tr className={active ? "active" : ""} onClick={() => onOpen(ticket.id)} data-ticket={ticket.id} aria-selected={active}>
       <td><span className={`pri ${ticket.priority}`}>{priorityLabel(ticket.priority)}</span></td>
-      <td className="ref">{ticket.ref}</td>
+      <td className="ref opt2">{ticket.ref}</td>
       <td className="subject">
         <a href={`#/tickets/${ticket.id}`} onClick={(e) => e.preventDefault()}>{ticket.subject || t("(no subject)")}</a>
-        <div className="muted small">{ticket.customer?.name || ticket.customer?.email || ticket.customer?.handle}
+        <div className="muted small">
+          <span className="compact-only">{ticket.ref} · {ticket.assignee || t("unassigned")} · </span>
+          {ticket.customer?.name || ticket.customer?.email || ticket.customer?.handle}
           {ticket.customer?.tier !== "standard" && <span className="tier">{ticket.customer?.tier}</span>}
           {ticket.escalation_level > 0 && <span className="esc">{t("tier {n}", { n: ticket.escalation_level + 1 })}</span>}
         </div>
       </td>
       <td className="opt">{channelLabel(ticket.channel)}</td>
       <td><span className={`status ${ticket.status}`}>{statusLabel(ticket.status)}</span></td>
-      <td>{ticket.assignee || <span className="muted">{t("unassigned")}</span>}</td>
+      <td className="opt2">{ticket.assignee || <span className="muted">{t("unassigned")}</span>}</td>
       <td className="opt">{ticket.team}</td>
       <td><Countdown ticket={ticket} now={now} /></td>
       <td className="muted small opt">{age(ticket.created_at, now)}</td>
@@ -210,7 +212,8 @@ export function Inbox({ who, selected }) {
           <span data-testid="shown">{shown.length === 1 ? t("1 ticket") : t("{n} tickets", { n: shown.length })}</span>
           <span className="muted small">
             {state.error ? <span className="error">{t("Connection problem: {e}", { e: state.error })}</span>
-              : state.polledAt ? t("live · updated {s}", { s: new Date(state.polledAt).toLocaleTimeString() }) : t("loading…")}
+              : state.loading ? t("loading…")
+              : t("live · updated {s}", { s: new Date(state.polledAt || Date.now()).toLocaleTimeString() })}
           </span>
           <span className="muted small keys">{t("j/k next · Enter open · a assign to me · r reply · e resolve · / search")}</span>
           {notice && <span role="status" className="notice">{notice}</span>}
@@ -219,8 +222,8 @@ export function Inbox({ who, selected }) {
           <table className="tickets">
             <thead>
               <tr>
-                <th scope="col">{t("Priority")}</th><th scope="col">{t("Ref")}</th><th scope="col">{t("Subject")}</th>
-                <th scope="col" className="opt">{t("Channel")}</th><th scope="col">{t("Status")}</th><th scope="col">{t("Assignee")}</th>
+                <th scope="col">{t("Priority")}</th><th scope="col" className="opt2">{t("Ref")}</th><th scope="col">{t("Subject")}</th>
+                <th scope="col" className="opt">{t("Channel")}</th><th scope="col">{t("Status")}</th><th scope="col" className="opt2">{t("Assignee")}</th>
                 <th scope="col" className="opt">{t("Team")}</th><th scope="col">{t("Next SLA step")}</th>
                 <th scope="col" className="opt">{t("Age")}</th>
               </tr>

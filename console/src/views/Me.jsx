@@ -12,6 +12,7 @@ export function Me({ who }) {
   const { data: me, error, reload } = useGet(who.agent ? `/v1/agents/${encodeURIComponent(who.agent)}` : null);
   const [capacity, setCapacity] = useState("");
   const [status, setStatus] = useState(null);
+  const [presence, setPresence] = useState(null); // shown at once, confirmed by the save
   const state = useFeed();
   useEffect(() => {
     if (me) setCapacity(String(me.capacity));
@@ -26,6 +27,7 @@ export function Me({ who }) {
       reload();
     } catch (problem) {
       setStatus({ error: problem.message, fields: problem.fields || {} });
+      setPresence(null);
     }
   };
 
@@ -48,8 +50,9 @@ export function Me({ who }) {
       <fieldset className="presence">
         <legend>{t("Presence")}</legend>
         {PRESENCE.map((p) => (
-          <label key={p} className={`check pill ${me.presence === p ? "on" : ""}`}>
-            <input type="radio" name="presence" value={p} checked={me.presence === p} onChange={() => save({ presence: p }, t("Presence saved"))} />
+          <label key={p} className={`check pill ${(presence ?? me.presence) === p ? "on" : ""}`}>
+            <input type="radio" name="presence" value={p} checked={(presence ?? me.presence) === p}
+                   onChange={() => { setPresence(p); save({ presence: p }, t("Presence saved")); }} />
             {t(p)}
           </label>
         ))}

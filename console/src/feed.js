@@ -8,12 +8,15 @@ const PAGE = 100;
 const MAX_LOADED = 5000;
 const SKEW_MS = 5000;
 export const POLL_MS = 2000;
+const HIDDEN_POLL_MS = 30000;
 
 function createFeed() {
   let state = { tickets: new Map(), folders: [], loaded: false, loading: true, error: null, version: 0, polledAt: null };
   let watermark = null;
   let timer = null;
   let running = false;
+  let inFlight = false;
+  let generation = 0;
   const listeners = new Set();
 
   const emit = (changes) => {
@@ -57,17 +60,23 @@ function createFeed() {
     const startedAt = new Date(Date.now() - SKEW_MS).toISOString();
     // Each page shows as it arrives: the first hundred are on screen while the rest load.
     const folders = refreshFolders();
-    await pages({}, (items) => emit({ tickets: absorb(items) || state.tickets, loaded: true, error: null }));
+    const session = generation;
+    await pages({}, (items) => session === generation && emit({ tickets: absorb(items) || state.tickets, loaded: true, error: null }));
+    if (session !== generation) return;
     watermark = startedAt;
     emit({ loading: false, loadMs: performance.now() - started });
     await folders;
   }
 
   async function poll() {
-    if (!running) return;
+    if (!running || inFlight) return;
+    inFlight = true;
+    const session = generation;
     try {
       const since = new Date(Date.parse(watermark) - SKEW_MS).toISOString();
-      const tickets = absorb(await pages({ updated_since: since }));
+      const found = await pages({ updated_since: since });
+      if (session !== generation) return; // signed out (or in as someone else) meanwhile: not this session's
+      const tickets = absorb(found);
       if (tickets) {
         emit({ tickets, error: null, polledAt: Date.now() });
         await refreshFolders();
@@ -77,9 +86,19 @@ function createFeed() {
     } catch (error) {
       emit({ error: error.message });
     } finally {
-      if (running) timer = setTimeout(poll, POLL_MS);
+      inFlight = false;
+      // A tab in the background polls rarely; coming back to it polls at once.
+      clearTimeout(timer);
+      if (running) timer = setTimeout(poll, document.hidden ? HIDDEN_POLL_MS : POLL_MS);
     }
   }
+
+  document.addEventListener("visibilitychange", () => {
+    if (running && !inFlight && !document.hidden) {
+      clearTimeout(timer);
+      timer = setTimeout(poll, 0);
+    }
+  });
 
   return {
     subscribe(listener) {
@@ -99,6 +118,7 @@ function createFeed() {
     },
     stop() {
       running = false;
+      generation += 1;
       clearTimeout(timer);
       watermark = null;
       state = { tickets: new Map(), folders: [], loaded: false, loading: true, error: null, version: 0, polledAt: null };

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timezone
 from email.message import EmailMessage
 from typing import Any
 
@@ -137,7 +138,10 @@ def test_a_pending_ticket_stops_its_clock_until_the_customer_replies(configured:
     )
     assert paused["sla"]["state"] == "paused" and "sla.warning" not in event_types(paused)
 
-    time.sleep(21)  # longer than the whole 20 s first-response target: a running clock would have escalated
+    # Past the moment a running clock would have warned (75 % of the 20 s target after creation) and then some:
+    # the paused clock must not have.
+    created = datetime.fromisoformat(ticket["created_at"].replace("Z", "+00:00"))
+    time.sleep(max(0.0, (created - datetime.now(timezone.utc)).total_seconds() + 20 * 0.75 + 3))
     still = ticket_by_subject(stack, token, subject)
     assert still is not None and "sla.warning" not in event_types(still) and "ticket.escalated" not in event_types(still)
 

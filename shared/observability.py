@@ -112,6 +112,14 @@ class Metric:
     PLATFORM_MESSAGES_SENT = "PlatformMessagesSent"
     PLATFORM_SENDS_REFUSED = "PlatformSendsRefused"
     PLATFORM_SENDS_DEFERRED = "PlatformSendsDeferred"
+    SLA_APPLIED = "SlaApplied"  # by priority: the tickets the SLA clock started for (the dashboard's by-priority)
+    ESCALATIONS = "Escalations"  # by level (the tier the ticket went to)
+    # gauges
+    FIRST_RESPONSE_TIME = "FirstResponseTime"  # seconds from created to the first agent reply, by priority
+    RESOLUTION_TIME = "ResolutionTime"  # seconds from created to resolved, by priority
+    UNASSIGNED_BACKLOG = "UnassignedBacklog"  # tickets waiting for an agent, by team (the sweep, every minute)
+    UNASSIGNED_BACKLOG_AGE = "UnassignedBacklogAge"  # seconds the oldest of them has waited, by team
+    AGENT_UTILISATION = "AgentUtilisation"  # percent of online agents' capacity in use, by team
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:
@@ -126,7 +134,12 @@ def count(name: str, value: int = 1, **dimensions: str) -> None:
 
 
 def gauge_seconds(name: str, value: float, **dimensions: str) -> None:
-    with single_metric(name=name, unit=MetricUnit.Seconds, value=value, namespace=NAMESPACE) as metric:
+    gauge(name, value, MetricUnit.Seconds, **dimensions)
+
+
+def gauge(name: str, value: float, unit: MetricUnit = MetricUnit.Count, **dimensions: str) -> None:
+    """One value of a measurement (an age, a level, a percentage), in its own EMF blob with its dimensions."""
+    with single_metric(name=name, unit=unit, value=value, namespace=NAMESPACE) as metric:
         metric.add_dimension(name="service", value=SERVICE)
         for key, dim in dimensions.items():
             metric.add_dimension(name=key, value=dim)

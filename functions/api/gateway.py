@@ -27,7 +27,7 @@ from shared.domain.access import Forbidden, Principal, Unauthorized, require_rol
 from shared.domain.errors import Conflict, DomainError, InFlight, InvalidTransition, NotFound, ValidationFailed
 from shared.domain.ids import checked_id
 from shared.domain.model import Role
-from shared.observability import bind_invocation, logger
+from shared.observability import bind_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.errors import StorageError, storage_refusal
 
@@ -174,6 +174,8 @@ def operation(
                 logger.exception("unhandled API error")
                 return error_response(500, "internal_error", "something went wrong; it has been logged")
             finally:
+                if metrics.metric_set:  # what the request counted (a first response, a quarantined webhook ...)
+                    metrics.flush_metrics()
                 logger.thread_safe_clear_keys()
 
         def _arguments(request: Request, params: dict[str, str]) -> dict[str, Any]:

@@ -44,7 +44,7 @@ def record_handler(record: SQSRecord) -> str:
         raise
 
 
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.batches import partial_batch

@@ -13,7 +13,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from shared.observability import bind_correlation, gauge_seconds, log_invocation, logger, metrics
+from shared.observability import Metric, bind_correlation, gauge, gauge_seconds, log_invocation, logger, metrics
 from shared.settings import get_settings
 from shared.storage.config import ConfigRepository, read_once
 from shared.domain.timefmt import iso, parse_iso, utcnow
@@ -40,6 +40,14 @@ def service() -> SlaService:
     return _service
 
 
+def utilisation(agents: list[dict[str, Any]]) -> float | None:
+    """Percent of the online agents' capacity in use (None with nobody online): near 100 for long is the "automate
+    or hire" signal (R14); over 100 means a lead lent work beyond capacity."""
+    online = [agent for agent in agents if agent["presence"] == "online" and int(agent["capacity"]) > 0]
+    capacity = sum(int(agent["capacity"]) for agent in online)
+    return 100.0 * sum(int(agent["load"]) for agent in online) / capacity if capacity else None
+
+
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     from shared.contracts.events import parse_escalation_timer  # pydantic with the first timer, not at cold start
 
@@ -50,7 +58,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     return {"outcome": outcome}
 
 
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.batches import partial_batch
@@ -59,7 +67,7 @@ def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         return partial_batch(event, record_handler, context)
 
 
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @log_invocation
 def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     """EventBridge schedule: sweep from the last swept minute (less an overlap) to now."""
@@ -77,9 +85,14 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         result: dict[str, Any] = service().sweep(since, now)
         config.put("sweep", "cursor", {"swept_to": iso(now)}, "system:sweep", now)
         from shared.adapters.route_queue import RouteAnnouncer
-        from shared.storage.agents import AgentRepository
+        from aws_lambda_powertools.metrics import MetricUnit
 
-        teams = {str(v.profile.team) for v in AgentRepository().roster()} | {get_settings().default_team}
+        from shared.storage.agents import AgentRepository
+        from shared.storage.folders import FolderCountRepository
+
+        roster = [view.resource() for view in AgentRepository().roster()]
+        teams = {str(agent["team"]) for agent in roster} | {get_settings().default_team}
+        waiting = FolderCountRepository().counts(sorted(teams))
         announcer = RouteAnnouncer(get_settings())
         for team in sorted(teams):
             result[f"{team}.repaired"] = service().reconcile_load(team)["agents_repaired"]
@@ -97,7 +110,11 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
             except Exception:  # noqa: BLE001 - one team's digest must not stop the others' repair and gauges
                 logger.exception("deferred alerts not sent", extra={"team": team})
             age = service().backlog_age(team, now)
-            gauge_seconds("UnassignedBacklogAge", age, team=team)
+            gauge_seconds(Metric.UNASSIGNED_BACKLOG_AGE, age, team=team)
+            gauge(Metric.UNASSIGNED_BACKLOG, waiting.get(team, {}).get("work#unassigned", 0), team=team)
+            used = utilisation([agent for agent in roster if agent["team"] == team])
+            if used is not None:
+                gauge(Metric.AGENT_UTILISATION, used, MetricUnit.Percent, team=team)
             result[f"{team}.backlog_age_s"] = round(age)
         logger.info("sweep", extra=result)
         return result

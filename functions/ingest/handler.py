@@ -61,7 +61,7 @@ def _receipt(record: dict[str, Any]) -> MailReceipt:
     raise ValueError(f"unsupported record source {record.get('eventSource')!r}")
 
 
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     global _intake

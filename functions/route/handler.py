@@ -34,7 +34,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
     return _router.handle(record.json_body)  # the router parses it into its route event (shared.contracts.events)
 
 
-@metrics.log_metrics
+@metrics.log_metrics(capture_cold_start_metric=True)
 @log_invocation
 def lambda_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
     from shared.adapters.batches import partial_batch  # Powertools' batch utility, imported when the first batch comes

@@ -55,6 +55,7 @@ from shared.domain.sla_clock import (
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Config, Tickets
 from shared.domain.teams import TeamSettings, team_settings
+from shared.services.ops_metrics import record_events
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 EARLY_TOLERANCE = timedelta(seconds=1)
@@ -629,6 +630,7 @@ class SlaService:
         for type_, data in events:
             if type_.startswith("sla."):
                 count(Metric.SLA_EVENTS, kind=type_)
+        record_events(ticket, events, self.clock())
         return ticket
 
     def _events(self, ticket: Ticket, events: list[tuple[str, dict[str, Any]]]) -> list[AuditEvent]:

@@ -19,6 +19,7 @@ from shared.observability import logger
 from shared.domain.ticket import LoadChange, Ticket
 from shared.domain.ports import Agents, Tickets
 from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
+from shared.services.ops_metrics import record_events
 
 __all__ = ["Outcome", "TicketChange", "TicketChanges"]
 
@@ -100,6 +101,7 @@ class TicketChanges:
         for name, value in decision.values.items():
             setattr(ticket, name, value)
         self.tickets.save(ticket, audit, load=LoadChange(release_from=release_from, take_for=take_for, at=at))
+        record_events(ticket, decision.events, now)
         return Outcome(
             ticket=ticket,
             events=[e[0] for e in decision.events],

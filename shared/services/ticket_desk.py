@@ -21,6 +21,7 @@ from shared.domain.model import AuditEvent, Channel, Contact, Role, Status
 from shared.domain.ports import Agents, Announcer, Page, TicketFilters, Tickets, TicketSearch
 from shared.domain.ticket import Message, Ticket
 from shared.domain.timefmt import iso
+from shared.services.ops_metrics import record_first_response
 
 if TYPE_CHECKING:
     from shared.contracts.api import Reply, TicketIntake, TicketPatch, TicketQuery
@@ -121,6 +122,7 @@ class TicketDesk:
             return self.tickets.get(ticket.id) or ticket
         message_id = self.messenger().agent_reply(ticket, agent_id, name, request.body, now)
         ticket.updated_at, ticket.customer_waiting_count = iso(now), 0
+        record_first_response(ticket, now)
         ticket.first_responded_at = ticket.first_responded_at or iso(now)
         self.tickets.save_unguarded(ticket)
         from shared.contracts.events import ReplySent, wire

@@ -84,8 +84,10 @@ def test_tables_holding_customer_history_have_point_in_time_recovery_and_markers
     template: dict[str, Any],
 ) -> None:
     resources = template["Resources"]
-    for name in ("TicketsTable", "ThreadTable", "CustomersTable"):
+    for name in ("TicketsTable", "ThreadTable", "CustomersTable", "ConfigTable", "AgentsTable", "QuarantineTable"):
         assert resources[name]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    tables = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) >= 9 and all(t["Properties"]["SSESpecification"]["SSEEnabled"] for t in tables)
     assert resources["MarkersTable"]["Properties"]["TimeToLiveSpecification"] == {
         "AttributeName": "expires_at",
         "Enabled": True,

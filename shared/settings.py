@@ -70,6 +70,11 @@ class Settings:
     idempotency_days: int = 30  # how long a stage remembers what it did with a message (and replays it as a duplicate)
     default_team: str = "support"
     max_token_ttl_seconds: int = 12 * 3600  # API bearer tokens live at most this long
+    # Deployed: the Cognito user pool agents sign in with (its issuer URL) and the console's app client id.
+    # Empty: only the stack's own tokens (`ticketing token`, the local dev sign-in) are accepted.
+    cognito_issuer: str = ""
+    cognito_client_id: str = ""
+    cognito_client_id_parameter: str = ""  # deployed: the SSM parameter holding the client id (read once)
 
     @property
     def loop_marker(self) -> str:
@@ -118,6 +123,9 @@ class Settings:
             idempotency_days=_int("IDEMPOTENCY_DAYS", cls.idempotency_days),
             default_team=env.get("DEFAULT_TEAM", cls.default_team),
             max_token_ttl_seconds=_int("MAX_TOKEN_TTL_SECONDS", cls.max_token_ttl_seconds),
+            cognito_issuer=env.get("COGNITO_ISSUER", "").rstrip("/"),
+            cognito_client_id=env.get("COGNITO_CLIENT_ID", ""),
+            cognito_client_id_parameter=env.get("COGNITO_CLIENT_ID_PARAMETER", ""),
         )
 
 

@@ -28,7 +28,7 @@ from shared.domain.errors import Conflict, DomainError, InFlight, InvalidTransit
 from shared.domain.ids import checked_id
 from shared.domain.model import Role
 from shared.observability import bind_invocation, logger, metrics
-from shared.settings import get_settings
+from shared.settings import Settings, get_settings
 from shared.storage.errors import StorageError, storage_refusal
 
 from functions.api.http import Api, PayloadTooLarge, UnsupportedMediaType, error_body, error_response, json_object
@@ -58,11 +58,33 @@ def bearer(auth_request: AuthRequest) -> AuthResponse:
     role allows is each route's own check. A missing, forged or expired token is a 401."""
     settings = get_settings()
     try:
-        principal = authenticate(signing_key(settings), auth_request.token, settings.max_token_ttl_seconds)
+        principal = _verified(settings, auth_request.token)
     except Unauthorized as error:
         raise _unauthorized(error.message) from None
     context = {"role": principal.role.value, "agent_id": principal.agent_id or "", "teams": ",".join(principal.teams)}
     return AuthResponse(routes=["*"], principal_id=principal.subject, context=context)
+
+
+def _verified(settings: Settings, authorization: str | None) -> Principal:
+    """A Cognito ID token when the stack has a user pool and the token says it is the pool's; else our own."""
+    from shared.auth import authenticate_cognito, bearer_token, cognito_keys, issuer_of
+
+    if settings.cognito_issuer:
+        token = bearer_token(authorization)
+        if issuer_of(token) == settings.cognito_issuer:
+            keys = cognito_keys(settings.cognito_issuer)
+            return authenticate_cognito(token, settings.cognito_issuer, _console_client(settings), keys,
+                                        settings.max_token_ttl_seconds)  # fmt: skip
+    return authenticate(signing_key(settings), authorization, settings.max_token_ttl_seconds)
+
+
+def _console_client(settings: Settings) -> str:
+    """The console's Cognito app client id: from the environment, or read once from its SSM parameter."""
+    if settings.cognito_client_id:
+        return settings.cognito_client_id
+    from shared.adapters.parameters import parameter_value
+
+    return parameter_value(settings.cognito_client_id_parameter)
 
 
 def _unauthorized(message: str) -> Exception:

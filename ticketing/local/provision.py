@@ -119,14 +119,15 @@ class ProvisionedStack:
     def queue_url(self, logical_id: str) -> str:
         return self.refs[logical_id]
 
-    def function_environment(self, spec: FunctionSpec | None = None) -> dict[str, str]:
-        """The resolved environment a function gets (Globals.Function merged with its own variables)."""
+    def function_environment(self, spec: FunctionSpec | None = None, *, cloud_only: tuple[str, ...] = ()) -> dict[str, str]:
+        """The resolved environment a function gets (Globals.Function merged with its own variables). Variables
+        named in `cloud_only` point at what only a deployed stack has (the Cognito user pool) and are left out."""
         if spec is None:
             globals_fn = (self.template.get("Globals") or {}).get("Function") or {}
             variables = ((globals_fn.get("Environment") or {}).get("Variables")) or {}
         else:
             variables = spec.environment
-        return {name: str(self.resolve(value)) for name, value in variables.items()}
+        return {name: str(self.resolve(value)) for name, value in variables.items() if name not in cloud_only}
 
     def function_arn(self, logical_id: str) -> str:
         return f"arn:aws:lambda:{self.region}:{self.account_id}:function:{self.function_name(logical_id)}"
@@ -201,6 +202,11 @@ def _pseudo_parameters(stack_name: str, region: str, account_id: str) -> dict[st
 
 
 _NAME_PROPERTY = {QUEUE: "QueueName", BUCKET: "BucketName"}
+
+
+# Parameters only the deployed control plane reads (the Cognito hosted sign-in's domain): the local stack, which
+# signs agents in itself, gives them a placeholder instead of asking.
+CLOUD_ONLY_PARAMETERS = {"AuthDomainPrefix": "local-only"}
 
 
 def data_plane_subset(
@@ -369,7 +375,7 @@ def provision(
     DynamoDB Local there, so its JVM boots while moto works)."""
     clients = _Clients(region=region or boto3.session.Session().region_name or "us-east-1")
     account_id = str(clients.sts.get_caller_identity()["Account"])
-    values = parameter_values(template, parameters)
+    values = parameter_values(template, {**CLOUD_ONLY_PARAMETERS, **(parameters or {})})
     cfn_template, direct = data_plane_subset(template, stack_name)
 
     _deploy_stack(clients, stack_name, cfn_template, values, timeout_seconds)

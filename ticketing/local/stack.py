@@ -40,6 +40,9 @@ from ticketing.local.template import TEMPLATE_PATH, functions, load_template
 # Not under "ticketing": Powertools' Logger(service="ticketing") owns that name and would reformat these lines.
 log = logging.getLogger(__name__.replace("ticketing.local", "local_stack"))
 
+# The deployed API's Cognito user pool: locally agents sign in through the dev sign-in (the stack's own tokens).
+CLOUD_ONLY_VARIABLES = ("COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_ID_PARAMETER")
+
 _FORWARDED_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
                   "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID_ENDPOINT_MODE")  # fmt: skip
 
@@ -153,7 +156,7 @@ class LocalStack:
         self._started.append("channel-fakes")
         self.environment.update(self.channel_fakes.environment())
         for spec in functions(template).values():
-            for name, value in self.provisioned.function_environment(spec).items():
+            for name, value in self.provisioned.function_environment(spec, cloud_only=CLOUD_ONLY_VARIABLES).items():
                 if self.environment.setdefault(name, value) != value:
                     log.warning(
                         "%s sets %s differently; in-process handlers share one environment", spec.logical_id, name

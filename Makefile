@@ -15,7 +15,13 @@ CONSOLE_SOURCES := $(shell find $(CONSOLE_DIR)/src -type f 2>/dev/null) $(CONSOL
 # Debian's Java 17 runtime and npm, installed only where `java` / `npm` are missing (sudo when not root).
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install console chromium run test bench lint clean reset
+# SAM CLI and checkov in their own virtualenv (infra/requirements-tools.txt).
+INFRA_VENV  := .venv-infra
+INFRA_STAMP := $(INFRA_VENV)/.installed
+HOST_ARCH   := $(shell uname -m | sed 's/aarch64/arm64/')
+SAM         := SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=$${AWS_DEFAULT_REGION:-us-east-1} $(INFRA_VENV)/bin/sam
+
+.PHONY: install console chromium run test bench lint lint-infra package check-package deploy clean reset
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +54,12 @@ console: $(CONSOLE_BUILT)
 chromium:
 	@tools/ensure-chromium
 
+$(INFRA_STAMP): infra/requirements-tools.txt
+	$(PYTHON) -m venv $(INFRA_VENV)
+	$(INFRA_VENV)/bin/pip install -q --upgrade 'pip<26.3'
+	$(INFRA_VENV)/bin/pip install -q -r infra/requirements-tools.txt
+	touch $(INFRA_STAMP)
+
 install: $(STAMP) $(DDB_STAMP) $(CONSOLE_BUILT)
 
 run: install
@@ -62,8 +74,29 @@ bench: install
 lint: $(STAMP)
 	$(BIN)/mypy --strict shared functions ticketing
 
+# The template: cfn-lint (with the SAM transform), SAM's own validation, and checkov (suppressions justified in
+# infra/checkov.yaml and in each resource's Metadata).
+lint-infra: $(STAMP) $(INFRA_STAMP)
+	$(BIN)/cfn-lint infra/template.yaml
+	$(SAM) validate --lint --template-file infra/template.yaml
+	$(INFRA_VENV)/bin/checkov --file infra/template.yaml --config-file infra/checkov.yaml
+
+# The deployable artifacts in build/sam (tools/package.py): ARCH=x86_64 builds for an x86 machine, default arm64.
+package: $(STAMP) $(INFRA_STAMP)
+	$(BIN)/python tools/package.py $(INFRA_VENV)/bin/sam
+
+# Built for this machine, every handler imports from its artifact alone in an empty virtualenv.
+check-package: $(STAMP) $(INFRA_STAMP)
+	ARCH=$(HOST_ARCH) $(BIN)/python tools/package.py $(INFRA_VENV)/bin/sam
+	$(BIN)/python tools/check_artifact.py
+
+# sam deploy with infra/samconfig.toml (GUIDED=1 the first time), then the console to its bucket.
+deploy: package console
+	$(SAM) deploy --template-file build/sam/template.yaml --config-file $(CURDIR)/infra/samconfig.toml $(if $(GUIDED),--guided)
+	$(BIN)/python tools/publish_console.py
+
 reset: $(STAMP)
 	$(BIN)/ticketing reset
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache $(DDB_DIR)/node_modules $(CONSOLE_DIR)/node_modules $(CONSOLE_DIR)/dist
+	rm -rf $(VENV) $(INFRA_VENV) build .pytest_cache .mypy_cache $(DDB_DIR)/node_modules $(CONSOLE_DIR)/node_modules $(CONSOLE_DIR)/dist

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, console_inbox, ingest_throughput, mail_to_api_latency, routing_contention
+from bench import cold_start, console_inbox, cost_per_ticket, ingest_throughput, mail_to_api_latency, routing_contention
 from bench import sweep_cost, timer_precision
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -22,6 +22,8 @@ def main() -> int:
     sections.append(("Mail to API latency (`bench/mail_to_api_latency.py`)", mail_to_api_latency.report(mail_to_api_latency.run())))
     print("the console with 1,000 tickets in Chromium ...", flush=True)
     sections.append(("Console inbox with 1,000 tickets (`bench/console_inbox.py`)", console_inbox.report(console_inbox.run())))
+    print("AWS cost per 10,000 tickets ...", flush=True)
+    sections.append(("AWS cost per 10,000 tickets (`bench/cost_per_ticket.py`)", cost_per_ticket.report(cost_per_ticket.run())))
     print("cold-start imports ...", flush=True)
     sections.append(("Cold-start import time (`bench/cold_start.py`)", cold_start.report(cold_start.run())))
     sections.append(("Routing under contention (`bench/routing_contention.py`)", routing_contention.report(routing_contention.run())))

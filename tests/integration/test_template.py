@@ -86,6 +86,8 @@ def test_tables_holding_customer_history_have_point_in_time_recovery_and_markers
     resources = template["Resources"]
     for name in ("TicketsTable", "ThreadTable", "CustomersTable", "ConfigTable", "AgentsTable", "QuarantineTable"):
         assert resources[name]["Properties"]["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"]
+    for name in ("TicketsTable", "ThreadTable", "CustomersTable", "ConfigTable", "AgentsTable", "QuarantineTable"):
+        assert resources[name]["DeletionPolicy"] == resources[name]["UpdateReplacePolicy"] == "Retain", name
     tables = [r for r in resources.values() if r["Type"] == "AWS::DynamoDB::Table"]
     assert len(tables) >= 9 and all(t["Properties"]["SSESpecification"]["SSEEnabled"] for t in tables)
     assert resources["MarkersTable"]["Properties"]["TimeToLiveSpecification"] == {

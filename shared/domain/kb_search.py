@@ -4,7 +4,8 @@ Words are lower-cased, stop words dropped and stemmed the way their language wan
 Indonesian: "pengembalian", "dikembalikan" → "kembali") and Snowball (English: "refunds", "refunded" → "refund").
 A query's language is not trusted: each query word is stemmed both ways and either form may match. A title word
 counts as TITLE_WEIGHT body words. A query word the index has never seen is matched to its closest indexed words
-(RapidFuzz, similarity ≥ TYPO_SIMILARITY), at TYPO_WEIGHT of a real match: "pasword" still finds "password".
+(the standard library's difflib, similarity ≥ TYPO_SIMILARITY), at TYPO_WEIGHT of a real match: "pasword" still
+finds "password". (No compiled matcher: the Lambda artifact must build from manylinux2014 wheels.)
 
 `build_index` is run when an article is published and its result stored (a JSON document); `search` reads only
 that document, so a query is never a scan of the articles.
@@ -12,6 +13,7 @@ that document, so a query is never a scan of the articles.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from collections import Counter
@@ -23,7 +25,7 @@ from typing import Any
 K1 = 1.2
 B = 0.75
 TITLE_WEIGHT = 3
-TYPO_SIMILARITY = 80.0
+TYPO_SIMILARITY = 0.8
 TYPO_WEIGHT = 0.7
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
 
@@ -107,12 +109,9 @@ def build_index(articles: Iterable[Article]) -> dict[str, Any]:
 
 
 def _typo_matches(word: str, vocabulary: list[str]) -> list[str]:
-    from rapidfuzz import fuzz, process
-
     if len(word) < 4:
         return []
-    found = process.extract(word, vocabulary, scorer=fuzz.ratio, score_cutoff=TYPO_SIMILARITY, limit=3)
-    return [str(match) for match, _score, _ in found]
+    return difflib.get_close_matches(word, vocabulary, n=3, cutoff=TYPO_SIMILARITY)
 
 
 def search(index: Mapping[str, Any], query: str, *, language: str | None = None, limit: int = 5) -> list[Hit]:

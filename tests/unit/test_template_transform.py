@@ -78,6 +78,7 @@ def test_the_console_bucket_is_private_and_read_only_by_its_distribution(transfo
     distribution = transformed["Resources"]["ConsoleDistribution"]["Properties"]["DistributionConfig"]
     assert {b["PathPattern"] for b in distribution["CacheBehaviors"]} == {"/v1/*", "/webhooks/*", "/health", "/openapi.json"}
     assert distribution["DefaultCacheBehavior"]["ViewerProtocolPolicy"] == "redirect-to-https"
+    assert "CustomErrorResponses" not in distribution  # they would rewrite the API's own 403s/404s into the page
 
 
 def test_cognito_groups_are_the_three_roles(transformed):

@@ -20,21 +20,20 @@ from functions.api.gateway import bearer
 
 
 @lru_cache(maxsize=1)
-def _routes() -> list[tuple[re.Pattern[str], str, tuple[str, ...]]]:
-    """(pattern, Chalice resource path, parameter names), most specific first."""
+def _routes() -> list[tuple[re.Pattern[str], str]]:
+    """(pattern, Chalice resource path), most specific first."""
     found = []
     for resource in app.routes:
-        names = tuple(re.findall(r"{(\w+)}", resource))
         pattern = re.compile("^" + re.sub(r"\\{(\w+)\\}", r"(?P<\1>[^/]+)", re.escape(resource)) + "$")
         literal = len([part for part in resource.split("/") if part and not part.startswith("{")])
-        found.append((literal, len(resource), pattern, resource, names))
+        found.append((literal, len(resource), pattern, resource))
     found.sort(key=lambda item: (-item[0], -item[1]))
-    return [(pattern, resource, names) for _, _, pattern, resource, names in found]
+    return [(pattern, resource) for _, _, pattern, resource in found]
 
 
 def route_for(path: str) -> tuple[str, dict[str, str]] | None:
     """The Chalice resource path `path` matches, with its (URL-encoded, as API Gateway passes them) parameters."""
-    for pattern, resource, _names in _routes():
+    for pattern, resource in _routes():
         match = pattern.match(path)
         if match:
             return resource, match.groupdict()

@@ -40,14 +40,6 @@ def service() -> SlaService:
     return _service
 
 
-def utilisation(agents: list[dict[str, Any]]) -> float | None:
-    """Percent of the online agents' capacity in use (None with nobody online): near 100 for long is the "automate
-    or hire" signal (R14); over 100 means a lead lent work beyond capacity."""
-    online = [agent for agent in agents if agent["presence"] == "online" and int(agent["capacity"]) > 0]
-    capacity = sum(int(agent["capacity"]) for agent in online)
-    return 100.0 * sum(int(agent["load"]) for agent in online) / capacity if capacity else None
-
-
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     from shared.contracts.events import parse_escalation_timer  # pydantic with the first timer, not at cold start
 
@@ -88,6 +80,7 @@ def sweep_handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
         from aws_lambda_powertools.metrics import MetricUnit
 
         from shared.storage.agents import AgentRepository
+        from shared.services.ops_metrics import utilisation
         from shared.storage.folders import FolderCountRepository
 
         roster = [view.resource() for view in AgentRepository().roster()]

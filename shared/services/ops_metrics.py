@@ -37,3 +37,11 @@ def record_first_response(ticket: Ticket, now: datetime) -> None:
     """Call before the reply stamps first_responded_at: only the first agent answer counts."""
     if not ticket.first_responded_at:
         gauge(Metric.FIRST_RESPONSE_TIME, _waited(ticket, now), MetricUnit.Seconds, priority=str(ticket.priority))
+
+
+def utilisation(agents: list[dict[str, Any]]) -> float | None:
+    """Percent of the online agents' capacity in use (None with nobody online): near 100 for long is the "automate
+    or hire" signal (R14); over 100 means a lead lent work beyond capacity."""
+    online = [agent for agent in agents if agent["presence"] == "online" and int(agent["capacity"]) > 0]
+    capacity = sum(int(agent["capacity"]) for agent in online)
+    return 100.0 * sum(int(agent["load"]) for agent in online) / capacity if capacity else None

@@ -114,12 +114,21 @@ class Metric:
     PLATFORM_SENDS_DEFERRED = "PlatformSendsDeferred"
     SLA_APPLIED = "SlaApplied"  # by priority: the tickets the SLA clock started for (the dashboard's by-priority)
     ESCALATIONS = "Escalations"  # by level (the tier the ticket went to)
+    # KPIs, from the aggregator's changes (shared/services/kpis.py): each measurement once
+    SLA_TARGETS_MET = "SlaTargetsMet"  # first-response and resolution targets met ...
+    SLA_TARGETS_MEASURED = "SlaTargetsMeasured"  # ... out of those finished (compliance = met / measured)
+    CSAT_RESPONSES = "CsatResponses"  # ratings given ...
+    CSAT_SURVEYED = "CsatSurveyed"  # ... out of resolved tickets whose customer was asked
+    DEFLECTIONS = "Deflections"  # tickets the customer closed because an article answered them
+    ARTICLE_VIEWS = "ArticleViews"  # help-centre article pages opened
+    PORTAL_REPLIES = "PortalReplies"  # customer replies through the ticket portal
     # gauges
     FIRST_RESPONSE_TIME = "FirstResponseTime"  # seconds from created to the first agent reply, by priority
     RESOLUTION_TIME = "ResolutionTime"  # seconds from created to resolved, by priority
     UNASSIGNED_BACKLOG = "UnassignedBacklog"  # tickets waiting for an agent, by team (the sweep, every minute)
     UNASSIGNED_BACKLOG_AGE = "UnassignedBacklogAge"  # seconds the oldest of them has waited, by team
     AGENT_UTILISATION = "AgentUtilisation"  # percent of online agents' capacity in use, by team
+    CSAT_SCORE = "CsatScore"  # one rating, 1-5 (the dashboard's average)
 
 
 def count(name: str, value: int = 1, **dimensions: str) -> None:

@@ -56,6 +56,8 @@ def ticket_resource(ticket: Ticket) -> dict[str, Any]:
         "changed_at": ticket.changed_at,
         "first_responded_at": ticket.first_responded_at,
         "resolved_at": ticket.resolved_at,
+        "csat": dict(ticket.csat) if ticket.csat else None,
+        "resolved_by_article": ticket.resolved_by_article,
         "sla": plain(ticket.sla),
         "promise": promise_resource(ticket),
     }

@@ -37,6 +37,7 @@ class Settings:
     quarantine_table: str = "ticketing-quarantine"
     config_table: str = "ticketing-config"
     folder_counts_table: str = "ticketing-folder-counts"
+    kpi_table: str = "ticketing-kpi"  # KPI aggregates, per-ticket facts and article counters (derived, rebuildable)
     # S3 and queues
     mail_bucket: str = "ticketing-mail"
     raw_mail_prefix: str = "inbound/"
@@ -75,6 +76,11 @@ class Settings:
     cognito_issuer: str = ""
     cognito_client_id: str = ""
     cognito_client_id_parameter: str = ""  # deployed: the SSM parameter holding the client id (read once)
+    # Where customers open the help centre and their ticket's portal (the console's origin), and how long a
+    # portal link in a customer message stays valid. Deployed, the address is read once from its SSM parameter.
+    public_url: str = "http://127.0.0.1:8000"
+    public_url_parameter: str = ""
+    portal_link_days: int = 30
 
     @property
     def loop_marker(self) -> str:
@@ -97,6 +103,7 @@ class Settings:
             quarantine_table=env.get("QUARANTINE_TABLE", cls.quarantine_table),
             config_table=env.get("CONFIG_TABLE", cls.config_table),
             folder_counts_table=env.get("FOLDER_COUNTS_TABLE", cls.folder_counts_table),
+            kpi_table=env.get("KPI_TABLE", cls.kpi_table),
             mail_bucket=env.get("MAIL_BUCKET", cls.mail_bucket),
             raw_mail_prefix=env.get("RAW_MAIL_PREFIX", cls.raw_mail_prefix),
             attachments_prefix=env.get("ATTACHMENTS_PREFIX", cls.attachments_prefix),
@@ -126,6 +133,9 @@ class Settings:
             cognito_issuer=env.get("COGNITO_ISSUER", "").rstrip("/"),
             cognito_client_id=env.get("COGNITO_CLIENT_ID", ""),
             cognito_client_id_parameter=env.get("COGNITO_CLIENT_ID_PARAMETER", ""),
+            public_url=(env.get("PUBLIC_URL") or cls.public_url).rstrip("/"),
+            public_url_parameter=env.get("PUBLIC_URL_PARAMETER", ""),
+            portal_link_days=_int("PORTAL_LINK_DAYS", cls.portal_link_days),
         )
 
 

@@ -104,6 +104,29 @@ def cmd_folders_repair(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_kpi_rebuild(args: argparse.Namespace) -> int:
+    """Recompute every ticket's KPI contribution and correct the aggregates to match (after a restore, or when
+    the aggregate DLQ alarms)."""
+    _use_stack()
+    from shared.services.kpis import KpiAggregator
+    from shared.storage.kpi import KpiRepository
+    from shared.storage.tickets import TicketRepository
+
+    done = KpiAggregator(KpiRepository()).rebuild(TicketRepository().every_ticket())
+    print(f"{done['tickets']} ticket(s) recounted; {done['corrected']} counter(s) corrected")
+    return 0
+
+
+def cmd_kb_rebuild(args: argparse.Namespace) -> int:
+    """Rebuild the knowledge base's search index from the published articles."""
+    _use_stack()
+    from shared.services.wiring import build_knowledge_base
+
+    pointer = build_knowledge_base().rebuild("cli:kb-rebuild")
+    print(f"index {pointer['version']}: {pointer['articles']} published article(s)")
+    return 0
+
+
 def cmd_outbox(args: argparse.Namespace) -> int:
     """The mail the running stack has sent (acknowledgements, replies, notices), oldest first."""
     if args.channel:
@@ -249,6 +272,13 @@ def build_parser() -> argparse.ArgumentParser:
     folder_commands = folders.add_subparsers(dest="folders_command", required=True, metavar="COMMAND")
     folder_commands.add_parser("repair", help="recount the folders from the tickets and correct drifted counters"
                                ).set_defaults(func=cmd_folders_repair)  # fmt: skip
+
+    kpi = commands.add_parser("kpi", help="the KPI aggregates of the running local stack")
+    kpi.add_subparsers(dest="kpi_command", required=True, metavar="COMMAND").add_parser(
+        "rebuild", help="recount every ticket's KPI contribution and correct the aggregates").set_defaults(func=cmd_kpi_rebuild)  # fmt: skip
+    kb = commands.add_parser("kb", help="the knowledge base of the running local stack")
+    kb.add_subparsers(dest="kb_command", required=True, metavar="COMMAND").add_parser(
+        "rebuild", help="rebuild the search index from the published articles").set_defaults(func=cmd_kb_rebuild)  # fmt: skip
 
     outbox = commands.add_parser("outbox", help="mail the running local stack has sent, oldest first")
     outbox.add_argument("--to", metavar="ADDRESS", default=None, help="only mail to this address")

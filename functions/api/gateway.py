@@ -115,7 +115,8 @@ def contract(name: str) -> type[BaseModel]:
     validates something does, and `GET /v1/tickets/{id}` never does."""
     import importlib
 
-    for module in ("shared.contracts.api", "shared.contracts.config", "shared.contracts.work", "shared.contracts.desk"):
+    for module in ("shared.contracts.api", "shared.contracts.config", "shared.contracts.work", "shared.contracts.desk",
+                   "shared.contracts.selfservice"):  # fmt: skip
         found = getattr(importlib.import_module(module), name, None)
         if found is not None:
             return found  # type: ignore[no-any-return]

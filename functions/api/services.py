@@ -24,6 +24,9 @@ from shared.storage.tickets import TicketRepository
 
 if TYPE_CHECKING:
     from shared.services.channel_intake import ChannelIntake
+    from shared.services.knowledge_base import KnowledgeBase
+    from shared.services.kpis import KpiReports
+    from shared.services.portal import Portal
     from shared.services.intake import IntakeService
     from shared.services.ticket_changes import TicketChanges
     from shared.services.ticket_work import TicketWork
@@ -142,3 +145,33 @@ def channel_intake() -> ChannelIntake:
         secrets=lambda webhook: channel_secret(settings, webhook),
         now=utcnow,
     )
+
+
+@lru_cache(maxsize=1)
+def knowledge_base() -> KnowledgeBase:
+    from shared.services.wiring import build_knowledge_base
+
+    return build_knowledge_base(get_settings())
+
+
+@lru_cache(maxsize=1)
+def portal() -> Portal:
+    from shared.adapters.secrets import purpose_key, signing_key
+    from shared.services.portal import Portal
+
+    return Portal(
+        tickets=TicketRepository(),
+        key=purpose_key(signing_key(get_settings()), "portal"),
+        intake=_intake,
+        changes=_changes,
+        kb=knowledge_base,
+        now=utcnow,
+    )
+
+
+@lru_cache(maxsize=1)
+def kpi_reports() -> KpiReports:
+    from shared.services.kpis import KpiReports
+    from shared.storage.kpi import KpiRepository
+
+    return KpiReports(store=KpiRepository(), agents=AgentRepository(), desk=TicketRepository(), config=ConfigRepository(), now=utcnow)

@@ -26,3 +26,12 @@ def _processor() -> BatchProcessor:
 def partial_batch(event: dict[str, Any], record_handler: Callable[[Any], Any], context: Any) -> dict[str, Any]:
     """Run `record_handler` on each record; the reply lists the records that failed (`batchItemFailures`)."""
     return dict(process_partial_response(event=event, record_handler=record_handler, processor=_processor(), context=context))
+
+
+def partial_stream_batch(event: dict[str, Any], record_handler: Callable[[Any], Any], context: Any) -> dict[str, Any]:
+    """A DynamoDB Streams batch: the reply names the first record that failed (`batchItemFailures` by sequence
+    number), so Lambda retries the shard from there and nothing after it is lost."""
+    processor: BatchProcessor | None = getattr(_local, "stream_processor", None)
+    if processor is None:
+        processor = _local.stream_processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    return dict(process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context))

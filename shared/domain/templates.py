@@ -46,6 +46,9 @@ PLACEHOLDERS: Mapping[str, str] = {
     "support_address": "The support mailbox customers write to.",
     "channel": "The channel the customer used: email, chat, whatsapp, ...",
     "merged_into_ref": "The ticket this one was merged into (its reference); empty unless it was merged.",
+    "portal_url": "The customer's own link to follow, add to and reply on this ticket (signed, expires); every "
+    "message ends with it unless the template places it.",
+    "csat_url": "The same link's rating page (1-5 and a comment), answerable once the ticket is resolved.",
 }
 
 ANY_CHANNEL = "*"

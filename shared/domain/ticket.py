@@ -78,6 +78,9 @@ class Ticket:
     due_at: str | None = None  # when the next SLA step (ladder, idle, promise) falls due ...
     due_step: int | None = None  # ... and which step that is
     eta_promise: dict[str, Any] | None = None  # what the acknowledgement promised, in business seconds per metric
+    csat: dict[str, Any] | None = None  # the customer's rating after resolution: {score 1-5, comment, at}, once
+    resolved_by_article: str | None = None  # the customer closed it from the portal: this article answered them
+    escalation_log: list[dict[str, Any]] = field(default_factory=list)  # each rise in level: {at, from, level, causes}
     version: int | None = None  # as read from storage; None for a ticket never saved
     changed_at: str | None = field(default=None, compare=False)  # when storage last wrote it (any change; polling)
     loaded: Mapping[str, Any] | None = field(default=None, repr=False, compare=False)  # what storage held when read

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any, Iterable, Protocol
+from typing import Any, Callable, Iterable, Protocol
 
 from shared.domain.ids import derived_ulid
 from shared.domain.model import AuditEvent, Direction, MessageKind, Priority
@@ -43,6 +43,10 @@ from shared.domain.timefmt import Clock, iso, parse_iso, utcnow
 
 
 PLATFORM_CHANNELS = frozenset({"whatsapp", "facebook", "instagram", "telegram", "chat"})
+
+
+class Suggestions(Protocol):
+    def suggest(self, text: str, language: str | None, limit: int = ...) -> list[dict[str, Any]]: ...
 
 
 class Mailer(Protocol):
@@ -108,6 +112,9 @@ class CustomerMessenger:
     reply_key: bytes
     deliveries: DeliveryJobs  # platform channels' sends, taken by the deliver function
     clock: Clock = utcnow
+    portal_key: bytes | None = None  # signs the portal link every customer message ends with (None: no link)
+    public_url: Callable[[], str] | None = None  # the help centre's and portal's address
+    knowledge: Callable[[], Suggestions] | None = None  # suggests articles in the acknowledgement
 
     def acknowledge(self, ticket: Ticket, suppress: bool) -> Estimate | None:
         """Send the acknowledgement with ref and ETA once per ticket. Returns what it promised if it went out now."""
@@ -130,11 +137,34 @@ class CustomerMessenger:
             "eta_first_response": format_duration(self.wall_seconds(ticket, now, eta.first_response_seconds), language),
             "eta_resolution": format_duration(self.wall_seconds(ticket, now, eta.resolution_seconds), language),
             "queue_position": eta.queue_position,
+            "suggested_articles": self._suggestions(ticket, first, language),
         }
         self._send(ticket, first, "acknowledgement", language, context, now, kind="acknowledgement")
         self.markers.complete(f"ack#{ticket.id}", {"sent_at": iso(now)})
         count(Metric.ACKNOWLEDGEMENTS_SENT, channel=ticket.channel)
         return eta
+
+    def _suggestions(self, ticket: Ticket, first: Message | None, language: str) -> list[dict[str, Any]]:
+        """Published articles matching the customer's words (none when the knowledge base cannot answer: a
+        suggestion is a courtesy and never holds the acknowledgement up)."""
+        if self.knowledge is None:
+            return []
+        try:
+            hits = self.knowledge().suggest(f"{ticket.subject}\n{(first.body if first else '') or ''}", language)
+        except Exception:  # noqa: BLE001 - the acknowledgement goes out without suggestions
+            logger.exception("article suggestions failed", extra={"ticket_id": ticket.id})
+            return []
+        return [{"title": hit["title"], "url": hit["url"]} for hit in hits]
+
+    def portal_links(self, ticket: Ticket) -> tuple[str, str] | None:
+        """(the portal link, its rating page) for this ticket, signed now; None without a portal key."""
+        if self.portal_key is None or self.public_url is None:
+            return None
+        from shared.domain.portal import portal_token, portal_url
+
+        token = portal_token(self.portal_key, ticket.id, self.clock(), self.settings.portal_link_days)
+        base = self.public_url()
+        return portal_url(base, ticket.id, token), portal_url(base, ticket.id, token, rate=True)
 
     def wall_seconds(self, ticket: Ticket, now: datetime, business_seconds: float) -> float:
         """What a wait in business time on the ticket's SLA calendar means on the customer's clock from now:
@@ -250,7 +280,8 @@ class CustomerMessenger:
         extra: dict[str, Any] | None = None,
     ) -> None:
         template = choose_template(stored_templates(self.config), template_id, language, ticket.channel)
-        rendered = render_template(template, {**self._placeholders(ticket), **context})
+        rendered = self._with_portal(ticket, render_template(template, {**self._placeholders(ticket), **context}),
+                                     template.language, rate=kind == "resolved")  # fmt: skip
         message_id = derived_ulid(now, f"{ticket.id}#{kind}#{template_id}#{answering.message_id if answering else ''}")
         self._deliver(
             ticket,
@@ -278,6 +309,27 @@ class CustomerMessenger:
         )
         logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
 
+    def _with_portal(self, ticket: Ticket, message: RenderedMessage, language: str, rate: bool = False) -> RenderedMessage:
+        """Every customer message ends with the ticket's portal link (a resolution notice with the rating link
+        first), unless its template already placed the link itself. On chat channels agents' own replies go as
+        typed (the chat is the live thread); their automatic notices carry it."""
+        links = self.portal_links(ticket)
+        if links is None or ticket.merged_into:
+            return message
+        from html import escape
+
+        from shared.domain.portal import footer
+
+        url, rate_url = links
+        if url.split("/#/")[0] + "/#/portal/" + ticket.id in message.text:
+            return message
+        line = footer(language, url, rate_url if rate else None)
+        html = message.html
+        if html:
+            block = "".join(f'<p style="font-size: 12px; color: #555;">{_linked(escape(part))}</p>' for part in line.splitlines())
+            html = html.replace("</body>", block + "</body>", 1) if "</body>" in html else html + block
+        return replace(message, text=f"{message.text.rstrip()}\n\n--\n{line}\n", html=html)
+
     def render(self, ticket: Ticket, template_id: str | None = None, source: str | None = None) -> RenderedMessage:
         """What a stored template (`template_id`, in the ticket's language on its channel) or a macro's own wording
         (`source`) says for this ticket, placeholders filled in as a notice would have them."""
@@ -303,6 +355,7 @@ class CustomerMessenger:
             "support_address": self.settings.support_address,
             "channel": ticket.channel,
             "merged_into_ref": "",
+            **dict(zip(("portal_url", "csat_url"), self.portal_links(ticket) or ("", ""))),
         }
 
     def agent_reply(self, ticket: Ticket, agent_id: str, agent_name: str | None, text: str, now: datetime) -> str:
@@ -312,12 +365,16 @@ class CustomerMessenger:
         messages, _ = self.tickets.thread(ticket.id)
         inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
         message_id = derived_ulid(now, f"{ticket.id}#reply#{agent_id}#{len(messages)}")
+        language = self._language(ticket, self.tickets.first_message(ticket.id))
+        sent = RenderedMessage(subject=None, text=text, html=None)
+        if ticket.channel not in PLATFORM_CHANNELS:  # a chat is its own live thread: the link rides on its notices
+            sent = self._with_portal(ticket, sent, language)
         self._deliver(
             ticket,
             inbound[-1] if inbound else None,
             message_id=message_id,
             subject=None,
-            text=text,
+            text=sent.text,
             html=None,
             now=now,
             message_kind=MessageKind.AGENT,
@@ -409,6 +466,12 @@ class CustomerMessenger:
             )
         )
         return self.mailer.send(raw, self.settings.support_address, [to])
+
+
+def _linked(text: str) -> str:
+    """An escaped footer line with its URL made a link."""
+    head, sep, url = text.rpartition(": ")
+    return f'{head}{sep}<a href="{url}">{url}</a>' if sep and url.startswith("http") else text
 
 
 def _sent_event(sent: Message, event: tuple[str, dict[str, Any]], now: datetime) -> AuditEvent:

@@ -15,6 +15,7 @@ from shared.adapters.secrets import purpose_key, signing_key
 from shared.adapters.timers import EscalationTimers
 from shared.services.alerts import MailAlerter
 from shared.services.customer_messages import CustomerMessenger
+from shared.services.knowledge_base import KnowledgeBase
 from shared.services.delivery import DeliveryService
 from shared.services.sla import SlaService
 from shared.services.route_stage import Router
@@ -44,8 +45,35 @@ def build_router(settings: Settings | None = None) -> Router:
     )
 
 
+def public_url(settings: Settings) -> str:
+    """Where customers open the help centre and their portal: deployed, read once from its SSM parameter."""
+    if settings.public_url_parameter:
+        from shared.adapters.parameters import parameter_value
+
+        return parameter_value(settings.public_url_parameter).rstrip("/")
+    return settings.public_url
+
+
+def build_knowledge_base(settings: Settings | None = None) -> KnowledgeBase:
+    settings = settings or get_settings()
+    from shared.adapters.blobs import BlobStore
+    from shared.domain.timefmt import utcnow
+    from shared.storage.kpi import ArticleCounterStore
+
+    return KnowledgeBase(config=ConfigRepository(), blobs=BlobStore(settings), counters=ArticleCounterStore(),
+                         public_url=lambda: public_url(settings), now=utcnow)  # fmt: skip
+
+
 def build_messenger(settings: Settings | None = None) -> CustomerMessenger:
     settings = settings or get_settings()
+    key = signing_key(settings)
+    knowledge: KnowledgeBase | None = None
+
+    def kb() -> KnowledgeBase:
+        nonlocal knowledge
+        knowledge = knowledge or build_knowledge_base(settings)
+        return knowledge
+
     return CustomerMessenger(
         settings=settings,
         tickets=TicketRepository(),
@@ -54,8 +82,11 @@ def build_messenger(settings: Settings | None = None) -> CustomerMessenger:
         config=ConfigRepository(),
         markers=MarkerRepository(),
         mailer=SesMailer(settings),
-        reply_key=purpose_key(signing_key(settings), "reply-to"),
+        reply_key=purpose_key(key, "reply-to"),
         deliveries=DeliveryQueue(settings),
+        portal_key=purpose_key(key, "portal"),
+        public_url=lambda: public_url(settings),
+        knowledge=kb,
     )
 
 

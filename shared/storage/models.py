@@ -13,6 +13,7 @@ Tables
   `expires_at`).
 - quarantine: inbound items that did not become tickets, with reason and raw object key.
 - folder_counts: the agent's folder counters, sharded, moved in the transactions that change tickets.
+- kpi: KPI aggregates per day and dimension, kept from the tickets table's stream (rebuildable), and article counts.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from pynamodb.attributes import (
     UnicodeSetAttribute,
     VersionAttribute,
 )
+from pynamodb.constants import STREAM_NEW_IMAGE
 from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
 from pynamodb.models import Model
 
@@ -150,6 +152,7 @@ class CustomerSnapshot(MapAttribute):  # type: ignore[type-arg]
 class TicketModel(Model):
     class Meta(_Meta):
         table_name = _settings.tickets_table
+        stream_view_type = STREAM_NEW_IMAGE  # the KPI aggregator reads every write (infra/template.yaml: the same)
 
     id = UnicodeAttribute(hash_key=True)
     ref = UnicodeAttribute()
@@ -190,6 +193,9 @@ class TicketModel(Model):
     idle_flagged_at = UnicodeAttribute(null=True)  # the `updated_at` of the quiet spell already flagged idle
     escalation_causes = JSONAttribute(null=True)  # cause -> tier it asks for (shared/domain/escalation_causes.py)
     eta_promise = JSONAttribute(null=True)  # what the acknowledgement promised, in business seconds per metric
+    csat = JSONAttribute(null=True)  # the customer's rating after resolution
+    resolved_by_article = UnicodeAttribute(null=True)  # closed by the customer from the portal: an article answered
+    escalation_log = JSONAttribute(null=True)  # each rise in escalation level, written by storage (KPIs read it)
     # routing
     required_skill = UnicodeAttribute(null=True)
     required_tier = NumberAttribute(default=1)
@@ -378,6 +384,18 @@ class FolderCountModel(Model):
     all_teams = FolderCountsOfAllTeamsIndex()
 
 
+class KpiModel(Model):
+    """KPI aggregates and what feeds them (shared/storage/kpi.py): `<dimension>` / `<day>#<value>` counter items,
+    `fact#<ticket id>` / `fact` (what one ticket contributes now), `article` / `<id>` (views, votes). The counters
+    have attributes named by what they count, so they are written with the low-level client."""
+
+    class Meta(_Meta):
+        table_name = _settings.kpi_table
+
+    pk = UnicodeAttribute(hash_key=True)
+    sk = UnicodeAttribute(range_key=True)
+
+
 class ConfigModel(Model):
     """Settings a support lead edits through the API: priority rules, teams, templates, auto-reply rules."""
 
@@ -427,4 +445,5 @@ ALL_MODELS: tuple[type[Model], ...] = (
     QuarantineModel,
     ConfigModel,
     FolderCountModel,
+    KpiModel,
 )

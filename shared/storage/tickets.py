@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import fields, replace
 from datetime import datetime
-from typing import Any, Callable, Iterable, cast
+from typing import Any, Callable, Iterable, Iterator, cast
 
 from pynamodb.exceptions import TransactWriteError, UpdateError
 from pynamodb.expressions.condition import Condition
@@ -23,6 +23,7 @@ from shared.domain.ticket import TRIAGE, CustomerSnapshot, LoadChange, Message, 
 from shared.storage.assignments import assign, change_holding_ticket
 from shared.storage.cursor import decode_cursor, encode_cursor
 from shared.storage.folders import FolderCountRepository, add_moves, moves_anything
+from shared.domain.escalation_causes import live
 from shared.storage.models import LISTING, CustomerSnapshot as CustomerSnapshotMap, MarkerModel, ThreadItemModel, TicketModel
 from shared.storage.transactions import conflicted, failed_conditions, transaction
 from shared.domain.timefmt import iso, parse_iso, utcnow
@@ -88,6 +89,24 @@ def _escalation_actions(before: dict[str, Any] | None, after: dict[str, Any], at
     return []
 
 
+ESCALATION_LOG_LIMIT = 50
+
+
+def note_escalation(ticket: Ticket, written_at: str) -> None:
+    """Storage keeps the history of a ticket's escalation level (the KPIs count escalations by level and cause
+    from it): every write that raises the level appends when (the ticket's own time when the change moved it,
+    else the write's), from which level, to which, and the causes asking for it. The last 50 rises are kept."""
+    before = int((ticket.loaded or {}).get("escalation_level") or 0)
+    level = int(ticket.escalation_level or 0)
+    if level <= before:
+        return
+    moved = ticket.loaded is None or ticket.loaded.get("updated_at") != ticket.updated_at
+    held = dict(ticket.escalation_causes or {})
+    causes = sorted(c for c, tier in held.items() if int(tier) == level + 1) or live(held) or ["unspecified"]
+    entry = {"at": ticket.updated_at if moved else written_at, "from": before, "level": level, "causes": causes}
+    ticket.escalation_log = [*(ticket.escalation_log or []), entry][-ESCALATION_LOG_LIMIT:]
+
+
 def _ticket_of_state(state: dict[str, Any]) -> Ticket:
     values = dict(state)
     values["customer"] = CustomerSnapshot(**values["customer"])
@@ -99,7 +118,7 @@ def to_ticket(model: TicketModel) -> Ticket:
     values = {name: plain(getattr(model, name)) for name in _TICKET_FIELDS}
     values["tags"] = set(values["tags"] or ())
     values["ladder_done"] = [int(float(str(i))) for i in values["ladder_done"] or []]
-    for name in ("priority_reasons", "automation_reasons", "keywords", "merged_from", "links"):
+    for name in ("priority_reasons", "automation_reasons", "keywords", "merged_from", "links", "escalation_log"):
         values[name] = list(values[name] or [])
     for name in ("escalation_level", "reopen_count", "message_count", "customer_waiting_count"):
         values[name] = int(values[name] or 0)
@@ -140,6 +159,7 @@ def _stored_attributes(state: dict[str, Any]) -> dict[str, Any]:
 
 def new_item(ticket: Ticket) -> TicketModel:
     """The item a ticket is stored as, whole (a new ticket; bulk loads)."""
+    note_escalation(ticket, iso(utcnow()))
     attributes = {name: _stored_value(name, value) for name, value in _stored_attributes(ticket.state()).items()}
     ticket.changed_at = iso(utcnow())
     if attributes["escalation_key"] is not None:
@@ -151,6 +171,7 @@ def new_item(ticket: Ticket) -> TicketModel:
 def _update_actions(ticket: Ticket) -> list[Action]:
     """SET/REMOVE actions for what changed since the ticket was read, index attributes included."""
     before = _stored_attributes(dict(ticket.loaded)) if ticket.loaded is not None else {}
+    note_escalation(ticket, iso(utcnow()))
     after = _stored_attributes(ticket.state())
     actions: list[Action] = []
     for name, value in after.items():
@@ -435,6 +456,11 @@ class TicketRepository:
             _key(ticket).update(actions=actions)
             written += 1
         return written
+
+    def every_ticket(self) -> Iterator[Ticket]:
+        """Every ticket through the all-tickets index (maintenance: the KPI rebuild), never a Scan."""
+        for item in TicketModel.all_by_created.query(LISTING):
+            yield to_ticket(item)
 
     def folder_counts(self, teams: Iterable[str] | None) -> dict[str, dict[str, int]]:
         return FolderCountRepository().counts(teams)

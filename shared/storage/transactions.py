@@ -22,6 +22,10 @@ def _connection() -> Connection:
     return Connection(region=TicketModel.Meta.region)
 
 
+def connection() -> Connection:
+    return _connection()
+
+
 def transaction() -> TransactWrite:
     return TransactWrite(connection=_connection())
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
@@ -20,6 +20,7 @@ class Aws:
     s3: Any
     sqs: Any
     route_queue_url: str
+    stream_positions: dict[str, Any] = field(default_factory=dict)
 
     def route(self, rounds: int = 10) -> list[dict[str, Any]]:
         """Play the route function's event source mapping until the route queue is empty; returns the replies."""
@@ -40,6 +41,33 @@ class Aws:
                 self.sqs.delete_message(QueueUrl=self.route_queue_url, ReceiptHandle=message["ReceiptHandle"])
             replies.append(reply)
         raise AssertionError("the route queue did not empty")
+
+    def aggregate(self) -> int:
+        """Play the aggregate function's stream mapping: every tickets-table record not yet handed over goes to
+        the handler as a DynamoDB Streams event; returns how many records went."""
+        from functions.aggregate.handler import lambda_handler
+        from tests.support import FakeContext
+
+        streams = boto3.client("dynamodbstreams", region_name=get_settings().region)
+        arn = boto3.client("dynamodb", region_name=get_settings().region).describe_table(
+            TableName=get_settings().tickets_table)["Table"]["LatestStreamArn"]  # fmt: skip
+        handed = 0
+        for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+            shard_id = shard["ShardId"]
+            iterator = self.stream_positions.get(shard_id) or streams.get_shard_iterator(
+                StreamArn=arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]  # fmt: skip
+            while iterator:
+                got = streams.get_records(ShardIterator=iterator, Limit=100)
+                records = [{**r, "eventSourceARN": arn} for r in got["Records"]]
+                if records:
+                    reply = lambda_handler({"Records": records}, FakeContext(function_name="ticketing-AggregateFunction"))
+                    assert reply["batchItemFailures"] == [], reply
+                    handed += len(records)
+                self.stream_positions[shard_id] = got.get("NextShardIterator")
+                if not records:
+                    break
+                iterator = got.get("NextShardIterator")
+        return handed
 
     def sent_mail(self) -> list[Any]:
         """What SES (moto) sent, oldest first."""

@@ -139,6 +139,16 @@ ROUTES = [
     ("PUT", "/v1/views/team-open", {"team": "support", "filters": {"status": "open"}}, "supervisor", True),
     ("GET", "/v1/views/team-open?team=support", None, "agent", True),
     ("DELETE", "/v1/views/team-open?team=support", None, "supervisor", True),
+    ("GET", "/v1/articles", None, "supervisor", False),
+    ("GET", "/v1/articles/reset-password", None, "supervisor", False),
+    ("PUT", "/v1/articles/faq", {"title": "FAQ", "body": "Jawaban", "language": "id"}, "supervisor", False),
+    ("DELETE", "/v1/articles/nosuch", None, "supervisor", False),
+    ("GET", "/v1/tickets/{ticket}/suggestions", None, "agent", True),
+    ("GET", "/v1/metrics/summary?from=2026-11-02&to=2026-11-09&team=support", None, "supervisor", True),
+    ("GET", "/v1/goals", None, "agent", False),
+    ("PUT", "/v1/goals/sla-week", {"team": "support", "metric": "sla_compliance", "op": ">=", "target": 95}, "supervisor", True),
+    ("DELETE", "/v1/goals/nosuch", None, "supervisor", False),
+    ("GET", "/v1/reports/escalations?team=support", None, "supervisor", True),
 ]
 
 

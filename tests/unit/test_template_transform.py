@@ -58,7 +58,7 @@ def test_the_api_has_its_proxy_routes_behind_the_bearer_authorizer_and_public_we
 def test_every_function_has_its_own_role_and_none_may_do_everything(transformed):
     functions = _of_type(transformed, "AWS::Lambda::Function")
     roles = _of_type(transformed, "AWS::IAM::Role")
-    assert len(functions) == 7 and len({json.dumps(f["Properties"]["Role"]) for f in functions.values()}) == 7
+    assert len(functions) == 8 and len({json.dumps(f["Properties"]["Role"]) for f in functions.values()}) == 8
     for name, role in roles.items():
         for policy in role["Properties"].get("Policies", []):
             for statement in policy["PolicyDocument"]["Statement"]:

@@ -263,6 +263,8 @@ def test_every_placeholder_is_documented_for_the_editor():
         "support_address",
         "channel",
         "merged_into_ref",
+        "portal_url",
+        "csat_url",
     }
     assert all(description.strip() for description in PLACEHOLDERS.values())
 

@@ -19,7 +19,7 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from ticketing.local.runtime import FunctionTarget, Handler
+from ticketing.local.runtime import FunctionTarget, Handler, PollingThread
 from ticketing.local.template import functions
 
 # Not under "ticketing": Powertools' Logger(service="ticketing") owns that name and would reformat these lines.
@@ -60,7 +60,7 @@ def sqs_record(message: Mapping[str, Any], queue_arn: str, region: str) -> dict[
     }
 
 
-class SqsPoller:
+class SqsPoller(PollingThread):
     """Long-polls one queue and feeds batches to a handler, like a Lambda SQS event source mapping."""
 
     def __init__(
@@ -93,28 +93,11 @@ class SqsPoller:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    # -------------------------------------------------------------------------------------- lifecycle
-
-    def start(self) -> None:
+    def _prepare(self) -> None:
         self._arn()  # fail here, not in the thread, if the queue does not exist
-        self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name=f"poll-{self.name}", daemon=True)
-        self._thread.start()
 
-    def request_stop(self) -> None:
-        """Ask the thread to stop without waiting (stop several pollers at once, then `stop()` each)."""
-        self._stop.set()
-
-    def stop(self, timeout: float | None = None) -> None:
-        """Stop after the current receive/handler call; a long poll ends within `wait_seconds`."""
-        self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout if timeout is not None else self._wait_seconds + 5)
-            self._thread = None
-
-    @property
-    def running(self) -> bool:
-        return self._thread is not None and self._thread.is_alive()
+    def _stop_timeout(self) -> float:
+        return self._wait_seconds + 5  # a long poll ends within `wait_seconds`
 
     # -------------------------------------------------------------------------------------- one batch
 

@@ -185,3 +185,41 @@ def sqs_dead_letter(sqs_client: Any, queue_url: str) -> Callable[[dict[str, Any]
         )
 
     return park
+
+
+class PollingThread:
+    """The life of an event source mapping's poller: a daemon thread running `_loop` until asked to stop."""
+
+    name: str
+    _stop: threading.Event
+    _thread: threading.Thread | None
+
+    def _loop(self) -> None:
+        raise NotImplementedError
+
+    def _prepare(self) -> None:
+        """Checked before the thread starts, so a missing queue or stream fails the start, not the thread."""
+
+    def _stop_timeout(self) -> float:
+        return 10.0
+
+    def start(self) -> None:
+        self._prepare()
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name=f"poll-{self.name}", daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the thread to stop without waiting (stop several pollers at once, then `stop()` each)."""
+        self._stop.set()
+
+    def stop(self, timeout: float | None = None) -> None:
+        """Stop after the current read and handler call."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout if timeout is not None else self._stop_timeout())
+            self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()

@@ -41,7 +41,7 @@ from ticketing.local.template import TEMPLATE_PATH, functions, load_template
 log = logging.getLogger(__name__.replace("ticketing.local", "local_stack"))
 
 # The deployed API's Cognito user pool: locally agents sign in through the dev sign-in (the stack's own tokens).
-CLOUD_ONLY_VARIABLES = ("COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_ID_PARAMETER")
+CLOUD_ONLY_VARIABLES = ("COGNITO_ISSUER", "COGNITO_CLIENT_ID", "COGNITO_CLIENT_ID_PARAMETER", "PUBLIC_URL_PARAMETER")
 
 _FORWARDED_ENV = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_DYNAMODB", "AWS_ENDPOINT_URL_DYNAMODB_STREAMS",
                   "AWS_DEFAULT_REGION", "AWS_REGION", "AWS_ACCOUNT_ID_ENDPOINT_MODE")  # fmt: skip
@@ -106,6 +106,7 @@ class LocalStack:
         self.restored: dict[str, int] = {}
         self._queues: dict[str, str] = {}  # logical id -> queue URL
         self.pollers: list[Any] = []
+        self.stream_pollers: list[Any] = []
         self.scheduler: Any = None
         self.smtp: Any = None
         self.api: Any = None
@@ -147,7 +148,7 @@ class LocalStack:
         self.provisioned = provision(template, stack_name=self.config.stack_name, parameters=parameters,
                                      secret_values=KeptSecrets(self.data.secrets),
                                      before_direct=self.dynamodb.wait_ready)  # fmt: skip
-        self.environment = self.provisioned.function_environment()
+        self.environment = self.provisioned.function_environment(cloud_only=CLOUD_ONLY_VARIABLES)
         # The platforms' send APIs, faked and recording; before the handlers import settings, which read their URLs
         from ticketing.local.channel_fakes import ChannelFakes
 
@@ -161,6 +162,9 @@ class LocalStack:
                     log.warning(
                         "%s sets %s differently; in-process handlers share one environment", spec.logical_id, name
                     )
+        # the help centre and customers' portal links: this stack's own console (PUBLIC_URL set outside wins)
+        host = "127.0.0.1" if self.config.host in ("0.0.0.0", "::", "") else self.config.host
+        self.environment["PUBLIC_URL"] = os.environ.get("PUBLIC_URL") or f"http://{host}:{self.config.api_port}"
         os.environ.update(self.environment)
         self._warm_handlers(template)
 
@@ -186,6 +190,12 @@ class LocalStack:
         self._started.append("pollers")
         for poller in self.pollers:
             poller.start()
+        from ticketing.local.stream_pollers import stream_pollers_from_template
+
+        self.stream_pollers = stream_pollers_from_template(self.provisioned)
+        self._started.append("stream-pollers")
+        for stream_poller in self.stream_pollers:
+            stream_poller.start()
 
         # After the pollers, so what a scheduled run enqueues is picked up; stopped before them for the same reason.
         self.scheduler = Scheduler.from_template(self.provisioned)
@@ -227,6 +237,7 @@ class LocalStack:
             "api": lambda: self.api.stop(),
             "smtp": lambda: self.smtp.stop(),
             "schedules": lambda: self.scheduler.stop(),
+            "stream-pollers": self._stop_stream_pollers,
             "pollers": self._stop_pollers,
             "sqs-pending": self._save_pending_messages,
             "outbox": lambda: self.outbox.stop(),
@@ -260,6 +271,12 @@ class LocalStack:
         saved = save_pending_messages(self.data.pending_messages, names, self.provisioned.region)
         if saved:
             log.info("%d queued message(s) saved for the next start", saved)
+
+    def _stop_stream_pollers(self) -> None:
+        for poller in self.stream_pollers:
+            poller.request_stop()
+        for poller in self.stream_pollers:
+            poller.stop()
 
     def _stop_pollers(self) -> None:
         for poller in self.pollers:

@@ -213,6 +213,36 @@ class ScheduleEventSource:
     timezone: str | None = None  # ScheduleV2's ScheduleExpressionTimezone
 
 
+@dataclass(frozen=True)
+class StreamEventSource:
+    """One `Type: DynamoDB` event of a function: a table's stream, as Lambda's stream mapping would read it."""
+
+    name: str
+    table_logical_id: str
+    batch_size: int
+    report_batch_item_failures: bool
+    max_retries: int
+    on_failure_queue_logical_id: str | None
+    enabled: bool
+
+
+def _stream_event(function_id: str, event_name: str, props: Mapping[str, Any]) -> StreamEventSource:
+    stream = props.get("Stream")
+    if not (isinstance(stream, dict) and "Fn::GetAtt" in stream):
+        raise ValueError(f"{function_id}.Events.{event_name}.Properties.Stream must be !GetAtt <Table>.StreamArn")
+    destination = ((props.get("DestinationConfig") or {}).get("OnFailure") or {}).get("Destination")
+    queue = str(destination["Fn::GetAtt"][0]) if isinstance(destination, dict) and "Fn::GetAtt" in destination else None
+    return StreamEventSource(
+        name=event_name,
+        table_logical_id=str(stream["Fn::GetAtt"][0]),
+        batch_size=int(props.get("BatchSize", 100)),
+        report_batch_item_failures="ReportBatchItemFailures" in (props.get("FunctionResponseTypes") or []),
+        max_retries=int(props.get("MaximumRetryAttempts", -1)),
+        on_failure_queue_logical_id=queue,
+        enabled=bool(props.get("Enabled", True)),
+    )
+
+
 SCHEDULE_EVENT_TYPES = ("Schedule", "ScheduleV2")
 
 
@@ -244,6 +274,7 @@ class FunctionSpec:
     dead_letter_queue_arn: Any  # an intrinsic (usually Fn::GetAtt of a queue) or None
     max_async_retries: int
     schedule_events: tuple[ScheduleEventSource, ...] = ()
+    stream_events: tuple[StreamEventSource, ...] = ()
 
 
 def _queue_logical_id(function_id: str, event_name: str, queue: Any) -> str:
@@ -267,7 +298,11 @@ def functions(template: Mapping[str, Any]) -> dict[str, FunctionSpec]:
         env = {**global_env, **(((props.get("Environment") or {}).get("Variables")) or {})}
         events: list[SqsEventSource] = []
         schedules: list[ScheduleEventSource] = []
+        streams: list[StreamEventSource] = []
         for event_name, event in (props.get("Events") or {}).items():
+            if event.get("Type") == "DynamoDB":
+                streams.append(_stream_event(logical_id, event_name, event.get("Properties") or {}))
+                continue
             if event.get("Type") in SCHEDULE_EVENT_TYPES:
                 schedules.append(_schedule_event(event_name, event["Type"], event.get("Properties") or {}))
                 continue
@@ -297,6 +332,7 @@ def functions(template: Mapping[str, Any]) -> dict[str, FunctionSpec]:
             dead_letter_queue_arn=dlq.get("TargetArn") if dlq.get("Type", "SQS") == "SQS" else None,
             max_async_retries=int(invoke_config.get("MaximumRetryAttempts", 2)),
             schedule_events=tuple(schedules),
+            stream_events=tuple(streams),
         )
     return specs
 

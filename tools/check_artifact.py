@@ -23,7 +23,8 @@ module, _, attribute = sys.argv[2].rpartition(".")
 handler = getattr(importlib.import_module(module), attribute)
 assert callable(handler), sys.argv[2]
 for lazy in ("shared.contracts.api", "shared.contracts.events", "pydantic_core._pydantic_core", "jwt", "jinja2",
-             "Sastrawi.Stemmer.StemmerFactory", "snowballstemmer"):
+             "Sastrawi.Stemmer.StemmerFactory", "snowballstemmer", "shared.contracts.selfservice", "shared.services.kpis",
+             "shared.storage.kpi", "shared.services.portal", "shared.services.knowledge_base"):
     importlib.import_module(lazy)  # what handlers import on their first record, binary wheels included
 loaded = sorted({m.split(".")[0] for m in sys.modules} & {"shared", "functions", "pydantic", "pynamodb", "chalice"})
 print(sys.argv[2], "ok;", "from the artifact:", ", ".join(loaded))

@@ -280,8 +280,7 @@ class CustomerMessenger:
         extra: dict[str, Any] | None = None,
     ) -> None:
         template = choose_template(stored_templates(self.config), template_id, language, ticket.channel)
-        rendered = self._with_portal(ticket, render_template(template, {**self._placeholders(ticket), **context}),
-                                     template.language, rate=kind == "resolved")  # fmt: skip
+        rendered = render_template(template, {**self._placeholders(ticket), **context})
         message_id = derived_ulid(now, f"{ticket.id}#{kind}#{template_id}#{answering.message_id if answering else ''}")
         self._deliver(
             ticket,
@@ -306,29 +305,27 @@ class CustomerMessenger:
             from_name="Support",
             whatsapp_template=template.whatsapp_template,
             language=template.language,
+            footer=self._portal_footer(ticket, rendered.text, template.language, rate=kind == "resolved"),
         )
         logger.info("customer message sent", extra={"ticket_id": ticket.id, "kind": kind, "template": template.id})
 
-    def _with_portal(self, ticket: Ticket, message: RenderedMessage, language: str, rate: bool = False) -> RenderedMessage:
-        """Every customer message ends with the ticket's portal link (a resolution notice with the rating link
-        first), unless its template already placed the link itself. On chat channels agents' own replies go as
-        typed (the chat is the live thread); their automatic notices carry it."""
+    def _portal_footer(self, ticket: Ticket, text: str, language: str, rate: bool = False) -> tuple[str, str] | None:
+        """The line (and its HTML) every customer message ends with: the ticket's portal link, on a resolution
+        notice the rating link first; None when the template placed the link itself. It goes out with the
+        message but is not stored on the thread, so nobody reading the ticket holds the customer's link."""
         links = self.portal_links(ticket)
         if links is None or ticket.merged_into:
-            return message
+            return None
         from html import escape
 
         from shared.domain.portal import footer
 
         url, rate_url = links
-        if url.split("/#/")[0] + "/#/portal/" + ticket.id in message.text:
-            return message
+        if f"/#/portal/{ticket.id}/" in text:
+            return None
         line = footer(language, url, rate_url if rate else None)
-        html = message.html
-        if html:
-            block = "".join(f'<p style="font-size: 12px; color: #555;">{_linked(escape(part))}</p>' for part in line.splitlines())
-            html = html.replace("</body>", block + "</body>", 1) if "</body>" in html else html + block
-        return replace(message, text=f"{message.text.rstrip()}\n\n--\n{line}\n", html=html)
+        block = "".join(f'<p style="font-size: 12px; color: #555;">{_linked(escape(part))}</p>' for part in line.splitlines())
+        return line, block
 
     def render(self, ticket: Ticket, template_id: str | None = None, source: str | None = None) -> RenderedMessage:
         """What a stored template (`template_id`, in the ticket's language on its channel) or a macro's own wording
@@ -365,17 +362,17 @@ class CustomerMessenger:
         messages, _ = self.tickets.thread(ticket.id)
         inbound = [m for m in messages if m.direction == Direction.INBOUND.value]
         message_id = derived_ulid(now, f"{ticket.id}#reply#{agent_id}#{len(messages)}")
-        language = self._language(ticket, self.tickets.first_message(ticket.id))
-        sent = RenderedMessage(subject=None, text=text, html=None)
+        footer = None
         if ticket.channel not in PLATFORM_CHANNELS:  # a chat is its own live thread: the link rides on its notices
-            sent = self._with_portal(ticket, sent, language)
+            footer = self._portal_footer(ticket, text, self._language(ticket, self.tickets.first_message(ticket.id)))
         self._deliver(
             ticket,
             inbound[-1] if inbound else None,
             message_id=message_id,
             subject=None,
-            text=sent.text,
+            text=text,
             html=None,
+            footer=footer,
             now=now,
             message_kind=MessageKind.AGENT,
             author={"agent": agent_id, "name": agent_name},
@@ -400,14 +397,22 @@ class CustomerMessenger:
         from_name: str,
         whatsapp_template: str | None = None,
         language: str | None = None,
+        footer: tuple[str, str] | None = None,
     ) -> None:
         """Send on the ticket's channel — email through SES at once; a platform channel (WhatsApp, Messenger,
         Instagram, Telegram, the widget) through the delivery queue, the message recorded `queued` first — and
-        record the outbound message with its event. Phone, web form and API tickets keep it on the thread."""
+        record the outbound message with its event. Phone, web form and API tickets keep it on the thread.
+        `footer` (the portal line, as text and HTML) goes out with the message, never onto the thread."""
         email_message_id = None
         delivery: dict[str, Any] | None = None
         if ticket.channel == "email" and ticket.customer.email:
-            email_message_id = self._email(ticket, ticket.customer.email, answering, subject, text, html, message_kind, from_name)
+            sent_text, sent_html = text, html
+            if footer is not None:
+                sent_text = f"{text.rstrip()}\n\n--\n{footer[0]}\n"
+                if html:
+                    sent_html = html.replace("</body>", footer[1] + "</body>", 1) if "</body>" in html else html + footer[1]
+            email_message_id = self._email(ticket, ticket.customer.email, answering, subject, sent_text, sent_html,
+                                           message_kind, from_name)  # fmt: skip
         elif ticket.channel in PLATFORM_CHANNELS:
             delivery = self._platform_delivery(ticket, message_kind, now, whatsapp_template, language)
         sent = Message(
@@ -418,7 +423,8 @@ class CustomerMessenger:
         )  # fmt: skip
         self.tickets.add_messages([sent], [(ticket.id, _sent_event(sent, event, now))])
         if delivery is not None and delivery["status"] == "queued":
-            self.deliveries.enqueue({"ticket_id": ticket.id, "message_id": message_id, "at": sent.at})
+            job = {"ticket_id": ticket.id, "message_id": message_id, "at": sent.at}
+            self.deliveries.enqueue({**job, "footer": footer[0]} if footer is not None and not delivery.get("template") else job)
 
     def _platform_delivery(
         self, ticket: Ticket, kind: MessageKind, now: datetime, whatsapp_template: str | None, language: str | None

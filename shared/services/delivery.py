@@ -1,6 +1,7 @@
 """Platform deliveries: a queued outbound message goes out through its channel's sender, once.
 
-Each job is a hint ({ticket_id, message_id, at}): the message is re-read and sent only while still `queued`, so a
+Each job is a hint ({ticket_id, message_id, at}, and the portal line a notice ends with, kept off the thread):
+the message is re-read and sent only while still `queued`, so a
 redelivered job is a no-op. A permanent refusal (4xx) marks the message `failed` with the platform's error and is
 not retried; a temporary one (5xx, 429, timeout) is noted on the message and raised, so the queue retries the job
 with backoff and, after its last attempt, keeps it in the delivery DLQ. A send that went through records the
@@ -36,7 +37,7 @@ class DeliveryService:
         delivery = dict(message.delivery or {})
         now = iso(self.clock())
         try:
-            platform_id = self._send(message)
+            platform_id = self._send(message, job.get("footer"))
         except SendRefused as refused:
             self.tickets.set_delivery(message, {**delivery, "status": "failed", "error": refused.message, "updated_at": now, "attempts": attempt})
             count(Metric.PLATFORM_SENDS_REFUSED, channel=message.channel)
@@ -57,7 +58,7 @@ class DeliveryService:
         count(Metric.PLATFORM_MESSAGES_SENT, channel=message.channel)
         return "sent"
 
-    def _send(self, message: Message) -> str:
+    def _send(self, message: Message, footer: str | None = None) -> str:
         ticket = self.tickets.get(message.ticket_id)
         to = ticket.customer.handle if ticket is not None else None
         if not to:
@@ -67,6 +68,7 @@ class DeliveryService:
             raise SendRefused(f"no sender for channel {message.channel}")
         delivery = message.delivery or {}
         return sender().send(ChannelDelivery(
-            channel=message.channel, to=to, text=message.body or "", ticket_id=message.ticket_id,
+            channel=message.channel, to=to, ticket_id=message.ticket_id,
+            text=f"{message.body or ''}\n\n{footer}" if footer else message.body or "",
             message_id=message.message_id, template=delivery.get("template"), language=delivery.get("language"),
         ))  # fmt: skip

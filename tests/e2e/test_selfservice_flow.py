@@ -93,3 +93,39 @@ def test_a_customer_finds_the_article_follows_their_link_replies_and_rates_and_t
     summary = local_stack.wait_until(counted, timeout=30)
     assert summary["kpis"]["volume"]["value"] >= 1 and summary["kpis"]["csat_response_rate"]["value"] is not None
     assert all("baseline" in entry for entry in summary["kpis"].values())
+
+
+def test_a_seeded_fortnight_shows_every_kpi_beside_last_week_and_flags_the_overloaded_agent(local_stack: RunningStack) -> None:
+    from datetime import date, timedelta
+
+    result = local_stack.cli("demo-week", "--team", "demo")
+    assert result.returncode == 0, result.stderr
+    lead = local_stack.token("supervisor", "sari", "demo")
+    today = date.today()
+    start, end = (today - timedelta(days=6)).isoformat(), (today + timedelta(days=1)).isoformat()
+
+    written = int(result.stdout.split()[0])
+    last: list[dict[str, Any]] = []
+
+    def seeded() -> dict[str, Any] | None:
+        status, summary = local_stack.request("GET", f"/v1/metrics/summary?from={start}&to={end}&group_by=agent", lead)
+        assert status == 200, summary
+        volume = summary["kpis"]["volume"]
+        counted = (volume["value"] or 0) + (volume["baseline"] or 0)
+        settled = counted == written and bool(last) and last[-1]["kpis"] == summary["kpis"]
+        last.append(summary)
+        return summary if settled else None
+
+    summary = local_stack.wait_until(seeded, timeout=60, interval=1.0)  # ~250 tickets through the stream
+    kpis = summary["kpis"]
+    assert summary["baseline"] == {"from": (today - timedelta(days=13)).isoformat(), "to": start}
+    for name in ("volume", "first_response_median", "first_response_p90", "resolution_median", "sla_compliance",
+                 "csat_average", "csat_response_rate", "deflection_rate", "backlog", "escalations"):  # fmt: skip
+        assert "baseline" in kpis[name] and "flag" in kpis[name], name
+    assert kpis["volume"]["value"] > kpis["volume"]["baseline"] and kpis["volume"]["flag"] == "act"
+    assert kpis["first_response_median"]["flag"] == "act"  # answers took three times as long
+    budi = next(a for a in summary["workload"]["agents"] if a["agent"] == "budi")
+    assert budi["overloaded"] and budi["why"] == "holds 3 tickets, capacity 2"
+    assert {g["value"] for g in summary["groups"]} >= {"ani", "budi", "citra"}
+    rebuilt = local_stack.cli("kpi", "rebuild")
+    assert rebuilt.returncode == 0 and " 0 counter(s) corrected" in rebuilt.stdout, rebuilt.stdout + rebuilt.stderr

@@ -352,3 +352,86 @@ def _free_ports(count: int) -> list[int]:
     finally:
         for sock in sockets:
             sock.close()
+
+
+# --- DynamoDB Streams ----------------------------------------------------------------------------------------
+
+
+def _streamed_table(emulator: AwsEmulator) -> tuple[dict[str, Any], str]:
+    clients = {name: boto3.client(name, endpoint_url=emulator.endpoint_url, region_name="us-east-1")
+               for name in ("dynamodb", "dynamodbstreams", "sqs")}  # fmt: skip
+    table = f"streamed-{uuid.uuid4().hex[:8]}"
+    clients["dynamodb"].create_table(
+        TableName=table, KeySchema=[{"AttributeName": "id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "id", "AttributeType": "S"}], BillingMode="PAY_PER_REQUEST",
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_IMAGE"},
+    )  # fmt: skip
+    return clients, table
+
+
+def test_the_stream_poller_hands_records_in_order_and_retries_from_the_first_failure(emulator: AwsEmulator) -> None:
+    from ticketing.local.runtime import FunctionTarget
+    from ticketing.local.stream_pollers import StreamPoller
+    from ticketing.local.template import StreamEventSource
+
+    clients, table = _streamed_table(emulator)
+    seen: list[str] = []
+    failed_once: set[str] = set()
+
+    def handler(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        for record in event["Records"]:
+            key = record["dynamodb"]["NewImage"]["id"]["S"]
+            if key == "b" and key not in failed_once:  # fails the first time: b and what follows come again
+                failed_once.add(key)
+                return {"batchItemFailures": [{"itemIdentifier": record["dynamodb"]["SequenceNumber"]}]}
+            seen.append(key)
+        return {"batchItemFailures": []}
+
+    source = StreamEventSource("Items", "Table", 100, True, 5, None, True)
+    poller = StreamPoller(table, FunctionTarget(name="f", arn="arn:f", handler=handler), source, clients=clients)
+    for key in ("a", "b", "c"):
+        clients["dynamodb"].put_item(TableName=table, Item={"id": {"S": key}})
+    poller._prepare()
+    deadline = time.monotonic() + 10
+    while seen != ["a", "b", "c"] and time.monotonic() < deadline:
+        poller.poll_once()
+    assert seen == ["a", "b", "c"] and failed_once == {"b"}
+
+
+def test_a_batch_that_fails_every_retry_is_described_in_the_failure_queue_and_the_stream_moves_on(emulator: AwsEmulator) -> None:
+    from ticketing.local.runtime import FunctionTarget
+    from ticketing.local.stream_pollers import StreamPoller
+    from ticketing.local.template import StreamEventSource
+
+    clients, table = _streamed_table(emulator)
+    failures = clients["sqs"].create_queue(QueueName=f"failures-{uuid.uuid4().hex[:8]}")["QueueUrl"]
+    calls: list[int] = []
+
+    def handler(event: dict[str, Any], context: Any) -> None:
+        calls.append(len(event["Records"]))
+        raise RuntimeError("broken")
+
+    source = StreamEventSource("Items", "Table", 100, True, 2, "Failures", True)
+    poller = StreamPoller(table, FunctionTarget(name="f", arn="arn:f", handler=handler), source,
+                          failure_queue_url=failures, clients=clients)  # fmt: skip
+    clients["dynamodb"].put_item(TableName=table, Item={"id": {"S": "x"}})
+    poller._prepare()
+    import ticketing.local.stream_pollers as module
+
+    module.RETRY_SECONDS = 0.01
+    try:
+        poller.poll_once()
+    finally:
+        module.RETRY_SECONDS = 1.0
+    assert calls == [1, 1, 1]  # the first try and two retries
+    got = clients["sqs"].receive_message(QueueUrl=failures).get("Messages", [])
+    assert len(got) == 1 and json.loads(got[0]["Body"])["DDBStreamBatchInfo"]["batchSize"] == 1
+    assert poller.poll_once() == 0  # moved on: nothing is handed again
+
+
+def test_the_template_gives_the_aggregate_function_the_tickets_stream() -> None:
+    from ticketing.local.template import functions
+
+    source = functions(load_template())["AggregateFunction"].stream_events[0]
+    assert (source.table_logical_id, source.report_batch_item_failures, source.on_failure_queue_logical_id) == (
+        "TicketsTable", True, "AggregateDLQ")

@@ -94,6 +94,8 @@ def test_the_acknowledgement_suggests_the_article_and_the_portal_link_lets_the_c
     assert [m["from"] for m in page["messages"]][:2] == ["you", "automatic"]
     assert page["can_reply"] and not page["can_rate"]
     assert page["suggested_articles"][0]["id"] == "reset-password"
+    _, stored = call(api, "GET", f"/v1/tickets/{ticket_id}", LEAD)  # the link went out, but is not kept on the thread
+    assert "/#/portal/" not in str(stored["messages"]) and "Cara mengatur ulang kata sandi" in str(stored["messages"])
     status, agent_view = call(api, "GET", f"/v1/tickets/{ticket_id}/suggestions", LEAD)
     assert status == 200 and agent_view["items"][0]["id"] == "reset-password"
 

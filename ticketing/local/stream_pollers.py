@@ -28,14 +28,16 @@ RETRY_SECONDS = 1.0
 
 class StreamPoller(PollingThread):
     def __init__(self, table: str, target: FunctionTarget, source: StreamEventSource, *, failure_queue_url: str | None = None,
-                 name: str | None = None) -> None:  # fmt: skip
+                 name: str | None = None, clients: dict[str, Any] | None = None) -> None:  # fmt: skip
         self.table = table
         self.name = name or f"{table}-stream"
         self._target = target
         self._source = source
         self._failure_queue_url = failure_queue_url
-        self._db = boto3.client("dynamodb")
-        self._streams = boto3.client("dynamodbstreams")
+        clients = clients or {}
+        self._db = clients.get("dynamodb") or boto3.client("dynamodb")
+        self._streams = clients.get("dynamodbstreams") or boto3.client("dynamodbstreams")
+        self._sqs = clients.get("sqs") or boto3.client("sqs")
         self._iterators: dict[str, str | None] = {}  # shard id -> next iterator (None: closed and read)
         self._last: dict[str, str] = {}  # shard id -> sequence number of the last record handed over
         self._stop = threading.Event()
@@ -129,7 +131,7 @@ class StreamPoller(PollingThread):
         }  # fmt: skip
         log.error("%s: %d record(s) failed every retry; described in the failure queue", self.name, len(batch))
         if self._failure_queue_url:
-            boto3.client("sqs").send_message(QueueUrl=self._failure_queue_url, MessageBody=json.dumps(description))
+            self._sqs.send_message(QueueUrl=self._failure_queue_url, MessageBody=json.dumps(description))
 
     def _loop(self) -> None:
         while not self._stop.is_set():

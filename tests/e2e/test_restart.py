@@ -5,7 +5,10 @@ threads; mail accepted just before SIGTERM is all ingested after it; `ticketing 
 from __future__ import annotations
 
 import json
+import re
 import time
+import urllib.request
+from datetime import date, timedelta
 from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
@@ -128,6 +131,21 @@ def test_a_restart_keeps_tickets_people_settings_tokens_and_reply_addresses(tmp_
         ]
         # What was sent before the restart is still in the outbox.
         assert set(before["outbox"]) <= {m["file"] for m in outbox(stack)}
+
+        # The portal link in that acknowledgement still opens the ticket (the same key signs it) ...
+        link = re.search(r"/#/portal/([0-9A-Z]+)/([A-Za-z0-9_\-.]+)", acknowledgement["text"])
+        assert link and link.group(1) == ticket["id"]
+        request = urllib.request.Request(f"{stack.api_url}/v1/portal/tickets/{ticket['id']}",
+                                         headers={"X-Portal-Token": link.group(2)})  # fmt: skip
+        with urllib.request.urlopen(request, timeout=30) as response:
+            assert json.loads(response.read())["ref"] == ticket["ref"]
+        # ... and the KPIs counted the ticket across the restart, once: a recount finds nothing to correct.
+        day = ticket["created_at"][:10]
+        until = (date.fromisoformat(day) + timedelta(days=2)).isoformat()
+        stack.wait_until(lambda: stack.request("GET", f"/v1/metrics/summary?from={day}&to={until}", admin)[1]
+                         ["kpis"]["volume"]["value"] == 1, timeout=30)  # fmt: skip
+        rebuilt = stack.cli("kpi", "rebuild")
+        assert rebuilt.returncode == 0 and " 0 counter(s) corrected" in rebuilt.stdout, rebuilt.stdout + rebuilt.stderr
     finally:
         stack.stop(timeout=STOP_BOUND_SECONDS)
 

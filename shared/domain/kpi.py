@@ -342,10 +342,14 @@ def summed(rows: Iterable[tuple[str, Mapping[str, int]]]) -> dict[str, dict[str,
     return {value: dict(counters) for value, counters in groups.items()}
 
 
-def backlog(open_delta: int, open_age: int, at: date) -> dict[str, Any]:
-    """Open tickets at the start of day `at` and their average age then, from the running sums."""
-    instant = int(datetime(at.year, at.month, at.day, tzinfo=timezone.utc).timestamp())
-    average = (instant * open_delta - open_age) / open_delta if open_delta > 0 else None
+def backlog(open_delta: int, open_age: int, at: date, now: datetime | None = None) -> dict[str, Any]:
+    """Open tickets at the start of day `at` and their average age then, from the running sums; for a period
+    that has not ended yet (`now` before `at`), the tickets open now and their age now."""
+    instant = datetime(at.year, at.month, at.day, tzinfo=timezone.utc)
+    if now is not None and now < instant:
+        instant = now
+    seconds = int(instant.timestamp())
+    average = (seconds * open_delta - open_age) / open_delta if open_delta > 0 else None
     return {"backlog": max(0, open_delta), "backlog_age_average": int(average) if average is not None else None}
 
 

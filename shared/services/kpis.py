@@ -163,7 +163,7 @@ class KpiReports:
         found = figures(self._counters(period, team))
         pk, value = self._pk(team)
         running = summed((v, c) for _, v, c in self.store.rows_before(pk, period.end, RUNNING) if v == value).get(value, {})
-        found.update(backlog(running.get("open_delta", 0), running.get("open_age", 0), period.end))
+        found.update(backlog(running.get("open_delta", 0), running.get("open_age", 0), period.end, self.now()))
         started = summed((v, c) for _, v, c in self.store.rows_before(pk, period.start, RUNNING) if v == value).get(value, {})
         found["backlog_at_start"] = max(0, started.get("open_delta", 0))
         found["backlog_change"] = found["backlog"] - found["backlog_at_start"]
@@ -180,7 +180,7 @@ class KpiReports:
                 continue
             current, previous = figures(now.get(value, {})), figures(before.get(value, {}))
             r = running.get(value, {})
-            current.update(backlog(r.get("open_delta", 0), r.get("open_age", 0), period.end))
+            current.update(backlog(r.get("open_delta", 0), r.get("open_age", 0), period.end, self.now()))
             out.append({"value": value, "kpis": compare(current, previous)})
         return out
 

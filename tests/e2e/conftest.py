@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -65,6 +66,13 @@ def customer_mail(subject: str, body: str, sender: str, **headers: str) -> Email
         message[name.replace("_", "-")] = value
     message.set_content(body)
     return message
+
+
+def portal_link(text: str) -> tuple[str, str]:
+    """(ticket id, token) of the portal link in a message to a customer."""
+    found = re.search(r"/#/portal/([0-9A-Z]+)/([A-Za-z0-9_\-.]+)", text)
+    assert found, text
+    return found.group(1), found.group(2)
 
 
 def free_ports(count: int) -> list[int]:
@@ -129,6 +137,23 @@ class RunningStack:
             return status, json.loads(raw) if raw else None
         except ValueError:
             return status, raw.decode(errors="replace")
+
+    def portal(self, method: str, path: str, token: str, body: Any = None) -> tuple[int, Any]:
+        """A request as the customer's portal page makes it: the link's token in X-Portal-Token, no bearer."""
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(f"{self.api_url}{path}", data=data, method=method,
+                                         headers={"X-Portal-Token": token, "Content-Type": "application/json"})  # fmt: skip
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, json.loads(response.read() or b"null")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"null")
+
+    def mails_to(self, address: str) -> list[dict[str, Any]]:
+        """What the stack's outbox holds for one address, oldest first (with each mail's text)."""
+        result = self.cli("outbox", "--json", "--to", address)
+        assert result.returncode == 0, result.stderr
+        return list(json.loads(result.stdout)["items"])
 
     def send_mail(self, message: EmailMessage | bytes, *, mail_from: str | None = None,
                   to: list[str] | None = None) -> None:  # fmt: skip

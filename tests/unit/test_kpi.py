@@ -137,6 +137,14 @@ def test_the_weeks_figures_are_the_ones_computed_by_hand():
     assert backlog(end["open_delta"], end["open_age"], WEEK.end) == {"backlog": 3, "backlog_age_average": (403200 + 295200 + 914400) // 3}
     start = running(facts, "all", "-", WEEK.start)
     assert backlog(start["open_delta"], start["open_age"], WEEK.start) == {"backlog": 1, "backlog_age_average": 309600}
+    # a period still running: the backlog's age now, not at its end (B2, T3, T4 on Friday 6 November, noon)
+    from datetime import datetime, timezone
+
+    friday = datetime(2026, 11, 6, 12, 0, tzinfo=timezone.utc)
+    age = backlog(end["open_delta"], end["open_age"], WEEK.end, now=friday)["backlog_age_average"]
+    assert age == ((friday - datetime(2026, 10, 29, 10, tzinfo=timezone.utc)).total_seconds()
+                   + (friday - datetime(2026, 11, 4, 8, tzinfo=timezone.utc)).total_seconds()
+                   + (friday - datetime(2026, 11, 5, 14, tzinfo=timezone.utc)).total_seconds()) // 3
 
 
 def test_breakdowns_split_the_same_week_by_agent_channel_and_within_the_team():

@@ -62,3 +62,36 @@ export function query(params) {
   const text = search.toString();
   return text ? `?${text}` : "";
 }
+
+// The public pages (the customer's portal, the help centre) call the API without the agent's bearer token: a
+// signed-in agent opening the help centre is a visitor there too. `headers` carries the portal's X-Portal-Token
+// (the only place that token travels); a refusal never signs anyone out.
+export async function publicApi(method, path, { body, headers = {} } = {}) {
+  const sent = { Accept: "application/json", ...headers };
+  if (body !== undefined) sent["Content-Type"] = "application/json";
+  const response = await fetch(path, { method, headers: sent, body: body === undefined ? undefined : JSON.stringify(body), credentials: "omit" });
+  if (response.status === 204) return null;
+  const data = await response.json().catch(() => null);
+  if (!response.ok) throw new ApiError(response.status, data);
+  return data;
+}
+
+// A file the API makes (the escalation review's CSV): fetched with the Authorization header, then saved through a
+// Blob object URL, so the token never goes into a link.
+export async function download(path, filename) {
+  const current = session.get();
+  const headers = current ? { Authorization: `Bearer ${current.token}` } : {};
+  const response = await fetch(path, { headers });
+  if (!response.ok) {
+    const data = await response.json().catch(() => null);
+    throw new ApiError(response.status, data);
+  }
+  const url = URL.createObjectURL(await response.blob());
+  const link = document.createElement("a");
+  link.href = url;
+  link.download = filename;
+  document.body.appendChild(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}

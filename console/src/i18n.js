@@ -6,6 +6,8 @@ import { ID } from "./i18n-id.js";
 const LANGUAGE_KEY = "ticketing.language";
 const listeners = new Set();
 
+export const chosenLanguage = () => localStorage.getItem(LANGUAGE_KEY);
+
 function initial() {
   const saved = localStorage.getItem(LANGUAGE_KEY);
   if (saved === "en" || saved === "id") return saved;
@@ -14,9 +16,12 @@ function initial() {
 
 let language = initial();
 
-export function setLanguage(next) {
+// `keep: false` switches for this page only (the portal following the customer's language) without changing
+// the browser's choice.
+export function setLanguage(next, { keep = true } = {}) {
+  if (next !== "en" && next !== "id") return;
   language = next;
-  localStorage.setItem(LANGUAGE_KEY, next);
+  if (keep) localStorage.setItem(LANGUAGE_KEY, next);
   document.documentElement.lang = next;
   listeners.forEach((listener) => listener());
 }

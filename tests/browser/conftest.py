@@ -3,7 +3,8 @@
 started the way a user starts it. Missing Chromium fails the run with a message, in CI as anywhere: never a skip.
 
 `console` (per test) is a fresh browser page with every console error and uncaught exception collected; the test
-fails at teardown if there were any. Screenshots go to test-artifacts/screenshots/ (not committed).
+fails at teardown if there were any. `phone` is the same in a context of its own at a phone's 390 x 844 (the
+customer's side: the portal link opened from their mail). Screenshots go to test-artifacts/screenshots/ (not committed).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ SCREENSHOTS = REPO / "test-artifacts" / "screenshots"
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]  # fmt: skip
 VIEWPORT = {"width": 1366, "height": 820}  # a laptop screen
+TIMEOUT_MS = float(os.environ.get("TICKETING_BROWSER_TIMEOUT_MS", "20000"))
 
 
 def chromium_path() -> str:
@@ -41,7 +43,9 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=TIMEOUT_MS)  # `expect` waits as long as any other step (a busy, shared machine)
 
     executable = chromium_path()
     with sync_playwright() as playwright:
@@ -103,8 +107,23 @@ _OUTCOME = pytest.StashKey[pytest.TestReport]()
 
 @pytest.fixture
 def console(request: pytest.FixtureRequest, browser: Any, local_stack: RunningStack) -> Iterator[Console]:  # noqa: F811
-    context = browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="Asia/Jakarta")
-    context.set_default_timeout(float(os.environ.get("TICKETING_BROWSER_TIMEOUT_MS", "20000")))
+    yield from _tab(request, browser, local_stack, VIEWPORT)
+
+
+@pytest.fixture
+def phone(request: pytest.FixtureRequest, browser: Any, local_stack: RunningStack) -> Iterator[Console]:  # noqa: F811
+    """A customer's phone: a browser context of its own (nothing shared with `console`) at 390 x 844."""
+    yield from _tab(request, browser, local_stack, PHONE, touch=True)
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+def _tab(request: pytest.FixtureRequest, browser: Any, local_stack: RunningStack, viewport: dict[str, int],  # noqa: F811
+         touch: bool = False) -> Iterator[Console]:  # fmt: skip
+    context = browser.new_context(viewport=viewport, locale="en-GB", timezone_id="Asia/Jakarta", has_touch=touch,
+                                  is_mobile=touch)  # fmt: skip
+    context.set_default_timeout(TIMEOUT_MS)
     page = context.new_page()
     tab = Console(page, local_stack)
     page.on("console", lambda message: message.type == "error" and tab.problems.append(f"console: {message.text}"))
@@ -113,7 +132,7 @@ def console(request: pytest.FixtureRequest, browser: Any, local_stack: RunningSt
         yield tab
         outcome = request.node.stash.get(_OUTCOME, None)
         if outcome is not None and outcome.failed:  # what the page showed when it went wrong
-            tab.screenshot(f"failed-{request.node.name}")
+            tab.screenshot(f"failed-{request.node.name}-{viewport['width']}")
     finally:
         context.close()
     assert not tab.unexpected(), f"the browser reported errors: {tab.unexpected()}"

@@ -20,7 +20,9 @@ INDIRECT = ["Customer", "Agent", "Internal note", "Automatic", "SLA policies", "
             "Templates", "Auto-replies", "Macros", "Teams", "Agents", "online", "away", "offline", "queued", "sent",
             "delivered", "read", "failed", "agent", "supervisor", "admin", "priority", "tier", "channel", "tags",
             "team", "first response", "next response", "resolution", "idle minutes", "vip idle minutes",
-            "skill wait seconds", "supervisors", "managers", "id", "language"]  # fmt: skip
+            "skill wait seconds", "supervisors", "managers", "id", "language",
+            # self-service: who wrote a portal message, the rating's words
+            "You", "Support", "Very unhappy", "Unhappy", "Neutral", "Happy", "Very happy"]  # fmt: skip
 
 
 def _keys() -> set[str]:

@@ -41,3 +41,15 @@ export function OtherProblems({ error, shown }) {
 
 export const csv = (list) => (list || []).join(", ");
 export const fromCsv = (text) => text.split(",").map((x) => x.trim()).filter(Boolean);
+
+// The team a lead of several teams (or an admin: all of them, or one) reads figures for.
+export function TeamSelect({ admin, teams, team, setTeam }) {
+  if (!admin && teams.length <= 1) return null;
+  return (
+    <label className="inline"><span>{t("Team")}</span>
+      <select name="team" value={team} onChange={(e) => setTeam(e.target.value)}>
+        {admin && <option value="">{t("all teams")}</option>}
+        {teams.map((x) => <option key={x} value={x}>{x}</option>)}
+      </select></label>
+  );
+}

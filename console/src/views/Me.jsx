@@ -4,6 +4,7 @@ import { atLeast } from "../App.jsx";
 import { useFeed } from "../feed.js";
 import { isOpen } from "../format.js";
 import { t } from "../i18n.js";
+import { GoalsPanel } from "../parts/Goals.jsx";
 import { useGet } from "../parts/hooks.js";
 
 const PRESENCE = ["online", "away", "offline"];
@@ -31,7 +32,7 @@ export function Me({ who }) {
     }
   };
 
-  if (!who.agent) return <section className="page"><p>{t("This session acts as no agent.")}</p></section>;
+  if (!who.agent) return <section className="page"><p>{t("This session acts as no agent.")}</p><GoalsPanel who={who} /></section>;
   if (error && error.status === 404) {
     return (
       <section className="page">
@@ -39,6 +40,7 @@ export function Me({ who }) {
         <p>{t("You are not on the roster yet. A supervisor adds you, or go online to join team {team}.", { team: who.teams?.[0] })}</p>
         <button type="button" className="primary" onClick={() => save({ team: who.teams?.[0] || "support", presence: "online" }, t("You are online"))}>{t("Go online")}</button>
         {status?.error && <p role="alert" className="error">{status.error}</p>}
+        <GoalsPanel who={who} />
       </section>
     );
   }
@@ -74,6 +76,7 @@ export function Me({ who }) {
       {status?.error && <p role="alert" className="error">{status.error}</p>}
       <h2>{t("My open tickets")} ({mine.length})</h2>
       <ul className="plain">{mine.map((x) => <li key={x.id}><a href={`#/tickets/${x.id}`}>{x.ref} {x.subject}</a></li>)}</ul>
+      <GoalsPanel who={who} />
     </section>
   ); // prettier-ignore
 }

@@ -34,9 +34,12 @@ function Message({ message }) {
   ); // prettier-ignore
 }
 
-function Composer({ ticket, onDone }) {
+function Composer({ ticket, onDone, insert }) {
   const [internal, setInternal] = useState(false);
   const [text, setText] = useState("");
+  useEffect(() => {
+    if (insert) setText((before) => (before.trim() ? `${before.replace(/\s+$/, "")}\n${insert.text}` : insert.text));
+  }, [insert]);
   const [preview, setPreview] = useState(null);
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -210,11 +213,34 @@ function Clock({ ticket }) {
   ); // prettier-ignore
 }
 
+// The help-centre articles that best match the ticket (what the customer was offered): open one in a new tab,
+// or put "title: url" into the reply.
+function Suggestions({ ticket, onInsert }) {
+  const { data, error } = useGet(`/v1/tickets/${ticket.id}/suggestions`);
+  const items = data?.items || [];
+  return (
+    <section className="suggestions" aria-labelledby="suggestions-title">
+      <h3 id="suggestions-title">{t("Suggested articles")}</h3>
+      {error && <p className="error small">{error.message}</p>}
+      {data && !items.length && <p className="muted small">{t("No article matches this ticket.")}</p>}
+      <ul className="plain">
+        {items.map((a) => (
+          <li key={a.id} data-article={a.id}>
+            <a href={a.url} target="_blank" rel="noopener noreferrer">{a.title}</a>
+            <button type="button" className="small-button" onClick={() => onInsert(`${a.title}: ${a.url}`)}>{t("Insert link")}</button>
+          </li>
+        ))}
+      </ul>
+    </section>
+  ); // prettier-ignore
+}
+
 export function TicketView({ id, who, onNotice }) {
   const state = useFeed();
   const [ticket, setTicket] = useState(null);
   const [error, setError] = useState(null);
   const [trail, setTrail] = useState(false);
+  const [insert, setInsert] = useState(null);
   const seen = state.tickets.get(id)?.changed_at;
 
   useEffect(() => {
@@ -247,7 +273,7 @@ export function TicketView({ id, who, onNotice }) {
       <div className="ticketbody">
         <div className="thread">
           {messages.map((m) => <Message key={m.id} message={m} />)}
-          <Composer ticket={ticket} onDone={done} />
+          <Composer ticket={ticket} onDone={done} insert={insert} />
           <section className="trail">
             <button type="button" onClick={() => setTrail(!trail)} aria-expanded={trail}>{t("Audit trail")} ({ticket.events?.length || 0})</button>
             {trail && (
@@ -261,6 +287,7 @@ export function TicketView({ id, who, onNotice }) {
         <div className="side">
           <Properties ticket={ticket} who={who} onDone={done} />
           <Clock ticket={ticket} />
+          <Suggestions ticket={ticket} onInsert={(text) => setInsert({ text })} />
         </div>
       </div>
     </section>

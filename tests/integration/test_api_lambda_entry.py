@@ -35,9 +35,11 @@ def _request(method: str, path: str, headers: dict[str, str] | None = None, body
     event = copy.deepcopy(SAMPLE)
     top = path.split("/")[1]
     proxy = top in ("v1", "webhooks")
-    resource = f"/{top}/{{proxy+}}" if proxy else path
+    public = next((area for area in ("kb", "portal") if path.startswith(f"/v1/{area}/")), None)  # public resources
+    resource = f"/v1/{public}/{{proxy+}}" if public else f"/{top}/{{proxy+}}" if proxy else path
     event.update(path=path, resource=resource, httpMethod=method, queryStringParameters=None,
-                 multiValueQueryStringParameters=None, pathParameters={"proxy": path.split("/", 2)[2]} if proxy else None,
+                 multiValueQueryStringParameters=None,
+                 pathParameters={"proxy": path.split("/", 3 if public else 2)[-1]} if proxy else None,
                  headers={"Content-Type": "application/json", **(headers or {})}, multiValueHeaders={},
                  body=None if body is None else json.dumps(body), isBase64Encoded=False)  # fmt: skip
     event["requestContext"].update(resourcePath=resource, httpMethod=method, path=f"/prod{path}")
@@ -67,6 +69,11 @@ def test_proxy_requests_reach_their_views_with_their_path_parameters(aws):
     assert status == 404 and missing["error"]["code"] == "not_found", missing
     status, refused = _request("POST", "/webhooks/telegram", body={"update_id": 1})  # public route, its own check
     assert status == 401 and refused["error"]["code"], refused
+    # the help centre and the portal have public resources of their own: no authorizer ran, the app answers
+    status, missing = _request("POST", "/v1/kb/articles/nosuch/feedback", body={"helpful": True})
+    assert status == 404 and "no published article" in missing["error"]["message"], missing
+    status, refused = _request("GET", f"/v1/portal/tickets/{created['id']}")
+    assert status == 401 and "X-Portal-Token" in refused["error"]["message"], refused
 
 
 def test_the_most_specific_route_wins():

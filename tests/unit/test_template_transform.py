@@ -43,9 +43,9 @@ def _of_type(template: dict[str, Any], kind: str) -> dict[str, Any]:
 def test_the_api_has_its_proxy_routes_behind_the_bearer_authorizer_and_public_webhooks(transformed):
     (api,) = _of_type(transformed, "AWS::ApiGateway::RestApi").values()
     paths = api["Properties"]["Body"]["paths"]
-    assert set(paths) == {"/v1/{proxy+}", "/webhooks/{proxy+}", "/health", "/openapi.json"}
+    assert set(paths) == {"/v1/{proxy+}", "/v1/kb/{proxy+}", "/v1/portal/{proxy+}", "/webhooks/{proxy+}", "/health", "/openapi.json"}
     assert paths["/v1/{proxy+}"]["x-amazon-apigateway-any-method"]["security"] == [{"BearerAuthorizer": []}]
-    for public in ("/webhooks/{proxy+}", "/health", "/openapi.json"):
+    for public in ("/webhooks/{proxy+}", "/v1/kb/{proxy+}", "/v1/portal/{proxy+}", "/health", "/openapi.json"):
         for operation in paths[public].values():
             assert operation.get("security") in (None, [{"NONE": []}]), (public, operation.get("security"))
     authorizer = api["Properties"]["Body"]["securityDefinitions"]["BearerAuthorizer"]
@@ -53,6 +53,27 @@ def test_the_api_has_its_proxy_routes_behind_the_bearer_authorizer_and_public_we
     assert authorizer["x-amazon-apigateway-authorizer"]["type"] == "token"
     responses = api["Properties"]["Body"]["x-amazon-apigateway-gateway-responses"]
     assert '"code": "unauthorized"' in responses["UNAUTHORIZED"]["responseTemplates"]["application/json"]
+
+
+def test_every_route_that_needs_no_token_is_public_at_api_gateway_and_every_other_is_behind_the_authorizer(transformed):
+    """API Gateway picks the most specific resource: a public route (the help centre, the portal, webhooks) under
+    /v1/{proxy+} alone would be refused by the bearer authorizer before the app ever saw it."""
+    import re
+
+    from functions.api.app import app  # noqa: F401 - registers every blueprint
+    from functions.api.gateway import OPERATIONS
+
+    (api,) = _of_type(transformed, "AWS::ApiGateway::RestApi").values()
+    paths = api["Properties"]["Body"]["paths"]
+
+    def resource(path: str) -> str:
+        matching = [p for p in paths if re.fullmatch(re.escape(p).replace(re.escape("{proxy+}"), ".+"), path)]
+        return max(matching, key=lambda p: len(p.replace("{proxy+}", "")))
+
+    for op in OPERATIONS:
+        security = [o.get("security") for o in paths[resource(op.path)].values()]
+        public = all(s in (None, [{"NONE": []}]) for s in security)
+        assert public == (op.role is None), (op.method, op.path, resource(op.path), security)
 
 
 def test_every_function_has_its_own_role_and_none_may_do_everything(transformed):
